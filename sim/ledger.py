@@ -1,0 +1,90 @@
+"""The ledger: every money movement, kept in integer fen so it balances to the cent.
+
+At scale it keeps per-day totals by entry type and per-consumer running sums; with
+`run.ledger = "entries"` it also keeps every entry (day, type, payer, payee, amount, level).
+Party -1 is the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PLATFORM = -1
+
+
+@dataclass(frozen=True)
+class EntryType:
+    name: str
+    kind: str  # "payment" (consumer pays platform), "discount" or "payout"
+
+
+ENTRY_TYPES: tuple[EntryType, ...] = (
+    EntryType("order_payment", "payment"),
+    EntryType("self_purchase_discount", "discount"),
+    EntryType("direct_commission", "payout"),
+    EntryType("referral_bonus_referrer", "payout"),
+    EntryType("referral_bonus_referee", "payout"),
+)
+TYPE_INDEX = {t.name: i for i, t in enumerate(ENTRY_TYPES)}
+PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "payout")
+DISCOUNT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "discount")
+
+
+class Ledger:
+    def __init__(self, consumers: int, days: int, keep_entries: bool = False):
+        self.daily_fen = np.zeros((days, len(ENTRY_TYPES)), dtype=np.int64)
+        self.paid_fen = np.zeros(consumers, dtype=np.int64)  # consumer -> platform
+        self.received_fen = np.zeros(consumers, dtype=np.int64)  # payouts to consumer
+        self.discount_fen = np.zeros(consumers, dtype=np.int64)
+        self.keep_entries = keep_entries
+        self._entries: list[tuple[np.ndarray, ...]] = []
+
+    def record(self, day: int, entry_type: str, payer: np.ndarray, payee: np.ndarray,
+               amount_fen: np.ndarray, level: int | np.ndarray = 0) -> None:
+        """Record entries of one type; zero amounts are dropped."""
+        amount_fen = np.asarray(amount_fen, dtype=np.int64)
+        nonzero = amount_fen != 0
+        if not nonzero.all():
+            payer, payee, amount_fen = payer[nonzero], payee[nonzero], amount_fen[nonzero]
+            if not np.isscalar(level):
+                level = np.asarray(level)[nonzero]
+        if amount_fen.size == 0:
+            return
+        if np.any(amount_fen < 0):
+            raise ValueError(f"negative ledger amount in {entry_type}")
+        t = TYPE_INDEX[entry_type]
+        kind = ENTRY_TYPES[t].kind
+        self.daily_fen[day, t] += int(amount_fen.sum())
+        if kind == "payment":
+            np.add.at(self.paid_fen, payer, amount_fen)
+        elif kind == "payout":
+            np.add.at(self.received_fen, payee, amount_fen)
+        else:
+            np.add.at(self.discount_fen, payee, amount_fen)
+        if self.keep_entries:
+            n = amount_fen.size
+            self._entries.append((
+                np.full(n, day, np.int32), np.full(n, t, np.int8),
+                np.broadcast_to(payer, n).astype(np.int64),
+                np.broadcast_to(payee, n).astype(np.int64), amount_fen,
+                np.broadcast_to(level, n).astype(np.int16),
+            ))
+
+    def day_total_fen(self, day: int, names: tuple[str, ...]) -> int:
+        return int(sum(self.daily_fen[day, TYPE_INDEX[n]] for n in names))
+
+    def entries(self) -> pd.DataFrame:
+        """Every entry as a table (only with keep_entries)."""
+        if not self.keep_entries:
+            raise RuntimeError("entries were not kept; set run.ledger = \"entries\"")
+        cols = ["day", "type", "payer", "payee", "amount_fen", "level"]
+        if not self._entries:
+            return pd.DataFrame({c: [] for c in cols})
+        arrays = [np.concatenate(parts) for parts in zip(*self._entries, strict=True)]
+        frame = pd.DataFrame(dict(zip(cols, arrays, strict=True)))
+        frame["type"] = pd.Categorical.from_codes(
+            frame["type"], categories=[t.name for t in ENTRY_TYPES])
+        return frame

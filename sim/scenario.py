@@ -1,0 +1,550 @@
+"""The scenario schema: the single source of truth for every model parameter.
+
+Each parameter is declared once here, with its type, default, unit, allowed range and a
+one-line description. Validation (`load_scenario`), the JSON Schema (`sim schema`) and the
+scenario reference in `docs/scenario-reference.md` (`sim docs`) are all derived from it.
+
+Money in scenario files is in yuan; the model keeps it in integer fen (1/100 yuan) so that
+the ledger balances to the cent.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.errors import Problem, ScenarioError, problems_from_validation_error
+
+CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
+
+
+def param(default: Any, description: str, unit: str = "", **constraints: Any) -> Any:
+    """Declare a scenario parameter: default, one-line description, unit and range."""
+    extra = {"unit": unit} if unit else None
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class RunSection(Section):
+    """What to run: name, seed, horizon and replications."""
+
+    name: str = param(
+        "scenario",
+        "Name of the scenario; used in reports and as the default output folder name.",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+    )
+    description: str = param("", "Free text shown at the top of the report.")
+    seed: int = param(
+        20260101, "Root seed: decides every random draw of every replication.", ge=0
+    )
+    days: int = param(365, "Simulated horizon; one model step is one day.", "days", ge=1, le=3650)
+    replications: int = param(
+        10, "Independent replications (each with its own network and draws).", ge=1, le=10000
+    )
+    ledger: Literal["totals", "entries"] = param(
+        "totals",
+        "'totals' keeps per-day totals by type and per-consumer running sums; "
+        "'entries' also keeps every ledger entry (small runs only).",
+    )
+
+
+class NeighborhoodGroup(Section):
+    """A group of neighborhoods sharing a city tier."""
+
+    count: int = param(40, "Number of neighborhoods in this group.", ge=1)
+    city_tier: CityTier = param("county", "City tier of these neighborhoods.")
+    weight: float = param(
+        1.0, "Relative share of consumers living in this group's neighborhoods.", gt=0.0
+    )
+
+
+class OnlineReadiness(Section):
+    """Probability that a consumer can and does buy online, by city tier.
+
+    Defaults: 610 M online shoppers of 1,395 M people in Dec 2018 (44% nationally), with
+    e-commerce penetration above 50% in tier-1 cities and under 10% in counties and towns.
+    """
+
+    tier1: Probability = param(0.80, "Online readiness in tier-1 cities.", "probability")
+    tier2: Probability = param(0.65, "Online readiness in tier-2 cities.", "probability")
+    tier3: Probability = param(0.50, "Online readiness in tier-3 cities.", "probability")
+    county: Probability = param(0.35, "Online readiness in counties.", "probability")
+    town: Probability = param(0.25, "Online readiness in towns.", "probability")
+    village: Probability = param(0.15, "Online readiness in villages.", "probability")
+
+
+class PopulationSection(Section):
+    """Who lives where."""
+
+    consumers: int = param(20000, "Number of consumers.", "people", ge=2, le=50_000_000)
+    household_size_mean: float = param(
+        2.6, "Mean household size (China 2020 census: 2.62).", "people", ge=1.0, le=8.0
+    )
+    neighborhoods: list[NeighborhoodGroup] = param(
+        [NeighborhoodGroup()],
+        "Groups of neighborhoods, each with a count, a city tier and a relative size.",
+        min_length=1,
+    )
+    online_readiness: OnlineReadiness = param(
+        OnlineReadiness(), "Online readiness by city tier."
+    )
+
+
+class NetworkSection(Section):
+    """The trust network: generated from households, neighbors and friends, or loaded."""
+
+    mixing: Literal["network", "uniform"] = param(
+        "network",
+        "'network': influence flows along trust ties; 'uniform': every customer "
+        "influences every consumer equally (the classic Bass model).",
+    )
+    neighbor_ties_per_consumer: float = param(
+        4.0, "Mean number of neighbor ties inside a consumer's neighborhood.", "ties", ge=0.0
+    )
+    friend_ties_per_consumer: int = param(
+        6,
+        "Friend/colleague ties per consumer on the small-world ring (even number).",
+        "ties",
+        ge=0,
+        le=200,
+    )
+    friend_rewiring_probability: Probability = param(
+        0.1,
+        "Watts-Strogatz rewiring probability of friend ties (small-world shortcuts).",
+        "probability",
+    )
+    edge_list: str | None = param(
+        None,
+        "CSV edge list 'source,target,weight' of a real network (path relative to the "
+        "scenario file); replaces the generator. A header row is optional.",
+    )
+    directed: bool = param(
+        False,
+        "Edge list only: if true, 'source trusts target' (influence flows target to source); "
+        "if false ties are mutual.",
+    )
+    weight_scale: float = param(
+        1.0, "Edge list only: weights are divided by this (e.g. 10 for ratings -10..10).", gt=0.0
+    )
+    negative_ties: Literal["drop", "distrust"] = param(
+        "drop",
+        "Edge list only: 'drop' ignores negative weights; 'distrust' keeps them, so word of "
+        "mouth from a distrusted tie lowers the adoption hazard.",
+    )
+
+    @field_validator("friend_ties_per_consumer")
+    @classmethod
+    def _even_friend_ties(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("must be an even number (ring lattice)")
+        return value
+
+
+class Category(Section):
+    """A product category sold on the platform."""
+
+    name: str = param(..., "Category name (unique).", min_length=1, max_length=40)
+    price_yuan: float = param(..., "List price of one order.", "yuan", gt=0.0, le=100_000.0)
+    margin: Probability = param(
+        ..., "Gross margin: share of the list price left after cost of goods.", "fraction"
+    )
+    repurchase_interval_days: float = param(
+        ..., "Mean days between a customer's orders in this category.", "days", ge=1.0
+    )
+    share_appeal: float = param(
+        1.0, "How shareable the category is: multiplies the sharers' share rate.", ge=0.0
+    )
+    hype_half_life_days: float | None = param(
+        None,
+        "If set, demand (first purchases and repurchases) halves every this many days.",
+        "days",
+        gt=0.0,
+    )
+
+
+def default_categories() -> list[Category]:
+    return [
+        Category(name="fresh_produce", price_yuan=30.0, margin=0.18, repurchase_interval_days=7),
+        Category(name="daily_goods", price_yuan=45.0, margin=0.25, repurchase_interval_days=21),
+        Category(
+            name="mother_baby",
+            price_yuan=150.0,
+            margin=0.30,
+            repurchase_interval_days=45,
+            share_appeal=0.8,
+        ),
+        Category(
+            name="beauty", price_yuan=120.0, margin=0.45, repurchase_interval_days=60
+        ),
+    ]
+
+
+class TrustWeights(Section):
+    """Tie strength by tie type: how persuasive a recommendation over that tie is."""
+
+    household: Probability = param(1.0, "Trust in a household member.", "weight 0..1")
+    friend: Probability = param(0.6, "Trust in a friend or colleague.", "weight 0..1")
+    neighbor: Probability = param(0.35, "Trust in a neighbor.", "weight 0..1")
+
+
+class BehaviorSection(Section):
+    """How consumers hear, buy, share, repurchase and lapse."""
+
+    external_influence_per_day: float = param(
+        0.0008,
+        "Bass p: daily adoption hazard from platform ads and other external influence.",
+        "per day",
+        ge=0.0,
+        le=5.0,
+    )
+    word_of_mouth_model: Literal["bass", "independent_cascade"] = param(
+        "bass",
+        "'bass': hazard p + q x trust-weighted share of ties who are customers; "
+        "'independent_cascade': each new customer tells each tie once.",
+    )
+    word_of_mouth_per_day: float = param(
+        0.03,
+        "Bass q: daily adoption hazard per unit trust-weighted share of ties who are customers.",
+        "per day",
+        ge=0.0,
+        le=50.0,
+    )
+    cascade_probability: Probability = param(
+        0.1,
+        "Independent cascade: probability that a new customer converts a tie of trust 1.",
+        "probability",
+    )
+    share_conversion_per_share: float = param(
+        0.02,
+        "Daily adoption hazard added by one share received over a tie of trust 1.",
+        "per share",
+        ge=0.0,
+        le=50.0,
+    )
+    share_rate_per_day: Probability = param(
+        0.2,
+        "Probability that an active sharer shares a category (x its share appeal) on a day.",
+        "per day",
+    )
+    trust_weights: TrustWeights = param(TrustWeights(), "Tie strength by tie type.")
+    price_sensitivity_per_100_yuan: float = param(
+        0.4,
+        "Adoption and repurchase fall by exp(-s x price / 100 yuan).",
+        "per 100 yuan",
+        ge=0.0,
+        le=100.0,
+    )
+    repurchase_probability: Probability = param(
+        0.75,
+        "Probability that a customer reorders when a category's repurchase interval is up.",
+        "probability",
+    )
+    repurchase_interval_shape: float = param(
+        4.0,
+        "Gamma shape of repurchase intervals (1 = memoryless, larger = more regular).",
+        ge=0.1,
+        le=100.0,
+    )
+    product_mismatch_probability: Probability = param(
+        0.03, "Probability that an order is a bad experience (product mismatch).", "per order"
+    )
+    churn_base_hazard_per_day: Probability = param(
+        0.001,
+        "Daily lapse hazard of a customer who ordered today with no bad experiences.",
+        "per day",
+    )
+    churn_recency_scale_days: float = param(
+        30.0,
+        "Churn hazard grows by the base hazard every this many days since the last order.",
+        "days",
+        gt=0.0,
+    )
+    churn_per_bad_experience: float = param(
+        1.0,
+        "Each bad experience multiplies the churn hazard by (1 + this).",
+        "multiplier",
+        ge=0.0,
+    )
+    sharer_recruitment_per_day: Probability = param(
+        0.004,
+        "Daily hazard that a customer becomes a sharer when the reward appeal is 1.",
+        "per day",
+    )
+    sharer_peer_effect: float = param(
+        2.0,
+        "Recruitment hazard grows by this times the trust-weighted share of ties who are sharers.",
+        "multiplier",
+        ge=0.0,
+    )
+    sharer_reward_reference_yuan: float = param(
+        5.0,
+        "Reward per order at which the reward appeal is 1 (appeal = reward / this, capped at 3).",
+        "yuan",
+        gt=0.0,
+    )
+    sharer_min_monthly_earnings_yuan: float = param(
+        20.0, "Sharers earning less than this per month may quit.", "yuan per month", ge=0.0
+    )
+    sharer_grace_days: int = param(
+        30, "Days a new sharer keeps sharing before judging earnings.", "days", ge=0
+    )
+    sharer_quit_hazard_per_day: Probability = param(
+        0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
+    )
+
+
+class PlatformSection(Section):
+    """The platform entering the market."""
+
+    name: str = param("platform", "Platform name.", min_length=1)
+    ad_spend_yuan_per_day: float = param(
+        300.0, "Spend on ads that drive the external influence (enters CAC).", "yuan per day", ge=0
+    )
+
+
+class PayoutSection(Section):
+    """The payout (incentive) scheme: who is paid what for which sale."""
+
+    direct_commission_rate: Probability = param(
+        0.10, "Commission to the sharer on each sale they brought, share of list price.", "fraction"
+    )
+    direct_commission_by_category: dict[str, Probability] = param(
+        {}, "Per-category overrides of direct_commission_rate, by category name.", "fraction"
+    )
+    referrer_bonus_yuan: float = param(
+        0.0, "Bonus to the sharer whose share brought a new customer.", "yuan", ge=0.0
+    )
+    referee_bonus_yuan: float = param(
+        0.0, "Bonus to the new customer on their first order through a share.", "yuan", ge=0.0
+    )
+    referral_bonus_cap_per_referrer: int = param(
+        100, "Most referrer bonuses one sharer can earn over the run.", "bonuses", ge=0
+    )
+    self_purchase_discount_rate: Probability = param(
+        0.05, "Discount on a sharer's own orders, share of list price.", "fraction"
+    )
+
+    def commission_rate(self, category: str) -> float:
+        return self.direct_commission_by_category.get(category, self.direct_commission_rate)
+
+
+class Scenario(Section):
+    """A complete scenario: one file, validated as a whole."""
+
+    run: RunSection = param(RunSection(), "What to run.")
+    population: PopulationSection = param(PopulationSection(), "Who lives where.")
+    network: NetworkSection = param(NetworkSection(), "The trust network.")
+    categories: list[Category] = param(
+        default_categories(), "Product categories sold.", min_length=1, max_length=64
+    )
+    behavior: BehaviorSection = param(BehaviorSection(), "Consumer and sharer behavior.")
+    platform: PlatformSection = param(PlatformSection(), "The platform.")
+    payout: PayoutSection = param(PayoutSection(), "The payout scheme.")
+
+    @property
+    def category_names(self) -> list[str]:
+        return [c.name for c in self.categories]
+
+
+def cross_field_problems(scenario: Scenario) -> list[Problem]:
+    """Contradictions between fields that a per-field check cannot see."""
+    problems: list[Problem] = []
+    names = scenario.category_names
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(
+                Problem(f"categories[{i}].name", f"duplicate category name {name!r}",
+                        "each category needs its own name")
+            )
+        seen.add(name)
+    for key in scenario.payout.direct_commission_by_category:
+        if key not in seen:
+            problems.append(
+                Problem(
+                    f"payout.direct_commission_by_category.{key}",
+                    f"unknown category {key!r}",
+                    "one of the category names: " + ", ".join(names),
+                    hint=key,
+                    candidates=names,
+                )
+            )
+    pay = scenario.payout
+    for i, cat in enumerate(scenario.categories):
+        rate = pay.commission_rate(cat.name)
+        if rate > cat.margin:
+            problems.append(
+                Problem(
+                    "payout.direct_commission_rate"
+                    if cat.name not in pay.direct_commission_by_category
+                    else f"payout.direct_commission_by_category.{cat.name}",
+                    f"commission {rate:g} is above the margin {cat.margin:g} of category "
+                    f"{cat.name!r} (categories[{i}].margin)",
+                    "a commission no larger than the category's margin",
+                )
+            )
+        if pay.self_purchase_discount_rate > cat.margin:
+            problems.append(
+                Problem(
+                    "payout.self_purchase_discount_rate",
+                    f"discount {pay.self_purchase_discount_rate:g} is above the margin "
+                    f"{cat.margin:g} of category {cat.name!r} (categories[{i}].margin)",
+                    "a discount no larger than every category's margin",
+                )
+            )
+    pop = scenario.population
+    total_neighborhoods = sum(g.count for g in pop.neighborhoods)
+    if total_neighborhoods > pop.consumers:
+        problems.append(
+            Problem(
+                "population.neighborhoods",
+                f"{total_neighborhoods} neighborhoods for {pop.consumers} consumers",
+                "at most one neighborhood per consumer",
+            )
+        )
+    net = scenario.network
+    if net.edge_list is None and net.friend_ties_per_consumer >= pop.consumers:
+        problems.append(
+            Problem(
+                "network.friend_ties_per_consumer",
+                f"{net.friend_ties_per_consumer} friend ties for {pop.consumers} consumers",
+                "fewer friend ties than consumers",
+            )
+        )
+    return problems
+
+
+def validate_scenario(data: dict[str, Any], source: str = "<scenario>",
+                      base_dir: Path | None = None) -> Scenario:
+    """Validate a scenario mapping; raise ScenarioError listing every problem at once."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, problems_from_validation_error(exc, Scenario)) from None
+    problems = cross_field_problems(scenario)
+    if scenario.network.edge_list is not None:
+        path = resolve_path(scenario.network.edge_list, base_dir)
+        if not path.is_file():
+            problems.append(
+                Problem("network.edge_list", f"file not found: {path}",
+                        "a path to a CSV edge list, relative to the scenario file")
+            )
+        else:
+            scenario.network.edge_list = str(path)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def resolve_path(value: str, base_dir: Path | None) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; missing files and syntax errors become ScenarioErrors."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(str(path), [Problem("", "file not found", "a path to a TOML file")])
+    if path.is_dir():
+        raise ScenarioError(str(path), [Problem("", "is a directory", "a path to a TOML file")])
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(
+            str(path), [Problem("", f"TOML syntax error: {exc}", "valid TOML (https://toml.io)")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [Problem("", f"not UTF-8 text: {exc}", "a UTF-8 file")]) \
+            from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse 'key.path=value'; the value is read as a TOML value, else as a string."""
+    if "=" not in text:
+        raise ScenarioError(
+            "--set", [Problem(text, "missing '='", "key.path=value, e.g. run.days=90")]
+        )
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a scenario mapping with dotted-path overrides applied."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = out
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                node = node[int(part)]
+                continue
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict | list):
+                raise ScenarioError(
+                    "--set", [Problem(dotted, f"{part!r} is not a table", "a key inside a table")]
+                )
+        if isinstance(node, list):
+            node[int(parts[-1])] = value
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, override and validate a scenario file."""
+    path = Path(path)
+    data = read_toml(path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_scenario(data, source=str(path), base_dir=path.parent)
+
+
+def coerce_scenario(scenario: Scenario | dict | str | Path,
+                    overrides: dict[str, Any] | None = None) -> Scenario:
+    """Accept a Scenario, a mapping or a path; apply overrides; return a validated Scenario."""
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        data = scenario.model_dump(mode="python")
+        return validate_scenario(apply_overrides(data, overrides), source=scenario.run.name)
+    if isinstance(scenario, dict):
+        data = apply_overrides(scenario, overrides or {})
+        return validate_scenario(data, source="<dict>")
+    return load_scenario(scenario, overrides)
+
+
+def to_toml_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario with every default filled in, as a TOML-writable mapping (None dropped)."""
+
+    def drop_none(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: drop_none(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [drop_none(v) for v in value]
+        return value
+
+    return drop_none(scenario.model_dump(mode="json"))

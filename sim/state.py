@@ -1,0 +1,100 @@
+"""The consumers as a structure of numpy arrays (N consumers, C categories).
+
+Every consumer is a row; the sharer role is a set of columns on the same rows. The daily
+rules read and write these arrays; nothing here loops over consumers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NEVER = np.iinfo(np.int32).max  # "no such day"
+
+# How a customer was acquired (first order ever), for the viral coefficient.
+SOURCE_NONE, SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE = -1, 0, 1, 2
+SOURCE_NAMES = {SOURCE_AD: "ad", SOURCE_WORD_OF_MOUTH: "word_of_mouth", SOURCE_SHARE: "share"}
+
+
+@dataclass
+class Consumers:
+    online_ready: np.ndarray  # (N,) bool: can buy online
+    customer_of: np.ndarray  # (N, C) bool: has bought the category at least once
+    next_due_day: np.ndarray  # (N, C) int32: day the category's repurchase is due
+    first_order_day: np.ndarray  # (N,) int32, -1 before the first order
+    second_order_day: np.ndarray  # (N,) int32, first later day with an order, -1 if none
+    last_order_day: np.ndarray  # (N,) int32, -1 before the first order
+    orders: np.ndarray  # (N,) int32: orders placed
+    acquired_by: np.ndarray  # (N,) int8: SOURCE_* of the first order
+    lapsed: np.ndarray  # (N,) bool: churned customer (absorbing)
+    bad_experiences: np.ndarray  # (N,) int32
+    is_sharer: np.ndarray  # (N,) bool: active sharer today
+    sharer_since_day: np.ndarray  # (N,) int32, day the current sharer spell began
+    was_sharer: np.ndarray  # (N,) bool: ever a sharer
+    monthly_earnings_fen: np.ndarray  # (N,) float: 30-day moving estimate of earnings
+    referrer: np.ndarray  # (N,) int64: the sharer this customer is bound to, -1 if none
+    referral_bonuses: np.ndarray  # (N,) int32: referrer bonuses this sharer has earned
+    new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
+
+    @classmethod
+    def create(cls, online_ready: np.ndarray, categories: int) -> Consumers:
+        n = online_ready.size
+        shape = (n, categories)
+        return cls(
+            online_ready=online_ready.astype(bool),
+            customer_of=np.zeros(shape, bool),
+            next_due_day=np.full(shape, NEVER, np.int32),
+            first_order_day=np.full(n, -1, np.int32),
+            second_order_day=np.full(n, -1, np.int32),
+            last_order_day=np.full(n, -1, np.int32),
+            orders=np.zeros(n, np.int32),
+            acquired_by=np.full(n, SOURCE_NONE, np.int8),
+            lapsed=np.zeros(n, bool),
+            bad_experiences=np.zeros(n, np.int32),
+            is_sharer=np.zeros(n, bool),
+            sharer_since_day=np.full(n, -1, np.int32),
+            was_sharer=np.zeros(n, bool),
+            monthly_earnings_fen=np.zeros(n),
+            referrer=np.full(n, -1, np.int64),
+            referral_bonuses=np.zeros(n, np.int32),
+            new_customer_of=np.zeros(shape, bool),
+        )
+
+    @property
+    def n(self) -> int:
+        return int(self.online_ready.size)
+
+    @property
+    def is_customer(self) -> np.ndarray:
+        return self.first_order_day >= 0
+
+    @property
+    def active_customer(self) -> np.ndarray:
+        return self.is_customer & ~self.lapsed
+
+    def influence_state(self) -> np.ndarray:
+        """What each consumer broadcasts: active customer per category, then sharer."""
+        out = np.empty((self.n, self.customer_of.shape[1] + 1))
+        out[:, :-1] = self.customer_of & ~self.lapsed[:, None]
+        out[:, -1] = self.is_sharer
+        return out
+
+
+@dataclass
+class Orders:
+    """One day's orders, one entry each."""
+
+    buyer: np.ndarray  # int64 consumer index
+    category: np.ndarray  # int64 category index
+    first_in_category: np.ndarray  # bool
+    shared_by: np.ndarray  # int64 sharer whose share won this first order, -1 otherwise
+
+    @classmethod
+    def concat(cls, *parts: Orders) -> Orders:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("buyer", "category", "first_in_category", "shared_by")))
+
+    @property
+    def size(self) -> int:
+        return int(self.buyer.size)
