@@ -1,23 +1,7 @@
 """What the model reports: daily series and end-of-run KPIs, as pure functions of the model.
 
-KPI definitions (also in docs/kpis.md):
-
-* customers - consumers with at least one order.
-* penetration - customers / consumers.
-* orders - orders placed.
-* gmv - list-price value of all orders, yuan.
-* repeat_rate_30d / repeat_rate_90d - among customers whose first order was at least 30
-  (90) days before the end, the share who ordered again on a later day within 30 (90) days.
-* active_customers_30d - customers with an order in the last 30 days of the run.
-* active_sharers - sharers active at the end of the run.
-* payouts_total - all payouts (commissions and bonuses), yuan.
-* payout_ratio - payouts_total / gmv.
-* discounts_total - all discounts, yuan.
-* contribution_margin - what consumers paid - cost of goods - payouts, yuan.
-* k_factor - customers acquired through word of mouth or shares / customers: the mean
-  number of new customers each customer brought in.
-* cac - (ad spend + referral bonuses + commissions and discounts on first orders) /
-  customers, yuan per customer.
+KPI_DEFINITIONS below defines every KPI in one sentence with its formula; the docs
+(`docs/kpis.md`) are generated from it.
 """
 
 from __future__ import annotations
@@ -43,11 +27,27 @@ DAILY_COLUMNS = (
     "shares", "bad_experiences", "acquired_by_share", "acquired_by_word_of_mouth",
 )
 
-KPI_NAMES = (
-    "customers", "penetration", "orders", "gmv", "repeat_rate_30d", "repeat_rate_90d",
-    "active_customers_30d", "active_sharers", "payouts_total", "payout_ratio",
-    "discounts_total", "contribution_margin", "k_factor", "cac",
-)
+KPI_DEFINITIONS = {
+    "customers": "Consumers with at least one order by the end of the run.",
+    "penetration": "customers / consumers.",
+    "orders": "Orders placed over the run.",
+    "gmv": "Gross merchandise value: list-price value of all orders, in yuan.",
+    "repeat_rate_30d": "Among customers whose first order was at least 30 days before the "
+                       "end, the share who ordered again on a later day within 30 days of it.",
+    "repeat_rate_90d": "As repeat_rate_30d with a 90-day window.",
+    "active_customers_30d": "Customers with an order in the last 30 days of the run.",
+    "active_sharers": "Sharers still active at the end of the run.",
+    "payouts_total": "All payouts (commissions and referral bonuses), in yuan.",
+    "payout_ratio": "payouts_total / gmv.",
+    "discounts_total": "All discounts (self-purchase), in yuan.",
+    "contribution_margin": "What consumers paid - cost of goods (list price x (1 - margin)) "
+                           "- payouts, in yuan.",
+    "k_factor": "Customers acquired through word of mouth or a share / customers: the mean "
+                "number of new customers each customer brought in.",
+    "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
+           "orders) / customers, in yuan per customer.",
+}
+KPI_NAMES = tuple(KPI_DEFINITIONS)
 
 MONEY_COLUMNS = frozenset({
     "gmv", "paid", "discounts", *(f"payout_{t}" for t in PAYOUT_TYPES), "payouts_total",
@@ -126,7 +126,7 @@ def repeat_rate(first_day: np.ndarray, second_day: np.ndarray, horizon_end: int,
 
 
 def kpis(model: SocialCommerceModel) -> dict[str, float]:
-    """End-of-run KPIs (see module docstring for definitions)."""
+    """End-of-run KPIs, as defined in KPI_DEFINITIONS."""
     c, days = model.consumers, model.day
     v = {k: arr[:days] for k, arr in model.recorder.values.items()}
     customers = int(np.count_nonzero(c.is_customer))

@@ -1,0 +1,154 @@
+"""The `sim` command line: run, validate, schema, docs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.errors import ScenarioError, SimError
+
+app = typer.Typer(
+    name="sim",
+    help="Social-commerce simulator: compare payout schemes on a trust network "
+         "before they go into production.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+STATE = {"debug": False}
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    STATE["debug"] = debug
+
+
+def parse_sets(sets: list[str] | None) -> dict:
+    from sim.scenario import parse_override
+
+    return dict(parse_override(s) for s in sets or [])
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="KEY.PATH=VALUE",
+                 help="Override a scenario value, e.g. --set payout.direct_commission_rate=0.08 "
+                      "(repeatable; values are read as TOML)."),
+]
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Output folder (must not hold earlier results). "
+                      "Default: a new folder under results/runs/.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override run.seed.")] = None,
+    replications: Annotated[int | None, typer.Option(help="Override run.replications.")] = None,
+    days: Annotated[int | None, typer.Option(help="Override run.days.")] = None,
+    set_: SetOption = None,
+    report: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
+    progress: Annotated[bool | None, typer.Option(
+        help="Show a progress bar (default: when attached to a terminal).")] = None,
+) -> None:
+    """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
+    from sim.output import check_out_dir, save_run
+    from sim.runner import run as run_scenario
+    from sim.scenario import load_scenario
+
+    overrides = parse_sets(set_)
+    for key, value in (("run.seed", seed), ("run.replications", replications),
+                       ("run.days", days)):
+        if value is not None:
+            overrides[key] = value
+    spec = load_scenario(scenario, overrides)  # validate before any work
+    if out is not None:
+        check_out_dir(out)
+    result = run_scenario(spec, progress=progress)
+    folder = save_run(result, out, report=report)
+    typer.echo(result.kpi_table().to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    typer.echo(f"\nresults: {folder}")
+    if report:
+        typer.echo(f"report:  {folder / 'report.md'}")
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    set_: SetOption = None,
+) -> None:
+    """Check scenario files without running them; report every problem at once."""
+    from sim.scenario import load_scenario
+
+    overrides = parse_sets(set_)
+    failed: list[ScenarioError] = []
+    for path in scenarios:
+        try:
+            spec = load_scenario(path, overrides)
+        except ScenarioError as exc:
+            failed.append(exc)
+            continue
+        typer.echo(f"{path}: ok ({spec.run.name}: {spec.population.consumers:,} consumers, "
+                   f"{spec.run.days} days, {spec.run.replications} replications)")
+    if failed:
+        for exc in failed:
+            typer.echo(exc.render(), err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario JSON Schema (for editor autocompletion)."""
+    from sim.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder for the generated reference pages.")] = Path(
+        "docs"),
+) -> None:
+    """Regenerate docs/scenario-reference.md and docs/kpis.md from the schema."""
+    from sim.docs import write_docs
+
+    for path in write_docs(out):
+        typer.echo(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors exit 2 with a message and no traceback (unless --debug)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="sim", standalone_mode=False)
+    except SimError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted; no partial results were written", err=True)
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+

@@ -1,0 +1,157 @@
+"""The run report: `report.md` with a KPI table and figures, readable without Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.metrics import KPI_DEFINITIONS  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.runner import RunResult
+
+KPI_UNITS = {
+    "gmv": "yuan", "payouts_total": "yuan", "discounts_total": "yuan",
+    "contribution_margin": "yuan", "cac": "yuan per customer",
+}
+PERCENT_KPIS = {"penetration", "repeat_rate_30d", "repeat_rate_90d", "payout_ratio"}
+
+
+def band(daily: pd.DataFrame, column: str, smooth_days: int = 1) -> pd.DataFrame:
+    """Mean and 5-95% range over replications of a daily column, per day."""
+    wide = daily.pivot(index="day", columns="replication", values=column)
+    if smooth_days > 1:
+        wide = wide.rolling(smooth_days, min_periods=1).mean()
+    return pd.DataFrame({"mean": wide.mean(axis=1), "low": wide.quantile(0.05, axis=1),
+                         "high": wide.quantile(0.95, axis=1)})
+
+
+def plot_band(ax, daily: pd.DataFrame, column: str, label: str, smooth_days: int = 1,
+              scale: float = 1.0) -> None:
+    b = band(daily, column, smooth_days) * scale
+    line, = ax.plot(b.index, b["mean"], label=label)
+    ax.fill_between(b.index, b["low"], b["high"], color=line.get_color(), alpha=0.2, lw=0)
+
+
+def figure(path: Path, title: str, ylabel: str, draw) -> None:
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    draw(ax)
+    ax.set_title(title)
+    ax.set_xlabel("day")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_figures(result: RunResult, folder: Path) -> dict[str, str]:
+    figs = folder / "figures"
+    figs.mkdir(exist_ok=True)
+    daily = result.daily
+    consumers = result.scenario.population.consumers
+    out = {}
+
+    def adoption(ax):
+        plot_band(ax, daily, "customers", "customers (share of consumers)", scale=100 / consumers)
+        plot_band(ax, daily, "lapsed", "lapsed customers", scale=100 / consumers)
+
+    figure(figs / "adoption.png", "Adoption curve", "% of consumers", adoption)
+    out["Adoption curve"] = "figures/adoption.png"
+
+    def money(ax):
+        plot_band(ax, daily, "gmv", "GMV", smooth_days=7)
+        plot_band(ax, daily, "payouts_total", "payouts", smooth_days=7)
+        plot_band(ax, daily, "discounts", "discounts", smooth_days=7)
+        plot_band(ax, daily, "contribution_margin", "contribution margin", smooth_days=7)
+
+    figure(figs / "gmv_payouts.png", "GMV and payouts (7-day mean)", "yuan per day", money)
+    out["GMV and payouts"] = "figures/gmv_payouts.png"
+
+    def actives(ax):
+        plot_band(ax, daily, "active_customers_30d", "customers ordering in last 30 days")
+        plot_band(ax, daily, "active_sharers", "active sharers")
+
+    figure(figs / "active.png", "Active customers and sharers", "people", actives)
+    out["Active customers and sharers"] = "figures/active.png"
+    return out
+
+
+def fmt(value: float | None, kpi: str) -> str:
+    if value is None:
+        return "-"
+    if kpi in PERCENT_KPIS:
+        return f"{100 * value:.2f}%"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def kpi_markdown(result: RunResult) -> str:
+    lines = ["| KPI | mean | 95% CI | unit | definition |", "|---|---:|---|---|---|"]
+    for name, s in result.kpis.items():
+        ci = "-" if s["ci95_low"] is None else f"{fmt(s['ci95_low'], name)} .. " \
+                                               f"{fmt(s['ci95_high'], name)}"
+        lines.append(f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_UNITS.get(name, '')} "
+                     f"| {KPI_DEFINITIONS[name]} |")
+    return "\n".join(lines)
+
+
+def write_report(result: RunResult, folder: Path) -> Path:
+    spec, m = result.scenario, result.manifest
+    figures = write_figures(result, folder)
+    cats = ", ".join(f"{c.name} ({c.price_yuan:g} yuan, every {c.repurchase_interval_days:g} d)"
+                     for c in spec.categories)
+    pay = spec.payout
+    parts = [
+        f"# {spec.run.name}",
+        "",
+        spec.run.description or "",
+        "",
+        f"{spec.population.consumers:,} consumers in "
+        f"{sum(g.count for g in spec.population.neighborhoods)} neighborhoods, "
+        f"{spec.run.days} days, {spec.run.replications} replication(s), seed {spec.run.seed}.",
+        f"Categories: {cats}.",
+        f"Payout scheme: direct commission {pay.direct_commission_rate:.0%}"
+        f"{' (with per-category overrides)' if pay.direct_commission_by_category else ''}, "
+        f"referral bonus {pay.referrer_bonus_yuan:g} yuan to the referrer and "
+        f"{pay.referee_bonus_yuan:g} yuan to the new customer, self-purchase discount "
+        f"{pay.self_purchase_discount_rate:.0%}.",
+        "",
+        "## Key figures",
+        "",
+        "Means over replications, with 95% confidence intervals (Student t).",
+        "",
+        kpi_markdown(result),
+        "",
+        "## Figures",
+        "",
+        "Lines are means over replications; shaded bands the 5-95% range.",
+        "",
+    ]
+    for title, path in figures.items():
+        parts += [f"### {title}", "", f"![{title}]({path})", ""]
+    parts += [
+        "## Files",
+        "",
+        "- `daily.csv`: one row per replication and day (money in yuan).",
+        "- `kpis.json`: the KPIs above with the value of every replication.",
+        "- `scenario.resolved.toml`: the scenario with every default filled in; rerun it "
+        "with `sim run scenario.resolved.toml`.",
+        "- `manifest.json`: versions, seed and timing.",
+        "",
+        f"Run with sim {m.get('version', '?')} (commit {m.get('git_commit') or 'n/a'}) in "
+        f"{m.get('wall_seconds', 0):.1f} s.",
+        "",
+    ]
+    path = folder / "report.md"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path

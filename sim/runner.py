@@ -1,0 +1,130 @@
+"""Run a scenario: replications of the model, summarised with confidence intervals.
+
+`sim.run(scenario_or_path, ...)` is the Python API; `sim run` calls it and then writes the
+results with `sim.output`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.metrics import KPI_NAMES
+from sim.model import SocialCommerceModel
+from sim.network import EdgeList, read_edge_list
+from sim.scenario import Scenario, coerce_scenario
+
+
+@dataclass
+class RunResult:
+    """Everything one `sim run` produces, as pandas tables and dicts."""
+
+    scenario: Scenario
+    daily: pd.DataFrame  # one row per replication and day
+    kpi_values: pd.DataFrame  # one row per replication, one column per KPI
+    ledger: pd.DataFrame | None = None  # every entry, with run.ledger = "entries"
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kpis(self) -> dict[str, dict[str, Any]]:
+        """Per KPI: mean, 95% CI (Student t over replications) and the per-replication values."""
+        return {name: summarize(self.kpi_values[name].to_numpy()) for name in KPI_NAMES}
+
+    def kpi_table(self) -> pd.DataFrame:
+        rows = [{"kpi": k, **{m: v for m, v in s.items() if m != "values"}}
+                for k, s in self.kpis.items()]
+        return pd.DataFrame(rows)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario.run.name,
+                "replications": int(self.kpi_values.shape[0]),
+                "kpis": self.kpis}
+
+
+def summarize(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
+    """Mean and two-sided t confidence interval; the CI is None with one replication."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if values.size < 2:
+        low = high = None
+    else:
+        half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)
+                     * values.std(ddof=1) / math.sqrt(values.size))
+        low, high = mean - half, mean + half
+    return {"mean": mean, "ci95_low": low, "ci95_high": high,
+            "values": [float(v) for v in values]}
+
+
+def run_replication(scenario: Scenario, replication: int, edge_list: EdgeList | None = None,
+                    progress=None) -> SocialCommerceModel:
+    """Build and run one replication; return the finished model."""
+    model = SocialCommerceModel(scenario, replication, edge_list=edge_list)
+    while model.running:
+        model.step()
+        if progress is not None:
+            progress.update(1)
+    return model
+
+
+def make_progress(total: int, enabled: bool | None, description: str):
+    """A tqdm bar (terminal or notebook); None when disabled or not attached to a terminal."""
+    if enabled is False:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="day", disable=None if enabled is None
+                else False, leave=False)
+
+
+def run(scenario: Scenario | dict | str | Path, *, replications: int | None = None,
+        seed: int | None = None, days: int | None = None,
+        overrides: dict[str, Any] | None = None, progress: bool | None = None) -> RunResult:
+    """Run a scenario's replications and return daily series and KPIs.
+
+    scenario: a Scenario, a mapping in the scenario schema or a path to a TOML file.
+    replications, seed, days: shortcuts for the run.* keys; overrides: {"key.path": value}.
+    progress: True/False to force the progress bar; None shows it on a terminal only.
+    """
+    merged = dict(overrides or {})
+    for key, value in (("run.replications", replications), ("run.seed", seed),
+                       ("run.days", days)):
+        if value is not None:
+            merged[key] = value
+    spec = coerce_scenario(scenario, merged)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    edges = read_edge_list(spec.network.edge_list) if spec.network.edge_list else None
+    reps = spec.run.replications
+    bar = make_progress(reps * spec.run.days, progress, spec.run.name)
+    dailies, kpi_rows, ledgers = [], [], []
+    try:
+        for r in range(reps):
+            model = run_replication(spec, r, edges, bar)
+            daily = model.daily_frame()
+            daily.insert(0, "replication", r)
+            dailies.append(daily)
+            kpi_rows.append({"replication": r, **model.kpis()})
+            if spec.run.ledger == "entries":
+                entries = model.ledger.entries()
+                entries.insert(0, "replication", r)
+                ledgers.append(entries)
+    finally:
+        if bar is not None:
+            bar.close()
+    from sim.output import manifest
+
+    return RunResult(
+        scenario=spec,
+        daily=pd.concat(dailies, ignore_index=True),
+        kpi_values=pd.DataFrame(kpi_rows).set_index("replication"),
+        ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
+        manifest=manifest(spec, started, time.perf_counter() - t0),
+    )
