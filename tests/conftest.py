@@ -1,0 +1,74 @@
+"""Shared helpers: small scenarios and hand-built networks."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.scenario import Scenario, validate_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+BITCOIN = DATA / "soc-sign-bitcoinotc.csv"
+
+
+def deep_update(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_update(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+SMALL = {
+    "run": {"name": "small", "seed": 7, "days": 60, "replications": 2},
+    "population": {"consumers": 2000, "neighborhoods": [{"count": 8, "city_tier": "tier2"}]},
+}
+
+
+def small_scenario(**sections) -> Scenario:
+    """A small valid scenario; keyword arguments are sections merged over SMALL."""
+    return validate_scenario(deep_update(SMALL, sections))
+
+
+# Everyone online, no price effect, no churn, no sharers: only the rule under test acts.
+QUIET_BEHAVIOR = {
+    "external_influence_per_day": 0.0,
+    "word_of_mouth_per_day": 0.0,
+    "share_conversion_per_share": 0.0,
+    "price_sensitivity_per_100_yuan": 0.0,
+    "product_mismatch_probability": 0.0,
+    "churn_base_hazard_per_day": 0.0,
+    "sharer_recruitment_per_day": 0.0,
+}
+ALL_ONLINE = {t: 1.0 for t in ("tier1", "tier2", "tier3", "county", "town", "village")}
+
+
+def write_edges(path: Path, edges: list[tuple[int, int, float]]) -> Path:
+    path.write_text("source,target,weight\n" + "".join(f"{u},{v},{w}\n" for u, v, w in edges))
+    return path
+
+
+def edge_list_scenario(tmp_path: Path, edges, nodes: int, **sections) -> Scenario:
+    """A scenario on a hand-built network (undirected unless sections say otherwise)."""
+    path = write_edges(tmp_path / "edges.csv", edges)
+    base = {
+        "run": {"name": "hand", "seed": 3, "days": 30, "replications": 1},
+        "population": {"consumers": nodes, "neighborhoods": [{"count": 1}],
+                       "online_readiness": ALL_ONLINE},
+        "network": {"edge_list": str(path)},
+        "categories": [{"name": "goods", "price_yuan": 100.0, "margin": 0.3,
+                        "repurchase_interval_days": 10}],
+        "behavior": dict(QUIET_BEHAVIOR),
+    }
+    return validate_scenario(deep_update(base, sections))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
