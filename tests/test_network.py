@@ -1,0 +1,192 @@
+"""The trust network: the seeded generator and edge lists, real and large."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import ScenarioError
+from sim.model import SocialCommerceModel
+from sim.network import (
+    edge_list_network,
+    friend_ties,
+    generate_network,
+    read_edge_list,
+    row_normalized,
+    ties_to_matrix,
+)
+from sim.population import build_layout
+from sim.scenario import NetworkSection, TrustWeights
+from sim.streams import Streams
+from tests.conftest import BITCOIN, edge_list_scenario, small_scenario
+
+
+def build(seed: int, replication: int = 0):
+    s = small_scenario(run={"seed": seed})
+    streams = Streams(seed, replication)
+    layout = build_layout(s.population, streams["population"])
+    trust = generate_network(layout, s.network, s.behavior.trust_weights, streams["network"])
+    return layout, trust, s
+
+
+def test_generator_is_seeded():
+    _, a, _ = build(1)
+    _, b, _ = build(1)
+    _, c, _ = build(2)
+    assert (a != b).nnz == 0
+    assert (a != c).nnz > 0
+
+
+def test_replications_get_different_networks():
+    _, a, _ = build(1, 0)
+    _, b, _ = build(1, 1)
+    assert (a != b).nnz > 0
+
+
+def test_generated_network_is_symmetric_without_self_ties():
+    _, trust, _ = build(3)
+    assert (trust != trust.T).nnz == 0
+    assert trust.diagonal().sum() == 0
+
+
+def test_household_members_are_all_tied_with_household_trust():
+    layout, trust, s = build(4)
+    hh = layout.household
+    for h in np.unique(hh)[:200]:
+        members = np.flatnonzero(hh == h)
+        block = trust[members][:, members].toarray()
+        off = ~np.eye(members.size, dtype=bool)
+        assert np.all(block[off] == s.behavior.trust_weights.household)
+
+
+def test_neighbor_ties_stay_inside_the_neighborhood():
+    layout, trust, s = build(5)
+    coo = trust.tocoo()
+    neighbor = coo.data == s.behavior.trust_weights.neighbor
+    assert neighbor.sum() > 0
+    nb = layout.neighborhood
+    assert np.all(nb[coo.row[neighbor]] == nb[coo.col[neighbor]])
+
+
+def test_mean_degree_matches_parameters():
+    layout, trust, s = build(6)
+    sizes = np.bincount(layout.household)
+    household_degree = (sizes * (sizes - 1)).sum() / sizes.sum()
+    expected = household_degree + s.network.neighbor_ties_per_consumer \
+        + s.network.friend_ties_per_consumer
+    degree = trust.getnnz(axis=1).mean()
+    # Overlaps between layers only remove ties: at most a few percent here.
+    assert 0.9 * expected < degree <= expected + 0.2
+
+
+def test_friend_ring_without_rewiring_is_a_lattice(rng):
+    u, v = friend_ties(50, 4, 0.0, rng)
+    trust = ties_to_matrix(50, u, v, np.ones(u.size), symmetric=True)
+    assert np.all(trust.getnnz(axis=1) == 4)
+
+
+def test_friend_rewiring_makes_shortcuts(rng):
+    u, v = friend_ties(10_000, 6, 0.1, rng)
+    assert u.size == 30_000 - np.count_nonzero(u == v)
+
+
+def test_duplicate_ties_keep_the_strongest():
+    m = ties_to_matrix(3, np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.3, 0.9, 0.5]),
+                       symmetric=True)
+    assert m[0, 1] == 0.9 and m[1, 0] == 0.9 and m[2, 1] == 0.5
+
+
+def test_row_normalized_sums_to_one_or_zero():
+    _, trust, _ = build(7)
+    sums = np.asarray(row_normalized(trust).sum(axis=1)).ravel()
+    degree = trust.getnnz(axis=1)
+    np.testing.assert_allclose(sums[degree > 0], 1.0)
+    assert np.all(sums[degree == 0] == 0)
+
+
+# ------------------------------------------------------------------ edge lists
+def bitcoin_network(**net):
+    edges = read_edge_list(BITCOIN)
+    section = NetworkSection(edge_list=str(BITCOIN), directed=True, weight_scale=10.0, **net)
+    return edges, edge_list_network(edges, edges.nodes, section, "test")
+
+
+def test_bitcoin_otc_loads_as_a_directed_trust_network():
+    raw = pd.read_csv(BITCOIN, header=None, names=["s", "t", "rating", "time"])
+    edges, trust = bitcoin_network()
+    assert edges.nodes == 5881
+    assert trust.shape == (5881, 5881)
+    assert trust.nnz == int((raw["rating"] > 0).sum())  # negatives dropped
+    assert trust.data.min() > 0 and trust.data.max() <= 1.0
+    # 'source rates target': the source (row) trusts the target (column).
+    row = raw.iloc[0]
+    i = int(np.flatnonzero(edges.labels == row["s"])[0])
+    j = int(np.flatnonzero(edges.labels == row["t"])[0])
+    assert trust[i, j] == pytest.approx(row["rating"] / 10)
+
+
+def test_bitcoin_otc_distrust_keeps_negative_ties():
+    raw = pd.read_csv(BITCOIN, header=None, names=["s", "t", "rating", "time"])
+    _, trust = bitcoin_network(negative_ties="distrust")
+    assert trust.nnz == len(raw)
+    assert (trust.data < 0).sum() == int((raw["rating"] < 0).sum())
+
+
+def test_bitcoin_otc_runs_as_a_scenario(tmp_path):
+    s = edge_list_scenario(tmp_path, [(0, 1, 1.0)], 5881,
+                           network={"edge_list": str(BITCOIN), "directed": True,
+                                    "weight_scale": 10.0},
+                           behavior={"external_influence_per_day": 0.01,
+                                     "word_of_mouth_per_day": 0.3})
+    model = SocialCommerceModel(s)
+    model.run_model()
+    assert 0 < model.kpis()["customers"] <= 5881
+
+
+def test_weight_scale_must_map_into_unit_interval():
+    edges = read_edge_list(BITCOIN)
+    with pytest.raises(ScenarioError) as info:
+        edge_list_network(edges, edges.nodes, NetworkSection(edge_list="x"), "s.toml")
+    assert info.value.problems[0].key == "network.weight_scale"
+    assert "10" in info.value.problems[0].allowed
+
+
+def test_too_few_consumers_for_the_edge_list():
+    edges = read_edge_list(BITCOIN)
+    with pytest.raises(ScenarioError) as info:
+        edge_list_network(edges, 100, NetworkSection(edge_list="x", weight_scale=10), "s")
+    assert info.value.problems[0].key == "population.consumers"
+
+
+def test_header_is_optional_and_labels_need_not_be_numbers(tmp_path):
+    with_header = tmp_path / "a.csv"
+    with_header.write_text("source,target,weight\nann,bo,0.5\nbo,cy,1\n")
+    edges = read_edge_list(with_header)
+    assert edges.nodes == 3 and list(edges.labels) == ["ann", "bo", "cy"]
+    bare = tmp_path / "b.csv"
+    bare.write_text("1,2\n2,3\n")
+    edges = read_edge_list(bare)
+    assert edges.nodes == 3 and np.all(edges.weight == 1.0)
+
+
+def test_non_numeric_weight_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("source,target,weight\n1,2,0.5\n2,3,high\n")
+    with pytest.raises(ScenarioError) as info:
+        read_edge_list(path)
+    assert "line 3" in str(info.value)
+
+
+def test_a_generated_edge_list_of_over_a_million_edges(tmp_path, rng):
+    n, m = 200_000, 1_200_000
+    frame = pd.DataFrame({"source": rng.integers(0, n, m), "target": rng.integers(0, n, m),
+                          "weight": np.round(rng.random(m) * 0.99, 3) + 0.01})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    edges = read_edge_list(path)
+    trust = edge_list_network(edges, edges.nodes, NetworkSection(edge_list=str(path)), "big")
+    keep = (frame["source"] != frame["target"]).to_numpy()
+    assert edges.source.size == m
+    assert trust.nnz <= 2 * keep.sum() and trust.nnz > 1.9 * keep.sum()  # few duplicates
+    assert (trust != trust.T).nnz == 0
