@@ -15,7 +15,7 @@ from sim.errors import ScenarioError, SimError
 app = typer.Typer(
     name="sim",
     help="Social-commerce simulator: compare payout schemes on a trust network "
-         "before they go into production.",
+    "before they go into production.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,25 +39,35 @@ def parse_sets(sets: list[str] | None) -> dict:
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", metavar="KEY.PATH=VALUE",
-                 help="Override a scenario value, e.g. --set payout.direct_commission_rate=0.08 "
-                      "(repeatable; values are read as TOML)."),
+    typer.Option(
+        "--set",
+        metavar="KEY.PATH=VALUE",
+        help="Override a scenario value, e.g. --set payout.direct_commission_rate=0.08 "
+        "(repeatable; values are read as TOML).",
+    ),
 ]
 
 
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Output folder (must not hold earlier results). "
-                      "Default: a new folder under results/runs/.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder (must not hold earlier results). "
+            "Default: a new folder under results/runs/.",
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Override run.seed.")] = None,
     replications: Annotated[int | None, typer.Option(help="Override run.replications.")] = None,
     days: Annotated[int | None, typer.Option(help="Override run.days.")] = None,
     set_: SetOption = None,
     report: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
-    progress: Annotated[bool | None, typer.Option(
-        help="Show a progress bar (default: when attached to a terminal).")] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option(help="Show a progress bar (default: when attached to a terminal)."),
+    ] = None,
 ) -> None:
     """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
     from sim.output import check_out_dir, save_run
@@ -65,8 +75,7 @@ def run(
     from sim.scenario import load_scenario
 
     overrides = parse_sets(set_)
-    for key, value in (("run.seed", seed), ("run.replications", replications),
-                       ("run.days", days)):
+    for key, value in (("run.seed", seed), ("run.replications", replications), ("run.days", days)):
         if value is not None:
             overrides[key] = value
     spec = load_scenario(scenario, overrides)  # validate before any work
@@ -96,8 +105,10 @@ def validate(
         except ScenarioError as exc:
             failed.append(exc)
             continue
-        typer.echo(f"{path}: ok ({spec.run.name}: {spec.population.consumers:,} consumers, "
-                   f"{spec.run.days} days, {spec.run.replications} replications)")
+        typer.echo(
+            f"{path}: ok ({spec.run.name}: {spec.population.consumers:,} consumers, "
+            f"{spec.run.days} days, {spec.run.replications} replications)"
+        )
     if failed:
         for exc in failed:
             typer.echo(exc.render(), err=True)
@@ -115,7 +126,8 @@ def schema() -> None:
 @app.command()
 def docs(
     out: Annotated[Path, typer.Option(help="Folder for the generated reference pages.")] = Path(
-        "docs"),
+        "docs"
+    ),
 ) -> None:
     """Regenerate docs/scenario-reference.md and docs/kpis.md from the schema."""
     from sim.docs import write_docs
@@ -129,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="sim", standalone_mode=False)
+        code = app(args=args, prog_name="sim", standalone_mode=False)
     except SimError as exc:
         if debug:
             traceback.print_exc()
@@ -150,5 +162,4 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return 2
         raise
-    return 0
-
+    return code if isinstance(code, int) else 0

@@ -29,8 +29,9 @@ def _default_text(info) -> str:
     return f"`{value!r}`".replace("|", "\\|") if value is not None else "none"
 
 
-def section_rows(model: type[BaseModel], prefix: str, out: list[str],
-                 tables: list[tuple[str, type[BaseModel]]]) -> None:
+def section_rows(
+    model: type[BaseModel], prefix: str, out: list[str], tables: list[tuple[str, type[BaseModel]]]
+) -> None:
     for name, info in model.model_fields.items():
         key = f"{prefix}{name}"
         inner = _unwrap(info.annotation)
@@ -59,8 +60,7 @@ def scenario_reference() -> str:
         tables.append((name, inner))
     while tables:
         key, model = tables.pop(0)
-        title = f"[[{key.strip('[]')}]]" if key.endswith("]") or key.startswith("[") else \
-            f"[{key}]"
+        title = f"[[{key.strip('[]')}]]" if key.endswith("]") or key.startswith("[") else f"[{key}]"
         doc = (model.__doc__ or "").strip().split("\n\n")[0]
         rows = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
         nested: list[tuple[str, type[BaseModel]]] = []
@@ -71,10 +71,16 @@ def scenario_reference() -> str:
 
 
 def kpi_reference() -> str:
-    lines = ["# KPIs", "", "Generated from `sim/metrics.py` by `sim docs`; do not edit by hand.",
-             "Each KPI is computed per replication; reports show the mean over replications",
-             "with a 95% Student-t confidence interval.", "",
-             "| KPI | definition |", "|---|---|"]
+    lines = [
+        "# KPIs",
+        "",
+        "Generated from `sim/metrics.py` by `sim docs`; do not edit by hand.",
+        "Each KPI is computed per replication; reports show the mean over replications",
+        "with a 95% Student-t confidence interval.",
+        "",
+        "| KPI | definition |",
+        "|---|---|",
+    ]
     lines += [f"| `{k}` | {v} |" for k, v in KPI_DEFINITIONS.items()]
     return "\n".join(lines) + "\n"
 
@@ -84,8 +90,10 @@ def write_docs(folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("scenario-reference.md", scenario_reference()),
-                       ("kpis.md", kpi_reference())):
+    for name, text in (
+        ("scenario-reference.md", scenario_reference()),
+        ("kpis.md", kpi_reference()),
+    ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)
     return written

@@ -140,8 +140,11 @@ def describe_allowed(info: Any) -> str:
         text = " ".join(x for x in [kind, " and ".join(bounds)] if x)
         if text:
             parts.append(text)
-    unit = (info.json_schema_extra or {}).get("unit") if isinstance(
-        info.json_schema_extra, dict) else None
+    unit = (
+        (info.json_schema_extra or {}).get("unit")
+        if isinstance(info.json_schema_extra, dict)
+        else None
+    )
     if unit:
         parts.append(f"({unit})")
     return " ".join(parts)
@@ -154,7 +157,7 @@ def problems_from_validation_error(exc: ValidationError, model: type[BaseModel])
         loc = tuple(err["loc"])
         key = format_loc(loc)
         if err["type"] == "extra_forbidden":
-            _, parent = _field_and_parent(model, loc[:-1] + ("__none__",))
+            _, parent = _field_and_parent(model, (*loc[:-1], "__none__"))
             names = list(parent.model_fields) if parent is not None else []
             problems.append(
                 Problem(
@@ -168,12 +171,14 @@ def problems_from_validation_error(exc: ValidationError, model: type[BaseModel])
             continue
         info, _ = _field_and_parent(model, loc)
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or err["type"] == "missing" else (
-            f" (got {value!r})"
+        shown = (
+            ""
+            if isinstance(value, dict | list) or err["type"] == "missing"
+            else (f" (got {value!r})")
         )
         message = err["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         about = info.description if info is not None and info.description else ""
         problems.append(Problem(key, message + shown, describe_allowed(info), about=about))
     return problems

@@ -42,8 +42,15 @@ class Ledger:
         self.keep_entries = keep_entries
         self._entries: list[tuple[np.ndarray, ...]] = []
 
-    def record(self, day: int, entry_type: str, payer: np.ndarray, payee: np.ndarray,
-               amount_fen: np.ndarray, level: int | np.ndarray = 0) -> None:
+    def record(
+        self,
+        day: int,
+        entry_type: str,
+        payer: np.ndarray,
+        payee: np.ndarray,
+        amount_fen: np.ndarray,
+        level: int | np.ndarray = 0,
+    ) -> None:
         """Record entries of one type; zero amounts are dropped."""
         amount_fen = np.asarray(amount_fen, dtype=np.int64)
         nonzero = amount_fen != 0
@@ -66,12 +73,16 @@ class Ledger:
             np.add.at(self.discount_fen, payee, amount_fen)
         if self.keep_entries:
             n = amount_fen.size
-            self._entries.append((
-                np.full(n, day, np.int32), np.full(n, t, np.int8),
-                np.broadcast_to(payer, n).astype(np.int64),
-                np.broadcast_to(payee, n).astype(np.int64), amount_fen,
-                np.broadcast_to(level, n).astype(np.int16),
-            ))
+            self._entries.append(
+                (
+                    np.full(n, day, np.int32),
+                    np.full(n, t, np.int8),
+                    np.broadcast_to(payer, n).astype(np.int64),
+                    np.broadcast_to(payee, n).astype(np.int64),
+                    amount_fen,
+                    np.broadcast_to(level, n).astype(np.int16),
+                )
+            )
 
     def day_total_fen(self, day: int, names: tuple[str, ...]) -> int:
         return int(sum(self.daily_fen[day, TYPE_INDEX[n]] for n in names))
@@ -79,12 +90,13 @@ class Ledger:
     def entries(self) -> pd.DataFrame:
         """Every entry as a table (only with keep_entries)."""
         if not self.keep_entries:
-            raise RuntimeError("entries were not kept; set run.ledger = \"entries\"")
+            raise RuntimeError('entries were not kept; set run.ledger = "entries"')
         cols = ["day", "type", "payer", "payee", "amount_fen", "level"]
         if not self._entries:
             return pd.DataFrame({c: [] for c in cols})
         arrays = [np.concatenate(parts) for parts in zip(*self._entries, strict=True)]
         frame = pd.DataFrame(dict(zip(cols, arrays, strict=True)))
         frame["type"] = pd.Categorical.from_codes(
-            frame["type"], categories=[t.name for t in ENTRY_TYPES])
+            frame["type"], categories=[t.name for t in ENTRY_TYPES]
+        )
         return frame

@@ -19,12 +19,33 @@ if TYPE_CHECKING:
     from sim.payouts import Settlement
     from sim.state import Orders
 
+MONEY_COLUMNS = (
+    "gmv",
+    "paid",
+    "discounts",
+    *(f"payout_{t}" for t in PAYOUT_TYPES),
+    "payouts_total",
+    "cost_of_goods",
+    "contribution_margin",
+    "ad_spend",
+)
 DAILY_COLUMNS = (
-    "new_customers", "customers", "active_customers_30d", "lapsed_today", "lapsed",
-    "orders", "first_orders", "repeat_orders", "gmv", "paid", "discounts",
-    *(f"payout_{t}" for t in PAYOUT_TYPES), "payouts_total", "cost_of_goods",
-    "contribution_margin", "ad_spend", "new_sharers", "quit_sharers", "active_sharers",
-    "shares", "bad_experiences", "acquired_by_share", "acquired_by_word_of_mouth",
+    "new_customers",
+    "customers",
+    "active_customers_30d",
+    "lapsed_today",
+    "lapsed",
+    "orders",
+    "first_orders",
+    "repeat_orders",
+    *MONEY_COLUMNS,
+    "new_sharers",
+    "quit_sharers",
+    "active_sharers",
+    "shares",
+    "bad_experiences",
+    "acquired_by_share",
+    "acquired_by_word_of_mouth",
 )
 
 KPI_DEFINITIONS = {
@@ -33,26 +54,22 @@ KPI_DEFINITIONS = {
     "orders": "Orders placed over the run.",
     "gmv": "Gross merchandise value: list-price value of all orders, in yuan.",
     "repeat_rate_30d": "Among customers whose first order was at least 30 days before the "
-                       "end, the share who ordered again on a later day within 30 days of it.",
-    "repeat_rate_90d": "As repeat_rate_30d with a 90-day window.",
+    "end, the share who ordered again on a later day within 30 days of it.",
+    "repeat_rate_90d": "As repeat_rate_30d with a 90-day window (undefined, null, in runs "
+    "shorter than 90 days).",
     "active_customers_30d": "Customers with an order in the last 30 days of the run.",
     "active_sharers": "Sharers still active at the end of the run.",
     "payouts_total": "All payouts (commissions and referral bonuses), in yuan.",
     "payout_ratio": "payouts_total / gmv.",
     "discounts_total": "All discounts (self-purchase), in yuan.",
     "contribution_margin": "What consumers paid - cost of goods (list price x (1 - margin)) "
-                           "- payouts, in yuan.",
+    "- payouts, in yuan.",
     "k_factor": "Customers acquired through word of mouth or a share / customers: the mean "
-                "number of new customers each customer brought in.",
+    "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
-           "orders) / customers, in yuan per customer.",
+    "orders) / customers, in yuan per customer.",
 }
 KPI_NAMES = tuple(KPI_DEFINITIONS)
-
-MONEY_COLUMNS = frozenset({
-    "gmv", "paid", "discounts", *(f"payout_{t}" for t in PAYOUT_TYPES), "payouts_total",
-    "cost_of_goods", "contribution_margin", "ad_spend",
-})
 
 
 class DailyRecorder:
@@ -63,17 +80,29 @@ class DailyRecorder:
         self.first_order_commission_fen = 0
         self.first_order_discount_fen = 0
 
-    def record(self, model: SocialCommerceModel, orders: Orders, settlement: Settlement,
-               new_customers: np.ndarray, joined: np.ndarray, quit_: np.ndarray,
-               lapsed: np.ndarray, shared: np.ndarray, bad_experiences: int) -> None:
+    def record(
+        self,
+        model: SocialCommerceModel,
+        orders: Orders,
+        settlement: Settlement,
+        new_customers: np.ndarray,
+        joined: np.ndarray,
+        quit_: np.ndarray,
+        lapsed: np.ndarray,
+        shared: np.ndarray,
+        bad_experiences: int,
+    ) -> None:
         day, c, v = model.day, model.consumers, self.values
         ledger = model.ledger
-        cost_fen = int(np.rint(settlement.list_fen * (1.0 - model_margins(model)[
-            orders.category])).sum())
+        cost_fen = int(
+            np.rint(settlement.list_fen * (1.0 - model_margins(model)[orders.category])).sum()
+        )
         payouts = ledger.day_total_fen(day, PAYOUT_TYPES)
         v["new_customers"][day] = new_customers.sum()
         v["customers"][day] = (v["customers"][day - 1] if day else 0) + v["new_customers"][day]
-        v["active_customers_30d"][day] = np.count_nonzero((c.last_order_day >= 0) & (c.last_order_day > day - 30))
+        v["active_customers_30d"][day] = np.count_nonzero(
+            (c.last_order_day >= 0) & (c.last_order_day > day - 30)
+        )
         v["lapsed_today"][day] = lapsed.sum()
         v["lapsed"][day] = (v["lapsed"][day - 1] if day else 0) + v["lapsed_today"][day]
         v["orders"][day] = orders.size
@@ -87,7 +116,7 @@ class DailyRecorder:
         v["payouts_total"][day] = payouts
         v["cost_of_goods"][day] = cost_fen
         v["contribution_margin"][day] = v["paid"][day] - cost_fen - payouts
-        v["ad_spend"][day] = int(round(model.platform.ad_spend_yuan_per_day * 100))
+        v["ad_spend"][day] = round(model.platform.ad_spend_yuan_per_day * 100)
         v["new_sharers"][day] = joined.sum()
         v["quit_sharers"][day] = quit_.sum()
         v["active_sharers"][day] = c.is_sharer.sum()
@@ -96,7 +125,8 @@ class DailyRecorder:
         newcomers = np.flatnonzero(new_customers)
         v["acquired_by_share"][day] = np.count_nonzero(c.acquired_by[newcomers] == SOURCE_SHARE)
         v["acquired_by_word_of_mouth"][day] = np.count_nonzero(
-            c.acquired_by[newcomers] == SOURCE_WORD_OF_MOUTH)
+            c.acquired_by[newcomers] == SOURCE_WORD_OF_MOUTH
+        )
         first = orders.first_in_category & new_customers[orders.buyer]
         self.first_order_commission_fen += int(settlement.commission_fen[first].sum())
         self.first_order_discount_fen += int(settlement.discount_fen[first].sum())
@@ -117,11 +147,14 @@ def ratio(num: float, den: float) -> float:
     return float(num / den) if den else 0.0
 
 
-def repeat_rate(first_day: np.ndarray, second_day: np.ndarray, horizon_end: int,
-                window_days: int) -> float:
+def repeat_rate(
+    first_day: np.ndarray, second_day: np.ndarray, horizon_end: int, window_days: int
+) -> float:
     """Share of customers first ordering >= window days before the end who reordered within it."""
     cohort = (first_day >= 0) & (first_day <= horizon_end - window_days)
     repeat = cohort & (second_day >= 0) & (second_day - first_day <= window_days)
+    if not cohort.any():
+        return float("nan")  # undefined: the run is shorter than the window
     return ratio(np.count_nonzero(repeat), np.count_nonzero(cohort))
 
 
@@ -132,12 +165,16 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
     customers = int(np.count_nonzero(c.is_customer))
     gmv = v["gmv"].sum() / 100.0
     payouts = v["payouts_total"].sum() / 100.0
-    viral = np.count_nonzero(c.is_customer & np.isin(c.acquired_by,
-                                                     [SOURCE_SHARE, SOURCE_WORD_OF_MOUTH]))
-    acquisition_fen = (v["ad_spend"].sum() + v["payout_referral_bonus_referrer"].sum()
-                       + v["payout_referral_bonus_referee"].sum()
-                       + model.recorder.first_order_commission_fen
-                       + model.recorder.first_order_discount_fen)
+    viral = np.count_nonzero(
+        c.is_customer & np.isin(c.acquired_by, [SOURCE_SHARE, SOURCE_WORD_OF_MOUTH])
+    )
+    acquisition_fen = (
+        v["ad_spend"].sum()
+        + v["payout_referral_bonus_referrer"].sum()
+        + v["payout_referral_bonus_referee"].sum()
+        + model.recorder.first_order_commission_fen
+        + model.recorder.first_order_discount_fen
+    )
     return {
         "customers": float(customers),
         "penetration": ratio(customers, c.n),
@@ -145,7 +182,9 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "gmv": float(gmv),
         "repeat_rate_30d": repeat_rate(c.first_order_day, c.second_order_day, days, 30),
         "repeat_rate_90d": repeat_rate(c.first_order_day, c.second_order_day, days, 90),
-        "active_customers_30d": float(np.count_nonzero((c.last_order_day >= 0) & (c.last_order_day >= days - 30))),
+        "active_customers_30d": float(
+            np.count_nonzero((c.last_order_day >= 0) & (c.last_order_day >= days - 30))
+        ),
         "active_sharers": float(np.count_nonzero(c.is_sharer)),
         "payouts_total": float(payouts),
         "payout_ratio": ratio(payouts, gmv),

@@ -17,8 +17,13 @@ import numpy as np
 
 from sim import metrics
 from sim.ledger import Ledger
-from sim.network import EdgeList, edge_list_network, generate_network, read_edge_list, \
-    row_normalized
+from sim.network import (
+    EdgeList,
+    edge_list_network,
+    generate_network,
+    read_edge_list,
+    row_normalized,
+)
 from sim.payouts import PayoutScheme, settle_orders
 from sim.population import build_layout
 from sim.rules import churn, experience, exposure, purchase, repurchase, sharers
@@ -30,8 +35,13 @@ from sim.streams import Streams
 class Platform(mesa.Agent):
     """The platform: prices, the payout scheme, ads."""
 
-    def __init__(self, model: SocialCommerceModel, name: str, scheme: PayoutScheme,
-                 ad_spend_yuan_per_day: float):
+    def __init__(
+        self,
+        model: SocialCommerceModel,
+        name: str,
+        scheme: PayoutScheme,
+        ad_spend_yuan_per_day: float,
+    ):
         super().__init__(model)
         self.name = name
         self.scheme = scheme
@@ -41,8 +51,9 @@ class Platform(mesa.Agent):
 class Neighborhood(mesa.Agent):
     """A neighborhood: a contiguous block of consumers with a city tier."""
 
-    def __init__(self, model: SocialCommerceModel, index: int, city_tier: str,
-                 start: int, size: int):
+    def __init__(
+        self, model: SocialCommerceModel, index: int, city_tier: str, start: int, size: int
+    ):
         super().__init__(model)
         self.index = index
         self.city_tier = city_tier
@@ -55,8 +66,13 @@ class Neighborhood(mesa.Agent):
 class SocialCommerceModel(mesa.Model):
     """Consumers and sharers on a trust network, buying from one platform."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0,
-                 edge_list: EdgeList | None = None, source: str = "<scenario>"):
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        edge_list: EdgeList | None = None,
+        source: str = "<scenario>",
+    ):
         streams = Streams(scenario.run.seed, replication)
         super().__init__(rng=streams["mesa"])
         # `self.scenario` belongs to Mesa (>= 3.4); ours is `self.spec`.
@@ -69,42 +85,54 @@ class SocialCommerceModel(mesa.Model):
 
         self.layout = build_layout(scenario.population, streams["population"])
         if scenario.network.edge_list is not None:
-            edges = edge_list if edge_list is not None else read_edge_list(
-                scenario.network.edge_list)
-            self.trust = edge_list_network(edges, scenario.population.consumers,
-                                           scenario.network, source)
+            edges = (
+                edge_list if edge_list is not None else read_edge_list(scenario.network.edge_list)
+            )
+            self.trust = edge_list_network(
+                edges, scenario.population.consumers, scenario.network, source
+            )
         else:
-            self.trust = generate_network(self.layout, scenario.network, beh.trust_weights,
-                                          streams["network"])
+            self.trust = generate_network(
+                self.layout, scenario.network, beh.trust_weights, streams["network"]
+            )
         self.trust_by_speaker = self.trust.T.tocsr()
         self.influence_by_speaker = row_normalized(self.trust).T.tocsr()
         self.cascade_by_speaker = self.trust_by_speaker.copy()
         self.cascade_by_speaker.data = -np.log1p(
-            -beh.cascade_probability * np.clip(self.cascade_by_speaker.data, 0.0, 1.0)
-            * (1 - 1e-12))
+            -beh.cascade_probability * np.clip(self.cascade_by_speaker.data, 0.0, 1.0) * (1 - 1e-12)
+        )
 
         self.consumers = Consumers.create(self.layout.online_ready, len(scenario.categories))
         self._broadcast = self.consumers.influence_state()
         self.signal = np.zeros_like(self._broadcast)  # (N, C+1) trust-weighted shares
 
         scheme = PayoutScheme.from_scenario(scenario)
-        self.platform = Platform(self, scenario.platform.name, scheme,
-                                 scenario.platform.ad_spend_yuan_per_day)
+        self.platform = Platform(
+            self, scenario.platform.name, scheme, scenario.platform.ad_spend_yuan_per_day
+        )
         self.neighborhoods = [
             Neighborhood(self, k, str(tier), int(start), int(size))
-            for k, (tier, start, size) in enumerate(zip(
-                self.layout.neighborhood_tier, self.layout.neighborhood_start,
-                self.layout.neighborhood_size, strict=True))
+            for k, (tier, start, size) in enumerate(
+                zip(
+                    self.layout.neighborhood_tier,
+                    self.layout.neighborhood_start,
+                    self.layout.neighborhood_size,
+                    strict=True,
+                )
+            )
         ]
         cats = scenario.categories
         self.price_factor = np.exp(
-            -beh.price_sensitivity_per_100_yuan * np.array([c.price_yuan for c in cats]) / 100.0)
+            -beh.price_sensitivity_per_100_yuan * np.array([c.price_yuan for c in cats]) / 100.0
+        )
         self.share_appeal = np.array([c.share_appeal for c in cats])
         self.interval_days = np.array([c.repurchase_interval_days for c in cats])
         self.hype_half_life = np.array(
-            [c.hype_half_life_days if c.hype_half_life_days else np.inf for c in cats])
-        self.appeal = sharers.reward_appeal(scheme.reward_per_order_yuan(),
-                                            beh.sharer_reward_reference_yuan)
+            [c.hype_half_life_days if c.hype_half_life_days else np.inf for c in cats]
+        )
+        self.appeal = sharers.reward_appeal(
+            scheme.reward_per_order_yuan(), beh.sharer_reward_reference_yuan
+        )
         self.ledger = Ledger(self.consumers.n, self.days, scenario.run.ledger == "entries")
         self.recorder = metrics.DailyRecorder(self.days)
         self.running = True
@@ -126,10 +154,12 @@ class SocialCommerceModel(mesa.Model):
         sharer_idx = np.flatnonzero(c.is_sharer)
         share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * self.hype(), 0, 1)
         shared = exposure.share_products(
-            sharer_idx, share_prob, self.streams["exposure"].random((sharer_idx.size, k)))
+            sharer_idx, share_prob, self.streams["exposure"].random((sharer_idx.size, k))
+        )
         shares_received = exposure.share_exposure(self.trust_by_speaker, sharer_idx, shared)
-        wom = exposure.word_of_mouth_signal(self.spec.network.mixing, self.signal[:, :k],
-                                            self._broadcast[:, :k])
+        wom = exposure.word_of_mouth_signal(
+            self.spec.network.mixing, self.signal[:, :k], self._broadcast[:, :k]
+        )
         if beh.word_of_mouth_model == "bass":
             wom_rate = beh.word_of_mouth_per_day * wom
         else:
@@ -146,14 +176,17 @@ class SocialCommerceModel(mesa.Model):
         channel = purchase.credit_channel(
             np.full(first_buyer.size, beh.external_influence_per_day),
             np.asarray(wom_rate[first_buyer, first_cat]),
-            share_rate[first_buyer, first_cat], attr.random(first_buyer.size))
+            share_rate[first_buyer, first_cat],
+            attr.random(first_buyer.size),
+        )
         shared_by = np.full(first_buyer.size, -1, np.int64)
         shared_full = np.zeros((n, k), bool)
         shared_full[sharer_idx] = shared
         for cat in range(k):  # a handful of categories, not consumers
             pick = np.flatnonzero((channel == SOURCE_SHARE) & (first_cat == cat))
             shared_by[pick] = purchase.pick_sharer(
-                self.trust, first_buyer[pick], shared_full[:, cat], attr.random(pick.size))
+                self.trust, first_buyer[pick], shared_full[:, cat], attr.random(pick.size)
+            )
         new_customers = np.zeros(n, bool)
         new_customers[first_buyer] = c.first_order_day[first_buyer] < 0
         # The first credited channel of a new customer's first day decides acquisition.
@@ -167,38 +200,56 @@ class SocialCommerceModel(mesa.Model):
         # 3. repurchase
         rep = self.streams["repurchase"]
         due_buyer, due_cat = np.nonzero(
-            (c.next_due_day == day) & ~c.lapsed[:, None] & c.customer_of)
-        reorder = repurchase.due_reorders(due_cat, beh.repurchase_probability * demand,
-                                          rep.random(due_buyer.size))
+            (c.next_due_day == day) & ~c.lapsed[:, None] & c.customer_of
+        )
+        reorder = repurchase.due_reorders(
+            due_cat, beh.repurchase_probability * demand, rep.random(due_buyer.size)
+        )
         orders = Orders.concat(
             Orders(first_buyer, first_cat, np.ones(first_buyer.size, bool), shared_by),
-            Orders(due_buyer[reorder], due_cat[reorder], np.zeros(int(reorder.sum()), bool),
-                   np.full(int(reorder.sum()), -1, np.int64)),
+            Orders(
+                due_buyer[reorder],
+                due_cat[reorder],
+                np.zeros(int(reorder.sum()), bool),
+                np.full(int(reorder.sum()), -1, np.int64),
+            ),
         )
         # Every order and every skipped reorder schedules the next due day.
         sched_buyer = np.concatenate([first_buyer, due_buyer])
         sched_cat = np.concatenate([first_cat, due_cat])
         c.next_due_day[sched_buyer, sched_cat] = day + repurchase.draw_intervals(
-            self.interval_days[sched_cat], beh.repurchase_interval_shape,
-            rep.random(sched_buyer.size))
+            self.interval_days[sched_cat],
+            beh.repurchase_interval_shape,
+            rep.random(sched_buyer.size),
+        )
         self._record_orders(orders.buyer)
 
         # 4. payouts
         received_before = self.ledger.received_fen.copy()
-        settlement = settle_orders(day, orders, c, new_customers, self.platform.scheme,
-                                   self.ledger)
+        settlement = settle_orders(day, orders, c, new_customers, self.platform.scheme, self.ledger)
 
         # 5. sharers
         sh = self.streams["sharers"]
-        sharers.update_monthly_earnings(c.monthly_earnings_fen,
-                                        self.ledger.received_fen - received_before)
+        sharers.update_monthly_earnings(
+            c.monthly_earnings_fen, self.ledger.received_fen - received_before
+        )
         joined = sharers.join_sharers(
-            c.active_customer & ~c.is_sharer, self.signal[:, k], beh.sharer_recruitment_per_day,
-            self.appeal, beh.sharer_peer_effect, sh.random(n, dtype=np.float32))
+            c.active_customer & ~c.is_sharer,
+            self.signal[:, k],
+            beh.sharer_recruitment_per_day,
+            self.appeal,
+            beh.sharer_peer_effect,
+            sh.random(n, dtype=np.float32),
+        )
         quit_ = sharers.quit_sharers(
-            c.is_sharer, day - c.sharer_since_day, c.monthly_earnings_fen,
-            beh.sharer_grace_days, beh.sharer_min_monthly_earnings_yuan * 100.0,
-            beh.sharer_quit_hazard_per_day, sh.random(n, dtype=np.float32))
+            c.is_sharer,
+            day - c.sharer_since_day,
+            c.monthly_earnings_fen,
+            beh.sharer_grace_days,
+            beh.sharer_min_monthly_earnings_yuan * 100.0,
+            beh.sharer_quit_hazard_per_day,
+            sh.random(n, dtype=np.float32),
+        )
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
         c.was_sharer |= joined
@@ -206,23 +257,31 @@ class SocialCommerceModel(mesa.Model):
         c.monthly_earnings_fen[joined] = 0.0
 
         # 6. experience
-        bad = experience.bad_orders(orders.buyer, beh.product_mismatch_probability,
-                                    self.streams["experience"].random(orders.size))
+        bad = experience.bad_orders(
+            orders.buyer,
+            beh.product_mismatch_probability,
+            self.streams["experience"].random(orders.size),
+        )
         np.add.at(c.bad_experiences, bad, 1)
 
         # 7. churn
         active = c.active_customer
-        hazard = churn.churn_hazard(day - c.last_order_day, c.bad_experiences,
-                                    beh.churn_base_hazard_per_day, beh.churn_recency_scale_days,
-                                    beh.churn_per_bad_experience)
+        hazard = churn.churn_hazard(
+            day - c.last_order_day,
+            c.bad_experiences,
+            beh.churn_base_hazard_per_day,
+            beh.churn_recency_scale_days,
+            beh.churn_per_bad_experience,
+        )
         lapsed = churn.lapse(active, hazard, self.streams["churn"].random(n, dtype=np.float32))
         c.lapsed |= lapsed
         quit_ |= lapsed & c.is_sharer
         c.is_sharer &= ~lapsed
 
         self._update_signal()
-        self.recorder.record(self, orders, settlement, new_customers, joined, quit_, lapsed,
-                             shared, bad.size)
+        self.recorder.record(
+            self, orders, settlement, new_customers, joined, quit_, lapsed, shared, bad.size
+        )
         self.day += 1
         if self.day >= self.days:
             self.running = False
@@ -258,4 +317,3 @@ class SocialCommerceModel(mesa.Model):
 
     def kpis(self) -> dict[str, float]:
         return metrics.kpis(self)
-

@@ -65,8 +65,9 @@ def friend_ties(n: int, ties_per_consumer: int, rewiring: float, rng: np.random.
     return np.concatenate(us), np.concatenate(vs)
 
 
-def ties_to_matrix(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray,
-                   symmetric: bool) -> sp.csr_matrix:
+def ties_to_matrix(
+    n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, symmetric: bool
+) -> sp.csr_matrix:
     """Build the CSR trust matrix; duplicate pairs keep the strongest tie (largest |w|)."""
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
@@ -89,8 +90,9 @@ def ties_to_matrix(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray,
     return mat
 
 
-def generate_network(layout: Layout, net: NetworkSection, trust: TrustWeights,
-                     rng: np.random.Generator) -> sp.csr_matrix:
+def generate_network(
+    layout: Layout, net: NetworkSection, trust: TrustWeights, rng: np.random.Generator
+) -> sp.csr_matrix:
     """Households, neighbors and small-world friends, weighted by trust per tie type."""
     n = layout.consumers
     hu, hv = household_ties(layout.household)
@@ -98,11 +100,13 @@ def generate_network(layout: Layout, net: NetworkSection, trust: TrustWeights,
     fu, fv = friend_ties(n, net.friend_ties_per_consumer, net.friend_rewiring_probability, rng)
     u = np.concatenate([hu, nu, fu])
     v = np.concatenate([hv, nv, fv])
-    w = np.concatenate([
-        np.full(hu.size, trust.household),
-        np.full(nu.size, trust.neighbor),
-        np.full(fu.size, trust.friend),
-    ])
+    w = np.concatenate(
+        [
+            np.full(hu.size, trust.household),
+            np.full(nu.size, trust.neighbor),
+            np.full(fu.size, trust.friend),
+        ]
+    )
     return ties_to_matrix(n, u, v, w, symmetric=True)
 
 
@@ -132,43 +136,80 @@ def read_edge_list(path: str | Path) -> EdgeList:
         first = fh.readline()
     fields = [f.strip() for f in first.split(",")]
     if len(fields) < 2:
-        raise ScenarioError(str(path), [Problem(
-            "network.edge_list", "the first line has fewer than two comma-separated columns",
-            "CSV rows 'source,target,weight'")])
+        raise ScenarioError(
+            str(path),
+            [
+                Problem(
+                    "network.edge_list",
+                    "the first line has fewer than two comma-separated columns",
+                    "CSV rows 'source,target,weight'",
+                )
+            ],
+        )
     header = 0 if not _looks_numeric(fields[0]) and not _looks_numeric(fields[-1]) else None
-    frame = pd.read_csv(path, header=header, usecols=[0, 1, 2] if len(fields) >= 3 else [0, 1],
-                        comment="#", skipinitialspace=True)
+    frame = pd.read_csv(
+        path,
+        header=header,
+        usecols=[0, 1, 2] if len(fields) >= 3 else [0, 1],
+        comment="#",
+        skipinitialspace=True,
+    )
     frame.columns = ["source", "target", "weight"][: frame.shape[1]]
     if "weight" not in frame:
         frame["weight"] = 1.0
     weight = pd.to_numeric(frame["weight"], errors="coerce")
     bad = np.flatnonzero(weight.isna().to_numpy())
     if bad.size:
-        line = int(bad[0]) + 1 + (header is not None and 1 or 0)
-        raise ScenarioError(str(path), [Problem(
-            "network.edge_list", f"{bad.size} rows have a non-numeric weight (first at line {line})",
-            "a number in the third column")])
+        line = int(bad[0]) + 1 + ((header is not None and 1) or 0)
+        raise ScenarioError(
+            str(path),
+            [
+                Problem(
+                    "network.edge_list",
+                    f"{bad.size} rows have a non-numeric weight (first at line {line})",
+                    "a number in the third column",
+                )
+            ],
+        )
     codes, labels = pd.factorize(pd.concat([frame["source"], frame["target"]], ignore_index=True))
     m = len(frame)
-    return EdgeList(codes[:m].astype(np.int64), codes[m:].astype(np.int64),
-                    weight.to_numpy(np.float64), int(labels.size), np.asarray(labels))
+    return EdgeList(
+        codes[:m].astype(np.int64),
+        codes[m:].astype(np.int64),
+        weight.to_numpy(np.float64),
+        int(labels.size),
+        np.asarray(labels),
+    )
 
 
-def edge_list_network(edges: EdgeList, consumers: int, net: NetworkSection,
-                      source: str) -> sp.csr_matrix:
+def edge_list_network(
+    edges: EdgeList, consumers: int, net: NetworkSection, source: str
+) -> sp.csr_matrix:
     """Trust matrix from a loaded edge list; consumers beyond its nodes have no ties."""
     if consumers < edges.nodes:
-        raise ScenarioError(source, [Problem(
-            "population.consumers",
-            f"{consumers} consumers but the edge list {net.edge_list} has {edges.nodes} nodes",
-            f"at least {edges.nodes}")])
+        raise ScenarioError(
+            source,
+            [
+                Problem(
+                    "population.consumers",
+                    f"{consumers} consumers but the edge list {net.edge_list} has {edges.nodes} nodes",
+                    f"at least {edges.nodes}",
+                )
+            ],
+        )
     w = edges.weight / net.weight_scale
     worst = float(np.abs(w).max()) if w.size else 0.0
     if worst > 1.0 + 1e-12:
-        raise ScenarioError(source, [Problem(
-            "network.weight_scale",
-            f"edge weights divided by {net.weight_scale:g} reach {worst:g}",
-            f"a scale that maps weights into [-1, 1], e.g. {np.abs(edges.weight).max():g}")])
+        raise ScenarioError(
+            source,
+            [
+                Problem(
+                    "network.weight_scale",
+                    f"edge weights divided by {net.weight_scale:g} reach {worst:g}",
+                    f"a scale that maps weights into [-1, 1], e.g. {np.abs(edges.weight).max():g}",
+                )
+            ],
+        )
     if net.negative_ties == "drop":
         w = np.where(w > 0, w, 0.0)
     # 'source trusts target': the source listens to the target.

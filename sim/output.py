@@ -42,8 +42,14 @@ def git_commit() -> str | None:
     """The commit of the source tree the package runs from, if it is a git checkout."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -92,7 +98,8 @@ def check_out_dir(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OutputExistsError(
             f"{out}: already exists and holds earlier results; choose another --out "
-            f"(or omit it for a new time-stamped folder under results/runs/)")
+            f"(or omit it for a new time-stamped folder under results/runs/)"
+        )
 
 
 def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
@@ -149,7 +156,8 @@ def parquet_available() -> bool:
 def write_run_files(result: RunResult, folder: Path, report: bool = True) -> None:
     """All files of a run into `folder` (which must exist)."""
     (folder / "scenario.resolved.toml").write_text(
-        tomli_w.dumps(to_toml_dict(result.scenario)), encoding="utf-8")
+        tomli_w.dumps(to_toml_dict(result.scenario)), encoding="utf-8"
+    )
     result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.10g")
     if parquet_available():
         result.daily.to_parquet(folder / "daily.parquet", index=False)

@@ -86,8 +86,14 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def settle_orders(day: int, orders: Orders, consumers: Consumers, new_customers: np.ndarray,
-                  scheme: PayoutScheme, ledger: Ledger) -> Settlement:
+def settle_orders(
+    day: int,
+    orders: Orders,
+    consumers: Consumers,
+    new_customers: np.ndarray,
+    scheme: PayoutScheme,
+    ledger: Ledger,
+) -> Settlement:
     """Record payments, discounts and payouts of the day's orders; return per-order amounts.
 
     new_customers: (N,) bool, consumers whose first order ever is today.
@@ -116,14 +122,24 @@ def settle_orders(day: int, orders: Orders, consumers: Consumers, new_customers:
         idx = idx[np.sort(first)]
         referrer = orders.shared_by[idx]
         if scheme.referee_bonus_fen:
-            ledger.record(day, "referral_bonus_referee", np.full(idx.size, PLATFORM),
-                          buyer[idx], np.full(idx.size, scheme.referee_bonus_fen))
+            ledger.record(
+                day,
+                "referral_bonus_referee",
+                np.full(idx.size, PLATFORM),
+                buyer[idx],
+                np.full(idx.size, scheme.referee_bonus_fen),
+            )
             referral[idx] += scheme.referee_bonus_fen
         if scheme.referrer_bonus_fen:
             earned = consumers.referral_bonuses[referrer] + rank_within(referrer)
             ok = earned < scheme.referral_bonus_cap
-            ledger.record(day, "referral_bonus_referrer", np.full(int(ok.sum()), PLATFORM),
-                          referrer[ok], np.full(int(ok.sum()), scheme.referrer_bonus_fen))
+            ledger.record(
+                day,
+                "referral_bonus_referrer",
+                np.full(int(ok.sum()), PLATFORM),
+                referrer[ok],
+                np.full(int(ok.sum()), scheme.referrer_bonus_fen),
+            )
             np.add.at(consumers.referral_bonuses, referrer[ok], 1)
             referral[idx[ok]] += scheme.referrer_bonus_fen
 
@@ -131,6 +147,11 @@ def settle_orders(day: int, orders: Orders, consumers: Consumers, new_customers:
     ledger.record(day, "order_payment", buyer, platform, paid)
     ledger.record(day, "self_purchase_discount", platform, buyer, discount)
     paid_sharer = sharer >= 0
-    ledger.record(day, "direct_commission", platform[paid_sharer], sharer[paid_sharer],
-                  commission[paid_sharer])
+    ledger.record(
+        day,
+        "direct_commission",
+        platform[paid_sharer],
+        sharer[paid_sharer],
+        commission[paid_sharer],
+    )
     return Settlement(list_fen, discount, paid, commission, sharer, referral)

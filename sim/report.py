@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from sim.metrics import KPI_DEFINITIONS  # noqa: E402
+from sim.metrics import KPI_DEFINITIONS
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
 KPI_UNITS = {
-    "gmv": "yuan", "payouts_total": "yuan", "discounts_total": "yuan",
-    "contribution_margin": "yuan", "cac": "yuan per customer",
+    "gmv": "yuan",
+    "payouts_total": "yuan",
+    "discounts_total": "yuan",
+    "contribution_margin": "yuan",
+    "cac": "yuan per customer",
 }
 PERCENT_KPIS = {"penetration", "repeat_rate_30d", "repeat_rate_90d", "payout_ratio"}
 
@@ -28,14 +31,20 @@ def band(daily: pd.DataFrame, column: str, smooth_days: int = 1) -> pd.DataFrame
     wide = daily.pivot(index="day", columns="replication", values=column)
     if smooth_days > 1:
         wide = wide.rolling(smooth_days, min_periods=1).mean()
-    return pd.DataFrame({"mean": wide.mean(axis=1), "low": wide.quantile(0.05, axis=1),
-                         "high": wide.quantile(0.95, axis=1)})
+    return pd.DataFrame(
+        {
+            "mean": wide.mean(axis=1),
+            "low": wide.quantile(0.05, axis=1),
+            "high": wide.quantile(0.95, axis=1),
+        }
+    )
 
 
-def plot_band(ax, daily: pd.DataFrame, column: str, label: str, smooth_days: int = 1,
-              scale: float = 1.0) -> None:
+def plot_band(
+    ax, daily: pd.DataFrame, column: str, label: str, smooth_days: int = 1, scale: float = 1.0
+) -> None:
     b = band(daily, column, smooth_days) * scale
-    line, = ax.plot(b.index, b["mean"], label=label)
+    (line,) = ax.plot(b.index, b["mean"], label=label)
     ax.fill_between(b.index, b["low"], b["high"], color=line.get_color(), alpha=0.2, lw=0)
 
 
@@ -98,18 +107,25 @@ def fmt(value: float | None, kpi: str) -> str:
 def kpi_markdown(result: RunResult) -> str:
     lines = ["| KPI | mean | 95% CI | unit | definition |", "|---|---:|---|---|---|"]
     for name, s in result.kpis.items():
-        ci = "-" if s["ci95_low"] is None else f"{fmt(s['ci95_low'], name)} .. " \
-                                               f"{fmt(s['ci95_high'], name)}"
-        lines.append(f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_UNITS.get(name, '')} "
-                     f"| {KPI_DEFINITIONS[name]} |")
+        ci = (
+            "-"
+            if s["ci95_low"] is None
+            else f"{fmt(s['ci95_low'], name)} .. {fmt(s['ci95_high'], name)}"
+        )
+        lines.append(
+            f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_UNITS.get(name, '')} "
+            f"| {KPI_DEFINITIONS[name]} |"
+        )
     return "\n".join(lines)
 
 
 def write_report(result: RunResult, folder: Path) -> Path:
     spec, m = result.scenario, result.manifest
     figures = write_figures(result, folder)
-    cats = ", ".join(f"{c.name} ({c.price_yuan:g} yuan, every {c.repurchase_interval_days:g} d)"
-                     for c in spec.categories)
+    cats = ", ".join(
+        f"{c.name} ({c.price_yuan:g} yuan, every {c.repurchase_interval_days:g} d)"
+        for c in spec.categories
+    )
     pay = spec.payout
     parts = [
         f"# {spec.run.name}",

@@ -39,32 +39,49 @@ class RunResult:
         return {name: summarize(self.kpi_values[name].to_numpy()) for name in KPI_NAMES}
 
     def kpi_table(self) -> pd.DataFrame:
-        rows = [{"kpi": k, **{m: v for m, v in s.items() if m != "values"}}
-                for k, s in self.kpis.items()]
+        rows = [
+            {"kpi": k, **{m: v for m, v in s.items() if m != "values"}}
+            for k, s in self.kpis.items()
+        ]
         return pd.DataFrame(rows)
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario.run.name,
-                "replications": int(self.kpi_values.shape[0]),
-                "kpis": self.kpis}
+        return {
+            "scenario": self.scenario.run.name,
+            "replications": int(self.kpi_values.shape[0]),
+            "kpis": self.kpis,
+        }
 
 
 def summarize(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
-    """Mean and two-sided t confidence interval; the CI is None with one replication."""
+    """Mean and two-sided Student-t confidence interval over replications.
+
+    Undefined values (NaN, e.g. a 90-day repeat rate in a 60-day run) are left out and
+    reported as None; the CI is None with fewer than two defined values.
+    """
     values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if values.size < 2:
+    defined = values[np.isfinite(values)]
+    mean = float(defined.mean()) if defined.size else None
+    if defined.size < 2:
         low = high = None
     else:
-        half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)
-                     * values.std(ddof=1) / math.sqrt(values.size))
+        half = float(
+            stats.t.ppf(0.5 + confidence / 2, defined.size - 1)
+            * defined.std(ddof=1)
+            / math.sqrt(defined.size)
+        )
         low, high = mean - half, mean + half
-    return {"mean": mean, "ci95_low": low, "ci95_high": high,
-            "values": [float(v) for v in values]}
+    return {
+        "mean": mean,
+        "ci95_low": low,
+        "ci95_high": high,
+        "values": [float(v) if np.isfinite(v) else None for v in values],
+    }
 
 
-def run_replication(scenario: Scenario, replication: int, edge_list: EdgeList | None = None,
-                    progress=None) -> SocialCommerceModel:
+def run_replication(
+    scenario: Scenario, replication: int, edge_list: EdgeList | None = None, progress=None
+) -> SocialCommerceModel:
     """Build and run one replication; return the finished model."""
     model = SocialCommerceModel(scenario, replication, edge_list=edge_list)
     while model.running:
@@ -80,13 +97,24 @@ def make_progress(total: int, enabled: bool | None, description: str):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=description, unit="day", disable=None if enabled is None
-                else False, leave=False)
+    return tqdm(
+        total=total,
+        desc=description,
+        unit="day",
+        disable=None if enabled is None else False,
+        leave=False,
+    )
 
 
-def run(scenario: Scenario | dict | str | Path, *, replications: int | None = None,
-        seed: int | None = None, days: int | None = None,
-        overrides: dict[str, Any] | None = None, progress: bool | None = None) -> RunResult:
+def run(
+    scenario: Scenario | dict | str | Path,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool | None = None,
+) -> RunResult:
     """Run a scenario's replications and return daily series and KPIs.
 
     scenario: a Scenario, a mapping in the scenario schema or a path to a TOML file.
@@ -94,8 +122,7 @@ def run(scenario: Scenario | dict | str | Path, *, replications: int | None = No
     progress: True/False to force the progress bar; None shows it on a terminal only.
     """
     merged = dict(overrides or {})
-    for key, value in (("run.replications", replications), ("run.seed", seed),
-                       ("run.days", days)):
+    for key, value in (("run.replications", replications), ("run.seed", seed), ("run.days", days)):
         if value is not None:
             merged[key] = value
     spec = coerce_scenario(scenario, merged)

@@ -47,9 +47,7 @@ class RunSection(Section):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
     )
     description: str = param("", "Free text shown at the top of the report.")
-    seed: int = param(
-        20260101, "Root seed: decides every random draw of every replication.", ge=0
-    )
+    seed: int = param(20260101, "Root seed: decides every random draw of every replication.", ge=0)
     days: int = param(365, "Simulated horizon; one model step is one day.", "days", ge=1, le=3650)
     replications: int = param(
         10, "Independent replications (each with its own network and draws).", ge=1, le=10000
@@ -98,9 +96,7 @@ class PopulationSection(Section):
         "Groups of neighborhoods, each with a count, a city tier and a relative size.",
         min_length=1,
     )
-    online_readiness: OnlineReadiness = param(
-        OnlineReadiness(), "Online readiness by city tier."
-    )
+    online_readiness: OnlineReadiness = param(OnlineReadiness(), "Online readiness by city tier.")
 
 
 class NetworkSection(Section):
@@ -186,9 +182,7 @@ def default_categories() -> list[Category]:
             repurchase_interval_days=45,
             share_appeal=0.8,
         ),
-        Category(
-            name="beauty", price_yuan=120.0, margin=0.45, repurchase_interval_days=60
-        ),
+        Category(name="beauty", price_yuan=120.0, margin=0.45, repurchase_interval_days=60),
     ]
 
 
@@ -367,8 +361,11 @@ def cross_field_problems(scenario: Scenario) -> list[Problem]:
     for i, name in enumerate(names):
         if name in seen:
             problems.append(
-                Problem(f"categories[{i}].name", f"duplicate category name {name!r}",
-                        "each category needs its own name")
+                Problem(
+                    f"categories[{i}].name",
+                    f"duplicate category name {name!r}",
+                    "each category needs its own name",
+                )
             )
         seen.add(name)
     for key in scenario.payout.direct_commission_by_category:
@@ -427,8 +424,9 @@ def cross_field_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def validate_scenario(data: dict[str, Any], source: str = "<scenario>",
-                      base_dir: Path | None = None) -> Scenario:
+def validate_scenario(
+    data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None
+) -> Scenario:
     """Validate a scenario mapping; raise ScenarioError listing every problem at once."""
     try:
         scenario = Scenario.model_validate(data)
@@ -439,8 +437,11 @@ def validate_scenario(data: dict[str, Any], source: str = "<scenario>",
         path = resolve_path(scenario.network.edge_list, base_dir)
         if not path.is_file():
             problems.append(
-                Problem("network.edge_list", f"file not found: {path}",
-                        "a path to a CSV edge list, relative to the scenario file")
+                Problem(
+                    "network.edge_list",
+                    f"file not found: {path}",
+                    "a path to a CSV edge list, relative to the scenario file",
+                )
             )
         else:
             scenario.network.edge_list = str(path)
@@ -471,8 +472,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             str(path), [Problem("", f"TOML syntax error: {exc}", "valid TOML (https://toml.io)")]
         ) from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), [Problem("", f"not UTF-8 text: {exc}", "a UTF-8 file")]) \
-            from None
+        raise ScenarioError(
+            str(path), [Problem("", f"not UTF-8 text: {exc}", "a UTF-8 file")]
+        ) from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -523,8 +525,9 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return validate_scenario(data, source=str(path), base_dir=path.parent)
 
 
-def coerce_scenario(scenario: Scenario | dict | str | Path,
-                    overrides: dict[str, Any] | None = None) -> Scenario:
+def coerce_scenario(
+    scenario: Scenario | dict | str | Path, overrides: dict[str, Any] | None = None
+) -> Scenario:
     """Accept a Scenario, a mapping or a path; apply overrides; return a validated Scenario."""
     if isinstance(scenario, Scenario):
         if not overrides:

@@ -92,8 +92,12 @@ class Orders:
 
     @classmethod
     def concat(cls, *parts: Orders) -> Orders:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                     ("buyer", "category", "first_in_category", "shared_by")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("buyer", "category", "first_in_category", "shared_by")
+            )
+        )
 
     @property
     def size(self) -> int:

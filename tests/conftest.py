@@ -59,11 +59,15 @@ def edge_list_scenario(tmp_path: Path, edges, nodes: int, **sections) -> Scenari
     path = write_edges(tmp_path / "edges.csv", edges)
     base = {
         "run": {"name": "hand", "seed": 3, "days": 30, "replications": 1},
-        "population": {"consumers": nodes, "neighborhoods": [{"count": 1}],
-                       "online_readiness": ALL_ONLINE},
+        "population": {
+            "consumers": nodes,
+            "neighborhoods": [{"count": 1}],
+            "online_readiness": ALL_ONLINE,
+        },
         "network": {"edge_list": str(path)},
-        "categories": [{"name": "goods", "price_yuan": 100.0, "margin": 0.3,
-                        "repurchase_interval_days": 10}],
+        "categories": [
+            {"name": "goods", "price_yuan": 100.0, "margin": 0.3, "repurchase_interval_days": 10}
+        ],
         "behavior": dict(QUIET_BEHAVIOR),
     }
     return validate_scenario(deep_update(base, sections))

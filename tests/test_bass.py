@@ -36,13 +36,18 @@ def bass_closed_form(p: float, q: float, t: np.ndarray) -> np.ndarray:
 def bass_scenario() -> dict:
     return {
         "run": {"name": "bass", "seed": 1969, "days": DAYS, "replications": REPLICATIONS},
-        "population": {"consumers": N, "neighborhoods": [{"count": 20}],
-                       "online_readiness": ALL_ONLINE},
+        "population": {
+            "consumers": N,
+            "neighborhoods": [{"count": 20}],
+            "online_readiness": ALL_ONLINE,
+        },
         "network": {"mixing": "uniform"},
-        "categories": [{"name": "product", "price_yuan": 50.0, "margin": 0.3,
-                        "repurchase_interval_days": 30}],
-        "behavior": deep_update(QUIET_BEHAVIOR, {"external_influence_per_day": P,
-                                                 "word_of_mouth_per_day": Q}),
+        "categories": [
+            {"name": "product", "price_yuan": 50.0, "margin": 0.3, "repurchase_interval_days": 30}
+        ],
+        "behavior": deep_update(
+            QUIET_BEHAVIOR, {"external_influence_per_day": P, "word_of_mouth_per_day": Q}
+        ),
         "payout": {"direct_commission_rate": 0.0, "self_purchase_discount_rate": 0.0},
     }
 
@@ -70,6 +75,8 @@ def test_discrete_step_sits_near_the_continuous_closed_form():
     gap = np.abs(bass_recursion(P, Q, DAYS) - bass_closed_form(P, Q, t))
     assert 0.09 < gap.max() < 0.11
     steps = 365 * DAYS
-    fine = np.abs(bass_recursion(P / 365, Q / 365, steps)
-                  - bass_closed_form(P / 365, Q / 365, np.arange(1, steps + 1)))
+    fine = np.abs(
+        bass_recursion(P / 365, Q / 365, steps)
+        - bass_closed_form(P / 365, Q / 365, np.arange(1, steps + 1))
+    )
     assert fine.max() < 0.001

@@ -67,14 +67,18 @@ def check_invariants(model: SocialCommerceModel) -> None:
         by_type = e.groupby("type", observed=False)["amount_fen"].sum()
         assert by_type["order_payment"] == v["paid"].sum()
         platform_revenue = by_type["order_payment"] - payouts.sum()
-        assert by_type["order_payment"] == platform_revenue + sum(by_type[t] for t in
-                                                                  PAYOUT_TYPES)
+        assert by_type["order_payment"] == platform_revenue + sum(by_type[t] for t in PAYOUT_TYPES)
 
 
 def test_money_balances_in_a_run_with_every_payout():
-    s = small_scenario(run={"days": 120, "ledger": "entries"},
-                       payout={"referrer_bonus_yuan": 3.0, "referee_bonus_yuan": 2.0,
-                               "referral_bonus_cap_per_referrer": 3})
+    s = small_scenario(
+        run={"days": 120, "ledger": "entries"},
+        payout={
+            "referrer_bonus_yuan": 3.0,
+            "referee_bonus_yuan": 2.0,
+            "referral_bonus_cap_per_referrer": 3,
+        },
+    )
     model = run_model(s)
     k = model.kpis()
     assert k["payouts_total"] > 0 and k["discounts_total"] > 0 and k["active_sharers"] > 0
@@ -86,22 +90,35 @@ def test_money_balances_in_a_run_with_every_payout():
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    commission=st.floats(0, 0.18), discount=st.floats(0, 0.18),
-    referrer=st.floats(0, 20), referee=st.floats(0, 20),
-    wom=st.floats(0, 0.5), churn=st.floats(0, 0.05), mismatch=st.floats(0, 0.5),
+    commission=st.floats(0, 0.18),
+    discount=st.floats(0, 0.18),
+    referrer=st.floats(0, 20),
+    referee=st.floats(0, 20),
+    wom=st.floats(0, 0.5),
+    churn=st.floats(0, 0.05),
+    mismatch=st.floats(0, 0.5),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_invariants_hold_for_any_valid_parameters(commission, discount, referrer, referee, wom,
-                                                  churn, mismatch, seed):
+def test_invariants_hold_for_any_valid_parameters(
+    commission, discount, referrer, referee, wom, churn, mismatch, seed
+):
     s = small_scenario(
         run={"days": 40, "seed": seed},
         population={"consumers": 600, "neighborhoods": [{"count": 3}]},
-        behavior={"word_of_mouth_per_day": wom, "churn_base_hazard_per_day": churn,
-                  "product_mismatch_probability": mismatch, "external_influence_per_day": 0.01,
-                  "sharer_recruitment_per_day": 0.05},
-        payout={"direct_commission_rate": commission, "self_purchase_discount_rate": discount,
-                "direct_commission_by_category": {}, "referrer_bonus_yuan": referrer,
-                "referee_bonus_yuan": referee},
+        behavior={
+            "word_of_mouth_per_day": wom,
+            "churn_base_hazard_per_day": churn,
+            "product_mismatch_probability": mismatch,
+            "external_influence_per_day": 0.01,
+            "sharer_recruitment_per_day": 0.05,
+        },
+        payout={
+            "direct_commission_rate": commission,
+            "self_purchase_discount_rate": discount,
+            "direct_commission_by_category": {},
+            "referrer_bonus_yuan": referrer,
+            "referee_bonus_yuan": referee,
+        },
     )
     check_invariants(run_model(s))
 
@@ -113,8 +130,13 @@ def test_offline_consumers_never_buy():
 
 
 def test_no_rewards_no_sharers():
-    s = small_scenario(payout={"direct_commission_rate": 0.0, "self_purchase_discount_rate": 0.0,
-                               "direct_commission_by_category": {}})
+    s = small_scenario(
+        payout={
+            "direct_commission_rate": 0.0,
+            "self_purchase_discount_rate": 0.0,
+            "direct_commission_by_category": {},
+        }
+    )
     model = run_model(s)
     k = model.kpis()
     assert k["customers"] > 0
@@ -142,10 +164,17 @@ def test_independent_cascade_spreads_one_hop_a_day(tmp_path):
     """On a path with cascade probability 1 and full trust, every tie converts the next day."""
     n = 300
     edges = [(i, i + 1, 1.0) for i in range(n - 1)]
-    s = edge_list_scenario(tmp_path, edges, n, run={"days": 40},
-                           behavior={"word_of_mouth_model": "independent_cascade",
-                                     "cascade_probability": 1.0,
-                                     "external_influence_per_day": 0.002})
+    s = edge_list_scenario(
+        tmp_path,
+        edges,
+        n,
+        run={"days": 40},
+        behavior={
+            "word_of_mouth_model": "independent_cascade",
+            "cascade_probability": 1.0,
+            "external_influence_per_day": 0.002,
+        },
+    )
     model = run_model(s)
     first = model.consumers.first_order_day.astype(float)
     first[first < 0] = np.inf
@@ -170,9 +199,13 @@ def test_shares_convert_and_pay_the_sharer(tmp_path):
     """Star: the centre is a sharer; leaves hear only the centre's shares."""
     n = 201
     edges = [(0, i, 1.0) for i in range(1, n)]
-    s = edge_list_scenario(tmp_path, edges, n, run={"days": 20},
-                           behavior={"share_conversion_per_share": 0.5,
-                                     "share_rate_per_day": 1.0})
+    s = edge_list_scenario(
+        tmp_path,
+        edges,
+        n,
+        run={"days": 20},
+        behavior={"share_conversion_per_share": 0.5, "share_rate_per_day": 1.0},
+    )
     model = SocialCommerceModel(s)
     model.consumers.is_sharer[0] = True
     model.consumers.first_order_day[0] = 0

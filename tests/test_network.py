@@ -17,7 +17,7 @@ from sim.network import (
     ties_to_matrix,
 )
 from sim.population import build_layout
-from sim.scenario import NetworkSection, TrustWeights
+from sim.scenario import NetworkSection
 from sim.streams import Streams
 from tests.conftest import BITCOIN, edge_list_scenario, small_scenario
 
@@ -73,8 +73,9 @@ def test_mean_degree_matches_parameters():
     layout, trust, s = build(6)
     sizes = np.bincount(layout.household)
     household_degree = (sizes * (sizes - 1)).sum() / sizes.sum()
-    expected = household_degree + s.network.neighbor_ties_per_consumer \
-        + s.network.friend_ties_per_consumer
+    expected = (
+        household_degree + s.network.neighbor_ties_per_consumer + s.network.friend_ties_per_consumer
+    )
     degree = trust.getnnz(axis=1).mean()
     # Overlaps between layers only remove ties: at most a few percent here.
     assert 0.9 * expected < degree <= expected + 0.2
@@ -92,8 +93,9 @@ def test_friend_rewiring_makes_shortcuts(rng):
 
 
 def test_duplicate_ties_keep_the_strongest():
-    m = ties_to_matrix(3, np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.3, 0.9, 0.5]),
-                       symmetric=True)
+    m = ties_to_matrix(
+        3, np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.3, 0.9, 0.5]), symmetric=True
+    )
     assert m[0, 1] == 0.9 and m[1, 0] == 0.9 and m[2, 1] == 0.5
 
 
@@ -134,11 +136,13 @@ def test_bitcoin_otc_distrust_keeps_negative_ties():
 
 
 def test_bitcoin_otc_runs_as_a_scenario(tmp_path):
-    s = edge_list_scenario(tmp_path, [(0, 1, 1.0)], 5881,
-                           network={"edge_list": str(BITCOIN), "directed": True,
-                                    "weight_scale": 10.0},
-                           behavior={"external_influence_per_day": 0.01,
-                                     "word_of_mouth_per_day": 0.3})
+    s = edge_list_scenario(
+        tmp_path,
+        [(0, 1, 1.0)],
+        5881,
+        network={"edge_list": str(BITCOIN), "directed": True, "weight_scale": 10.0},
+        behavior={"external_influence_per_day": 0.01, "word_of_mouth_per_day": 0.3},
+    )
     model = SocialCommerceModel(s)
     model.run_model()
     assert 0 < model.kpis()["customers"] <= 5881
@@ -180,8 +184,13 @@ def test_non_numeric_weight_is_reported_with_its_line(tmp_path):
 
 def test_a_generated_edge_list_of_over_a_million_edges(tmp_path, rng):
     n, m = 200_000, 1_200_000
-    frame = pd.DataFrame({"source": rng.integers(0, n, m), "target": rng.integers(0, n, m),
-                          "weight": np.round(rng.random(m) * 0.99, 3) + 0.01})
+    frame = pd.DataFrame(
+        {
+            "source": rng.integers(0, n, m),
+            "target": rng.integers(0, n, m),
+            "weight": np.round(rng.random(m) * 0.99, 3) + 0.01,
+        }
+    )
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
     edges = read_edge_list(path)
@@ -190,3 +199,21 @@ def test_a_generated_edge_list_of_over_a_million_edges(tmp_path, rng):
     assert edges.source.size == m
     assert trust.nnz <= 2 * keep.sum() and trust.nnz > 1.9 * keep.sum()  # few duplicates
     assert (trust != trust.T).nnz == 0
+
+
+def test_generated_network_is_a_small_world():
+    """High clustering (households, neighborhoods) with short paths (friend shortcuts)."""
+    import networkx as nx
+
+    _, trust, _ = build(8)
+    graph = nx.from_scipy_sparse_array(trust)
+    n, m = graph.number_of_nodes(), graph.number_of_edges()
+    density = 2 * m / (n * (n - 1))
+    assert nx.average_clustering(graph) > 10 * density  # a random graph has about `density`
+    giant = graph.subgraph(max(nx.connected_components(graph), key=len))
+    assert giant.number_of_nodes() > 0.99 * n
+    sources = list(giant.nodes)[:20]
+    lengths = [
+        np.mean(list(nx.single_source_shortest_path_length(giant, s).values())) for s in sources
+    ]
+    assert np.mean(lengths) < 2 * np.log(n) / np.log(2 * m / n)

@@ -10,9 +10,14 @@ from sim.state import Consumers, Orders
 
 
 def scheme(**kw) -> PayoutScheme:
-    base = dict(price_fen=np.array([10_000, 2_999]), commission_rate=np.array([0.10, 0.05]),
-                self_purchase_discount_rate=0.05, referrer_bonus_fen=500,
-                referee_bonus_fen=300, referral_bonus_cap=2)
+    base = dict(
+        price_fen=np.array([10_000, 2_999]),
+        commission_rate=np.array([0.10, 0.05]),
+        self_purchase_discount_rate=0.05,
+        referrer_bonus_fen=500,
+        referee_bonus_fen=300,
+        referral_bonus_cap=2,
+    )
     base.update(kw)
     return PayoutScheme(**base)
 
@@ -49,8 +54,9 @@ def test_bound_sharer_who_quit_earns_nothing():
     c = consumers()
     c.referrer[3] = 1
     c.is_sharer[1] = False
-    s = settle_orders(0, orders([3], [0], [False], [-1]), c, np.zeros(6, bool), scheme(),
-                      Ledger(6, 1))
+    s = settle_orders(
+        0, orders([3], [0], [False], [-1]), c, np.zeros(6, bool), scheme(), Ledger(6, 1)
+    )
     assert s.commission_fen.tolist() == [0]
 
 
@@ -89,17 +95,34 @@ def test_money_balances_on_every_order():
     rng = np.random.default_rng(0)
     c.referrer[10:40] = rng.integers(0, 2, 30)
     buyer = rng.integers(0, 50, 400)
-    o = orders(buyer, rng.integers(0, 2, 400), rng.random(400) < 0.3,
-               np.where(rng.random(400) < 0.2, 1, -1))
+    o = orders(
+        buyer,
+        rng.integers(0, 2, 400),
+        rng.random(400) < 0.3,
+        np.where(rng.random(400) < 0.2, 1, -1),
+    )
     new = np.zeros(50, bool)
     new[20:30] = True
     ledger = Ledger(50, 1)
     s = settle_orders(0, o, c, new, scheme(), ledger)
     assert np.all(s.list_fen == s.paid_fen + s.discount_fen)
-    totals = dict(zip(["order_payment", "self_purchase_discount", "direct_commission",
-                       "referral_bonus_referrer", "referral_bonus_referee"],
-                      ledger.daily_fen[0].tolist(), strict=True))
+    totals = dict(
+        zip(
+            [
+                "order_payment",
+                "self_purchase_discount",
+                "direct_commission",
+                "referral_bonus_referrer",
+                "referral_bonus_referee",
+            ],
+            ledger.daily_fen[0].tolist(),
+            strict=True,
+        )
+    )
     assert totals["order_payment"] == s.paid_fen.sum() == ledger.paid_fen.sum()
-    payouts = (totals["direct_commission"] + totals["referral_bonus_referrer"]
-               + totals["referral_bonus_referee"])
+    payouts = (
+        totals["direct_commission"]
+        + totals["referral_bonus_referrer"]
+        + totals["referral_bonus_referee"]
+    )
     assert payouts == s.payouts_fen.sum() == ledger.received_fen.sum()

@@ -13,15 +13,17 @@ from sim.state import SOURCE_AD, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
 def star(n_leaves: int, weight: float = 1.0) -> sp.csr_matrix:
     """Consumer 0 tied to consumers 1..n (mutual ties)."""
     leaves = np.arange(1, n_leaves + 1)
-    return ties_to_matrix(n_leaves + 1, np.zeros(n_leaves, int), leaves,
-                          np.full(n_leaves, weight), symmetric=True)
+    return ties_to_matrix(
+        n_leaves + 1, np.zeros(n_leaves, int), leaves, np.full(n_leaves, weight), symmetric=True
+    )
 
 
 # ---------------------------------------------------------------- exposure
 def test_share_exposure_sums_trust_of_sharers():
     # 0 trusts 1 with 0.5 and 2 with 1.0; 1 and 2 share category 0, only 2 shares category 1.
-    trust = ties_to_matrix(3, np.array([0, 0]), np.array([1, 2]), np.array([0.5, 1.0]),
-                           symmetric=False)
+    trust = ties_to_matrix(
+        3, np.array([0, 0]), np.array([1, 2]), np.array([0.5, 1.0]), symmetric=False
+    )
     shared = np.array([[True, False], [True, True]])
     got = exposure.share_exposure(trust.T.tocsr(), np.array([1, 2]), shared)
     np.testing.assert_allclose(got, [[1.5, 1.0], [0, 0], [0, 0]])
@@ -42,16 +44,18 @@ def test_word_of_mouth_uniform_mixing_is_population_share():
 
 def test_normalized_signal_is_trust_weighted_share_of_ties():
     # Listener 0 trusts 1 (1.0) and 2 (0.25); only 1 is a customer: share 1/1.25 = 0.8.
-    trust = ties_to_matrix(3, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 0.25]),
-                           symmetric=False)
+    trust = ties_to_matrix(
+        3, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 0.25]), symmetric=False
+    )
     signal = row_normalized(trust) @ np.array([0.0, 1.0, 0.0])
     np.testing.assert_allclose(signal, [0.8, 0.0, 0.0])
 
 
 def test_cascade_rate_is_independent_conversion_probability():
     # Leaf 1..3 trust the centre 0 with 1.0, 0.5, 0.0; the centre first bought yesterday.
-    trust = ties_to_matrix(4, np.array([1, 2, 3]), np.zeros(3, int), np.array([1.0, 0.5, 0.0]),
-                           symmetric=False)
+    trust = ties_to_matrix(
+        4, np.array([1, 2, 3]), np.zeros(3, int), np.array([1.0, 0.5, 0.0]), symmetric=False
+    )
     by_speaker = trust.T.tocsr()
     pc = 0.4
     by_speaker.data = -np.log1p(-pc * by_speaker.data)
@@ -61,8 +65,9 @@ def test_cascade_rate_is_independent_conversion_probability():
 
 
 def test_cascade_rate_combines_two_speakers():
-    trust = ties_to_matrix(3, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 1.0]),
-                           symmetric=False)
+    trust = ties_to_matrix(
+        3, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 1.0]), symmetric=False
+    )
     by_speaker = trust.T.tocsr()
     by_speaker.data = -np.log1p(-0.5 * by_speaker.data)
     new = np.array([[False], [True], [True]])
@@ -80,21 +85,21 @@ def test_first_purchase_probability_matches_hazard(rng):
     assert not bought[: n // 2].any()
     expected = 1 - np.exp(-0.1)
     se = np.sqrt(expected * (1 - expected) / (n // 2))
-    assert abs(bought[n // 2:].mean() - expected) < 5 * se
+    assert abs(bought[n // 2 :].mean() - expected) < 5 * se
 
 
 def test_credit_channel_proportional_to_rates(rng):
     k = 100_000
-    got = purchase.credit_channel(np.full(k, 1.0), np.full(k, 2.0), np.full(k, 1.0),
-                                  rng.random(k))
+    got = purchase.credit_channel(np.full(k, 1.0), np.full(k, 2.0), np.full(k, 1.0), rng.random(k))
     shares = [np.mean(got == s) for s in (SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)]
     np.testing.assert_allclose(shares, [0.25, 0.5, 0.25], atol=0.01)
 
 
 def test_pick_sharer_only_picks_ties_who_shared_with_odds_by_trust(rng):
     # Listener 0 trusts 1 (0.2), 2 (0.6), 3 (1.0); 3 did not share today.
-    trust = ties_to_matrix(4, np.zeros(3, int), np.array([1, 2, 3]), np.array([0.2, 0.6, 1.0]),
-                           symmetric=False)
+    trust = ties_to_matrix(
+        4, np.zeros(3, int), np.array([1, 2, 3]), np.array([0.2, 0.6, 1.0]), symmetric=False
+    )
     shared = np.array([False, True, True, False])
     k = 40_000
     got = purchase.pick_sharer(trust, np.zeros(k, int), shared, rng.random(k))
@@ -135,8 +140,7 @@ def test_join_rate_grows_with_peer_sharers(rng):
     among = sharers.join_sharers(candidates, np.ones(n), 0.01, 1.0, 2.0, rng.random(n))
     assert abs(alone.mean() - (1 - np.exp(-0.01))) < 0.0015
     assert abs(among.mean() - (1 - np.exp(-0.03))) < 0.0025
-    assert not sharers.join_sharers(candidates, np.ones(n), 0.01, 0.0, 2.0,
-                                    rng.random(n)).any()
+    assert not sharers.join_sharers(candidates, np.ones(n), 0.01, 0.0, 2.0, rng.random(n)).any()
 
 
 def test_monthly_earnings_converge_to_thirty_days_of_income():
@@ -162,8 +166,7 @@ def test_bad_orders(rng):
 
 
 def test_churn_hazard_rises_with_recency_and_bad_experiences():
-    h = churn.churn_hazard(np.array([0, 30, 30, 100_000]), np.array([0, 0, 2, 0]),
-                           0.001, 30.0, 1.0)
+    h = churn.churn_hazard(np.array([0, 30, 30, 100_000]), np.array([0, 0, 2, 0]), 0.001, 30.0, 1.0)
     np.testing.assert_allclose(h, [0.001, 0.002, 0.008, 1.0], rtol=1e-4)
     lapsed = churn.lapse(np.array([True, False]), np.array([1.0, 1.0]), np.zeros(2))
     assert lapsed.tolist() == [True, False]

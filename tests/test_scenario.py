@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sim.errors import ScenarioError
 from sim.scenario import (
     Scenario,
     apply_overrides,
@@ -14,7 +15,6 @@ from sim.scenario import (
     to_toml_dict,
     validate_scenario,
 )
-from sim.errors import ScenarioError
 from tests.conftest import ROOT
 
 
@@ -89,15 +89,20 @@ def test_unknown_literal_lists_allowed_values():
 
 def test_commission_above_margin_is_a_contradiction():
     cat = {"name": "a", "price_yuan": 10, "margin": 0.05, "repurchase_interval_days": 7}
-    problems = problems_of({"categories": [cat], "payout": {"direct_commission_rate": 0.1,
-                                                            "self_purchase_discount_rate": 0}})
+    problems = problems_of(
+        {
+            "categories": [cat],
+            "payout": {"direct_commission_rate": 0.1, "self_purchase_discount_rate": 0},
+        }
+    )
     assert [p.key for p in problems] == ["payout.direct_commission_rate"]
     assert "margin" in problems[0].message
 
 
 def test_more_neighborhoods_than_consumers():
     assert "population.neighborhoods" in keys_of(
-        {"population": {"consumers": 10, "neighborhoods": [{"count": 20}]}})
+        {"population": {"consumers": 10, "neighborhoods": [{"count": 20}]}}
+    )
 
 
 def test_unknown_category_in_commission_overrides():
@@ -112,10 +117,18 @@ def test_duplicate_category_names():
 
 
 def test_all_field_errors_reported_at_once():
-    keys = keys_of({"run": {"dayz": 1, "replications": 0},
-                    "behavior": {"churn_base_hazard_per_day": 2, "share_rate_per_day": -1}})
-    assert keys == {"run.dayz", "run.replications", "behavior.churn_base_hazard_per_day",
-                    "behavior.share_rate_per_day"}
+    keys = keys_of(
+        {
+            "run": {"dayz": 1, "replications": 0},
+            "behavior": {"churn_base_hazard_per_day": 2, "share_rate_per_day": -1},
+        }
+    )
+    assert keys == {
+        "run.dayz",
+        "run.replications",
+        "behavior.churn_base_hazard_per_day",
+        "behavior.share_rate_per_day",
+    }
 
 
 def test_missing_file(tmp_path):
@@ -126,7 +139,7 @@ def test_missing_file(tmp_path):
 
 def test_toml_syntax_error_names_line_and_column(tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text("[run]\nname = \"x\"\ndays = = 3\n")
+    path.write_text('[run]\nname = "x"\ndays = = 3\n')
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     text = str(info.value)
@@ -143,9 +156,13 @@ def test_overrides_parse_toml_values():
     assert parse_override("run.days=90") == ("run.days", 90)
     assert parse_override("run.name=abc") == ("run.name", "abc")
     assert parse_override("payout.direct_commission_rate = 0.05") == (
-        "payout.direct_commission_rate", 0.05)
-    data = apply_overrides({"run": {"days": 3}, "categories": [{"margin": 0.1}]},
-                           {"run.days": 9, "categories.0.margin": 0.2, "payout.x": 1})
+        "payout.direct_commission_rate",
+        0.05,
+    )
+    data = apply_overrides(
+        {"run": {"days": 3}, "categories": [{"margin": 0.1}]},
+        {"run.days": 9, "categories.0.margin": 0.2, "payout.x": 1},
+    )
     assert data == {"run": {"days": 9}, "categories": [{"margin": 0.2}], "payout": {"x": 1}}
 
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def churn_hazard(days_since_order: np.ndarray, bad_experiences: np.ndarray,
-                 base_per_day: float, recency_scale_days: float,
-                 per_bad_experience: float) -> np.ndarray:
+def churn_hazard(
+    days_since_order: np.ndarray,
+    bad_experiences: np.ndarray,
+    base_per_day: float,
+    recency_scale_days: float,
+    per_bad_experience: float,
+) -> np.ndarray:
     """Daily lapse probability of each customer (N,)."""
     h = base_per_day * (1.0 + days_since_order / recency_scale_days)
     h = h * np.power(1.0 + per_bad_experience, bad_experiences)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def bad_orders(order_buyers: np.ndarray, mismatch_probability: float,
-               u: np.ndarray) -> np.ndarray:
+def bad_orders(order_buyers: np.ndarray, mismatch_probability: float, u: np.ndarray) -> np.ndarray:
     """Buyers (with repeats) of today's orders that went badly; u: (K,) uniforms."""
     return order_buyers[u < mismatch_probability]

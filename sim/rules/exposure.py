@@ -17,8 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def share_products(sharers: np.ndarray, share_probability: np.ndarray,
-                   u: np.ndarray) -> np.ndarray:
+def share_products(sharers: np.ndarray, share_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Which sharers share which category today.
 
     sharers: (S,) indices of active sharers; share_probability: (C,) per-day probability
@@ -27,8 +26,9 @@ def share_products(sharers: np.ndarray, share_probability: np.ndarray,
     return u < share_probability[None, :]
 
 
-def share_exposure(trust_by_speaker: sp.csr_matrix, sharers: np.ndarray,
-                   shared: np.ndarray) -> np.ndarray:
+def share_exposure(
+    trust_by_speaker: sp.csr_matrix, sharers: np.ndarray, shared: np.ndarray
+) -> np.ndarray:
     """Trust-weighted number of shares each consumer receives per category.
 
     trust_by_speaker: (N, N) CSR, row i lists the listeners of speaker i with their trust;
@@ -40,8 +40,9 @@ def share_exposure(trust_by_speaker: sp.csr_matrix, sharers: np.ndarray,
     return np.asarray(trust_by_speaker[sharers].T @ shared.astype(np.float64))
 
 
-def word_of_mouth_signal(mixing: str, normalized_signal: np.ndarray,
-                         broadcasting: np.ndarray) -> np.ndarray:
+def word_of_mouth_signal(
+    mixing: str, normalized_signal: np.ndarray, broadcasting: np.ndarray
+) -> np.ndarray:
     """Share of a consumer's (trust-weighted) ties who are active customers, per category.
 
     mixing: "network" uses the maintained row-normalized signal (N, C); "uniform" gives
@@ -64,6 +65,4 @@ def cascade_rate(cascade_by_speaker: sp.csr_matrix, new_customer_of: np.ndarray)
     n, c = new_customer_of.shape
     if speakers.size == 0:
         return np.zeros((n, c))
-    return np.asarray(
-        cascade_by_speaker[speakers].T @ new_customer_of[speakers].astype(np.float64)
-    )
+    return np.asarray(cascade_by_speaker[speakers].T @ new_customer_of[speakers].astype(np.float64))

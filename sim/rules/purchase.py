@@ -37,8 +37,9 @@ def first_purchases(eligible: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np
     return eligible & (u < adoption_probability(rate))
 
 
-def credit_channel(ad_rate: np.ndarray, word_of_mouth_rate: np.ndarray,
-                   share_rate: np.ndarray, u: np.ndarray) -> np.ndarray:
+def credit_channel(
+    ad_rate: np.ndarray, word_of_mouth_rate: np.ndarray, share_rate: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """Pick the channel credited for each new purchase, proportional to its rate.
 
     Inputs are (K,) rates of the K new purchases (word of mouth includes the cascade) and
@@ -49,12 +50,14 @@ def credit_channel(ad_rate: np.ndarray, word_of_mouth_rate: np.ndarray,
     share = np.maximum(share_rate, 0.0)
     total = ad + wom + share
     x = u * total
-    return np.where(x < ad, SOURCE_AD, np.where(x < ad + wom, SOURCE_WORD_OF_MOUTH,
-                                                  SOURCE_SHARE)).astype(np.int8)
+    return np.where(
+        x < ad, SOURCE_AD, np.where(x < ad + wom, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)
+    ).astype(np.int8)
 
 
-def pick_sharer(trust: sp.csr_matrix, listeners: np.ndarray, shared_today: np.ndarray,
-                u: np.ndarray) -> np.ndarray:
+def pick_sharer(
+    trust: sp.csr_matrix, listeners: np.ndarray, shared_today: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """For each listener, one sharer who shared to it today, with odds proportional to trust.
 
     trust: (N, N) CSR, rows listeners; listeners: (K,) consumer indices; shared_today: (N,)
@@ -71,6 +74,9 @@ def pick_sharer(trust: sp.csr_matrix, listeners: np.ndarray, shared_today: np.nd
     # First entry whose running sum passes the target: a tie that shared, odds by trust.
     pos = np.searchsorted(cum[1:], before + u * totals, side="right")
     pos = np.clip(pos, sub.indptr[:-1], np.maximum(sub.indptr[1:] - 1, sub.indptr[:-1]))
-    chosen = sub.indices[np.minimum(pos, max(sub.indices.size - 1, 0))].astype(np.int64) \
-        if sub.indices.size else np.zeros(listeners.size, np.int64)
+    chosen = (
+        sub.indices[np.minimum(pos, max(sub.indices.size - 1, 0))].astype(np.int64)
+        if sub.indices.size
+        else np.zeros(listeners.size, np.int64)
+    )
     return np.where(totals > 0, chosen, -1)

@@ -18,8 +18,7 @@ def draw_intervals(mean_days: np.ndarray, shape: float, u: np.ndarray) -> np.nda
     return np.maximum(np.rint(days), 1).astype(np.int32)
 
 
-def due_reorders(due: np.ndarray, reorder_probability: np.ndarray,
-                 u: np.ndarray) -> np.ndarray:
+def due_reorders(due: np.ndarray, reorder_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Which due (consumer, category) pairs reorder.
 
     due: (K,) category index of each due pair; reorder_probability: (C,); u: (K,) uniforms.

@@ -26,8 +26,14 @@ def reward_appeal(reward_per_order_yuan: float, reference_yuan: float) -> float:
     return float(min(MAX_REWARD_APPEAL, max(reward_per_order_yuan, 0.0) / reference_yuan))
 
 
-def join_sharers(candidates: np.ndarray, sharer_signal: np.ndarray, base_per_day: float,
-                 appeal: float, peer_effect: float, u: np.ndarray) -> np.ndarray:
+def join_sharers(
+    candidates: np.ndarray,
+    sharer_signal: np.ndarray,
+    base_per_day: float,
+    appeal: float,
+    peer_effect: float,
+    u: np.ndarray,
+) -> np.ndarray:
     """Which candidates (N,) bool become sharers today; sharer_signal, u: (N,)."""
     rate = base_per_day * appeal * (1.0 + peer_effect * np.maximum(sharer_signal, 0.0))
     return candidates & (u < -np.expm1(-rate))
@@ -39,9 +45,15 @@ def update_monthly_earnings(monthly_fen: np.ndarray, earned_today_fen: np.ndarra
     monthly_fen += earned_today_fen
 
 
-def quit_sharers(is_sharer: np.ndarray, days_as_sharer: np.ndarray, monthly_fen: np.ndarray,
-                 grace_days: int, min_monthly_fen: float, quit_hazard: float,
-                 u: np.ndarray) -> np.ndarray:
+def quit_sharers(
+    is_sharer: np.ndarray,
+    days_as_sharer: np.ndarray,
+    monthly_fen: np.ndarray,
+    grace_days: int,
+    min_monthly_fen: float,
+    quit_hazard: float,
+    u: np.ndarray,
+) -> np.ndarray:
     """Which sharers (N,) bool quit today: past the grace period, earning too little."""
     low = (days_as_sharer >= grace_days) & (monthly_fen < min_monthly_fen)
     return is_sharer & low & (u < quit_hazard)

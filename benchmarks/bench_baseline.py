@@ -1,0 +1,60 @@
+"""Speed and memory of the engine: the baseline scenario scaled to 100,000 consumers.
+
+    python benchmarks/bench_baseline.py [--consumers 100000] [--days 365] [--replications 1]
+
+Prints wall time, consumer-days per second and the peak resident memory of the process.
+Target on a 2-core machine: under 20 s and under 2 GB for 100,000 consumers x 365 days.
+Neighborhood counts are scaled with the population, so neighborhoods keep their size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import sim
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    parser.add_argument("--consumers", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--replications", type=int, default=1)
+    args = parser.parse_args()
+
+    base = load_scenario(args.scenario)
+    scale = args.consumers / base.population.consumers
+    overrides = {"population.consumers": args.consumers}
+    for k, group in enumerate(base.population.neighborhoods):
+        overrides[f"population.neighborhoods.{k}.count"] = max(1, round(group.count * scale))
+    t0 = time.perf_counter()
+    result = sim.run(
+        base, replications=args.replications, days=args.days, overrides=overrides, progress=False
+    )
+    wall = time.perf_counter() - t0
+    consumer_days = args.consumers * args.days * args.replications
+    print(f"scenario          {Path(args.scenario).name} scaled to {args.consumers:,} consumers")
+    print(f"days x reps       {args.days} x {args.replications}")
+    print(f"wall time         {wall:.2f} s")
+    print(f"consumer-days/s   {consumer_days / wall:,.0f}")
+    print(f"peak memory       {peak_rss_mb():,.0f} MB")
+    print(f"customers (mean)  {result.kpis['customers']['mean']:,.0f}")
+    print(f"machine           {platform.machine()}, Python {platform.python_version()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
