@@ -353,88 +353,104 @@ class Scenario(Section):
         return [c.name for c in self.categories]
 
 
-def cross_field_problems(scenario: Scenario) -> list[Problem]:
-    """Contradictions between fields that a per-field check cannot see."""
-    problems: list[Problem] = []
+def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Problem]]:
+    """Contradictions between fields that a per-field check cannot see.
+
+    Each problem comes with the top-level sections it depends on, so that it can be left out
+    when one of those sections is itself invalid (and was replaced by its defaults).
+    """
+    found: list[tuple[frozenset[str], Problem]] = []
+
+    def add(sections: str, key: str, message: str, allowed: str, **extra: Any) -> None:
+        found.append((frozenset(sections.split()), Problem(key, message, allowed, **extra)))
+
     names = scenario.category_names
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name in seen:
-            problems.append(
-                Problem(
-                    f"categories[{i}].name",
-                    f"duplicate category name {name!r}",
-                    "each category needs its own name",
-                )
+            add(
+                "categories",
+                f"categories[{i}].name",
+                f"duplicate category name {name!r}",
+                "each category needs its own name",
             )
         seen.add(name)
-    for key in scenario.payout.direct_commission_by_category:
-        if key not in seen:
-            problems.append(
-                Problem(
-                    f"payout.direct_commission_by_category.{key}",
-                    f"unknown category {key!r}",
-                    "one of the category names: " + ", ".join(names),
-                    hint=key,
-                    candidates=names,
-                )
-            )
     pay = scenario.payout
+    for key in pay.direct_commission_by_category:
+        if key not in seen:
+            add(
+                "categories payout",
+                f"payout.direct_commission_by_category.{key}",
+                f"unknown category {key!r}",
+                "one of the category names: " + ", ".join(names),
+                hint=key,
+                candidates=names,
+            )
     for i, cat in enumerate(scenario.categories):
         rate = pay.commission_rate(cat.name)
         if rate > cat.margin:
-            problems.append(
-                Problem(
-                    "payout.direct_commission_rate"
-                    if cat.name not in pay.direct_commission_by_category
-                    else f"payout.direct_commission_by_category.{cat.name}",
-                    f"commission {rate:g} is above the margin {cat.margin:g} of category "
-                    f"{cat.name!r} (categories[{i}].margin)",
-                    "a commission no larger than the category's margin",
-                )
+            overridden = cat.name in pay.direct_commission_by_category
+            add(
+                "categories payout",
+                f"payout.direct_commission_by_category.{cat.name}"
+                if overridden
+                else "payout.direct_commission_rate",
+                f"commission {rate:g} is above the margin {cat.margin:g} of category "
+                f"{cat.name!r} (categories[{i}].margin)",
+                "a commission no larger than the category's margin",
             )
         if pay.self_purchase_discount_rate > cat.margin:
-            problems.append(
-                Problem(
-                    "payout.self_purchase_discount_rate",
-                    f"discount {pay.self_purchase_discount_rate:g} is above the margin "
-                    f"{cat.margin:g} of category {cat.name!r} (categories[{i}].margin)",
-                    "a discount no larger than every category's margin",
-                )
+            add(
+                "categories payout",
+                "payout.self_purchase_discount_rate",
+                f"discount {pay.self_purchase_discount_rate:g} is above the margin "
+                f"{cat.margin:g} of category {cat.name!r} (categories[{i}].margin)",
+                "a discount no larger than every category's margin",
             )
     pop = scenario.population
     total_neighborhoods = sum(g.count for g in pop.neighborhoods)
     if total_neighborhoods > pop.consumers:
-        problems.append(
-            Problem(
-                "population.neighborhoods",
-                f"{total_neighborhoods} neighborhoods for {pop.consumers} consumers",
-                "at most one neighborhood per consumer",
-            )
+        add(
+            "population",
+            "population.neighborhoods",
+            f"{total_neighborhoods} neighborhoods for {pop.consumers} consumers",
+            "at most one neighborhood per consumer",
         )
     net = scenario.network
     if net.edge_list is None and net.friend_ties_per_consumer >= pop.consumers:
-        problems.append(
-            Problem(
-                "network.friend_ties_per_consumer",
-                f"{net.friend_ties_per_consumer} friend ties for {pop.consumers} consumers",
-                "fewer friend ties than consumers",
-            )
+        add(
+            "population network",
+            "network.friend_ties_per_consumer",
+            f"{net.friend_ties_per_consumer} friend ties for {pop.consumers} consumers",
+            "fewer friend ties than consumers",
         )
-    return problems
+    return found
 
 
 def validate_scenario(
     data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None
 ) -> Scenario:
-    """Validate a scenario mapping; raise ScenarioError listing every problem at once."""
+    """Validate a scenario mapping; raise ScenarioError listing every problem at once.
+
+    Field problems and cross-field contradictions are reported together: when some
+    sections are invalid, the contradictions among the valid sections are still checked.
+    """
+    problems: list[Problem] = []
+    invalid: set[str] = set()
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, problems_from_validation_error(exc, Scenario)) from None
-    problems = cross_field_problems(scenario)
-    if scenario.network.edge_list is not None:
-        path = resolve_path(scenario.network.edge_list, base_dir)
+        problems = problems_from_validation_error(exc, Scenario)
+        invalid = {p.key.split(".")[0].split("[")[0] for p in problems}
+        valid_part = {k: v for k, v in data.items() if k not in invalid}
+        try:
+            scenario = Scenario.model_validate(valid_part)
+        except ValidationError:
+            raise ScenarioError(source, problems) from None
+    problems += [p for sections, p in cross_field_problems(scenario) if not sections & invalid]
+    net = scenario.network
+    if "network" not in invalid and net.edge_list is not None:
+        path = resolve_path(net.edge_list, base_dir)
         if not path.is_file():
             problems.append(
                 Problem(
@@ -444,7 +460,7 @@ def validate_scenario(
                 )
             )
         else:
-            scenario.network.edge_list = str(path)
+            net.edge_list = str(path)
     if problems:
         raise ScenarioError(source, problems)
     return scenario

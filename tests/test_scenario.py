@@ -179,3 +179,16 @@ def test_json_schema_is_complete():
     behavior = schema["$defs"]["BehaviorSection"]["properties"]
     assert behavior["churn_base_hazard_per_day"]["maximum"] == 1.0
     assert behavior["churn_base_hazard_per_day"]["unit"] == "per day"
+
+
+def test_contradictions_are_reported_with_field_errors():
+    keys = keys_of(
+        {"run": {"days": 0}, "population": {"consumers": 5, "neighborhoods": [{"count": 9}]}}
+    )
+    assert keys == {"run.days", "population.neighborhoods", "network.friend_ties_per_consumer"}
+
+
+def test_contradictions_in_an_invalid_section_are_not_guessed():
+    cat = {"name": "a", "price_yuan": -1, "margin": 0.01, "repurchase_interval_days": 7}
+    # categories is invalid, so its margin is not checked against the commission
+    assert keys_of({"categories": [cat]}) == {"categories[0].price_yuan"}
