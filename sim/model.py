@@ -154,7 +154,7 @@ class SocialCommerceModel(mesa.Model):
         sharer_idx = np.flatnonzero(c.is_sharer)
         share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * self.hype(), 0, 1)
         shared = exposure.share_products(
-            sharer_idx, share_prob, self.streams["exposure"].random((sharer_idx.size, k))
+            sharer_idx, share_prob, self.uniform("exposure", (n, k))[sharer_idx]
         )
         shares_received = exposure.share_exposure(self.trust_by_speaker, sharer_idx, shared)
         wom = exposure.word_of_mouth_signal(
@@ -169,15 +169,15 @@ class SocialCommerceModel(mesa.Model):
         eligible = c.online_ready[:, None] & ~c.lapsed[:, None] & ~c.customer_of
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
-        u = self.streams["purchase"].random((n, k), dtype=np.float32)
+        u = self.uniform("purchase", (n, k))
         bought = purchase.first_purchases(eligible, rate, u)
         first_buyer, first_cat = np.nonzero(bought)
-        attr = self.streams["attribution"]
+        u_channel, u_pick = self.uniform("attribution", (2, n, k))
         channel = purchase.credit_channel(
             np.full(first_buyer.size, beh.external_influence_per_day),
             np.asarray(wom_rate[first_buyer, first_cat]),
             share_rate[first_buyer, first_cat],
-            attr.random(first_buyer.size),
+            u_channel[first_buyer, first_cat],
         )
         shared_by = np.full(first_buyer.size, -1, np.int64)
         shared_full = np.zeros((n, k), bool)
@@ -185,7 +185,7 @@ class SocialCommerceModel(mesa.Model):
         for cat in range(k):  # a handful of categories, not consumers
             pick = np.flatnonzero((channel == SOURCE_SHARE) & (first_cat == cat))
             shared_by[pick] = purchase.pick_sharer(
-                self.trust, first_buyer[pick], shared_full[:, cat], attr.random(pick.size)
+                self.trust, first_buyer[pick], shared_full[:, cat], u_pick[first_buyer[pick], cat]
             )
         new_customers = np.zeros(n, bool)
         new_customers[first_buyer] = c.first_order_day[first_buyer] < 0
@@ -198,12 +198,12 @@ class SocialCommerceModel(mesa.Model):
         c.referrer[first_buyer[bind][::-1]] = shared_by[bind][::-1]
 
         # 3. repurchase
-        rep = self.streams["repurchase"]
+        u_reorder, u_interval = self.uniform("repurchase", (2, n, k))
         due_buyer, due_cat = np.nonzero(
             (c.next_due_day == day) & ~c.lapsed[:, None] & c.customer_of
         )
         reorder = repurchase.due_reorders(
-            due_cat, beh.repurchase_probability * demand, rep.random(due_buyer.size)
+            due_cat, beh.repurchase_probability * demand, u_reorder[due_buyer, due_cat]
         )
         orders = Orders.concat(
             Orders(first_buyer, first_cat, np.ones(first_buyer.size, bool), shared_by),
@@ -220,7 +220,7 @@ class SocialCommerceModel(mesa.Model):
         c.next_due_day[sched_buyer, sched_cat] = day + repurchase.draw_intervals(
             self.interval_days[sched_cat],
             beh.repurchase_interval_shape,
-            rep.random(sched_buyer.size),
+            u_interval[sched_buyer, sched_cat],
         )
         self._record_orders(orders.buyer)
 
@@ -229,7 +229,6 @@ class SocialCommerceModel(mesa.Model):
         settlement = settle_orders(day, orders, c, new_customers, self.platform.scheme, self.ledger)
 
         # 5. sharers
-        sh = self.streams["sharers"]
         sharers.update_monthly_earnings(
             c.monthly_earnings_fen, self.ledger.received_fen - received_before
         )
@@ -239,7 +238,7 @@ class SocialCommerceModel(mesa.Model):
             beh.sharer_recruitment_per_day,
             self.appeal,
             beh.sharer_peer_effect,
-            sh.random(n, dtype=np.float32),
+            self.uniform("sharers", n),
         )
         quit_ = sharers.quit_sharers(
             c.is_sharer,
@@ -248,7 +247,7 @@ class SocialCommerceModel(mesa.Model):
             beh.sharer_grace_days,
             beh.sharer_min_monthly_earnings_yuan * 100.0,
             beh.sharer_quit_hazard_per_day,
-            sh.random(n, dtype=np.float32),
+            self.uniform("sharers", n),
         )
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
@@ -260,7 +259,7 @@ class SocialCommerceModel(mesa.Model):
         bad = experience.bad_orders(
             orders.buyer,
             beh.product_mismatch_probability,
-            self.streams["experience"].random(orders.size),
+            self.uniform("experience", (n, k))[orders.buyer, orders.category],
         )
         np.add.at(c.bad_experiences, bad, 1)
 
@@ -273,7 +272,7 @@ class SocialCommerceModel(mesa.Model):
             beh.churn_recency_scale_days,
             beh.churn_per_bad_experience,
         )
-        lapsed = churn.lapse(active, hazard, self.streams["churn"].random(n, dtype=np.float32))
+        lapsed = churn.lapse(active, hazard, self.uniform("churn", n))
         c.lapsed |= lapsed
         quit_ |= lapsed & c.is_sharer
         c.is_sharer &= ~lapsed
@@ -287,6 +286,15 @@ class SocialCommerceModel(mesa.Model):
             self.running = False
 
     # ------------------------------------------------------------------ helpers
+    def uniform(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
+        """Uniforms of a fixed shape from a named stream.
+
+        Each rule draws the same shape every day (per consumer, or per consumer and
+        category) whatever the state, so two variants of a scenario consume their streams
+        in lockstep: common random numbers for paired comparisons.
+        """
+        return self.streams[stream].random(shape, dtype=np.float32)
+
     def _record_orders(self, buyers: np.ndarray) -> None:
         """Update each buyer's order count and first/second/last order days."""
         c, day = self.consumers, self.day
