@@ -42,7 +42,7 @@ SetOption = Annotated[
     typer.Option(
         "--set",
         metavar="KEY.PATH=VALUE",
-        help="Override a scenario value, e.g. --set payout.direct_commission_rate=0.08 "
+        help="Override a scenario value, e.g. --set payout.direct_commission.rate=0.08 "
         "(repeatable; values are read as TOML).",
     ),
 ]
@@ -155,11 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted; no partial results were written", err=True)
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # click's usage errors (typer may vendor click, so match by behaviour, not by class)
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
-            return 2
+            return exc.exit_code
         raise
     return code if isinstance(code, int) else 0

@@ -18,27 +18,40 @@ PLATFORM = -1
 @dataclass(frozen=True)
 class EntryType:
     name: str
-    kind: str  # "payment" (consumer pays platform), "discount" or "payout"
+    # "payment": consumer pays the platform for an order; "retail": consumer pays a sharer
+    # for an order from the sharer's stock; "discount": taken off an order's list price;
+    # "payout": platform pays a consumer; "fee": consumer pays the platform to take part.
+    kind: str
 
 
 ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("order_payment", "payment"),
+    EntryType("retail_sale", "retail"),
     EntryType("self_purchase_discount", "discount"),
+    EntryType("group_buy_discount", "discount"),
     EntryType("direct_commission", "payout"),
+    EntryType("upline_override", "payout"),
     EntryType("referral_bonus_referrer", "payout"),
     EntryType("referral_bonus_referee", "payout"),
+    EntryType("entry_fee", "fee"),
+    EntryType("stock_purchase", "fee"),
 )
 TYPE_INDEX = {t.name: i for i, t in enumerate(ENTRY_TYPES)}
 PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "payout")
 DISCOUNT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "discount")
+FEE_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "fee")
+MAX_LEVELS = 16
 
 
 class Ledger:
     def __init__(self, consumers: int, days: int, keep_entries: bool = False):
         self.daily_fen = np.zeros((days, len(ENTRY_TYPES)), dtype=np.int64)
-        self.paid_fen = np.zeros(consumers, dtype=np.int64)  # consumer -> platform
-        self.received_fen = np.zeros(consumers, dtype=np.int64)  # payouts to consumer
+        self.paid_fen = np.zeros(consumers, dtype=np.int64)  # for orders, to anyone
+        self.received_fen = np.zeros(consumers, dtype=np.int64)  # payouts to the consumer
         self.discount_fen = np.zeros(consumers, dtype=np.int64)
+        self.sales_fen = np.zeros(consumers, dtype=np.int64)  # retail sales from own stock
+        self.dues_fen = np.zeros(consumers, dtype=np.int64)  # entry fees and stock bought
+        self.payout_by_level_fen = np.zeros(MAX_LEVELS + 1, dtype=np.int64)
         self.keep_entries = keep_entries
         self._entries: list[tuple[np.ndarray, ...]] = []
 
@@ -65,14 +78,22 @@ class Ledger:
         t = TYPE_INDEX[entry_type]
         kind = ENTRY_TYPES[t].kind
         self.daily_fen[day, t] += int(amount_fen.sum())
-        if kind == "payment":
+        if kind in ("payment", "retail"):
             np.add.at(self.paid_fen, payer, amount_fen)
+        if kind == "retail":
+            np.add.at(self.sales_fen, payee, amount_fen)
         elif kind == "payout":
             np.add.at(self.received_fen, payee, amount_fen)
-        else:
+            levels = np.broadcast_to(np.minimum(level, MAX_LEVELS), amount_fen.shape)
+            np.add.at(self.payout_by_level_fen, levels, amount_fen)
+        elif kind == "discount":
             np.add.at(self.discount_fen, payee, amount_fen)
+        elif kind == "fee":
+            np.add.at(self.dues_fen, payer, amount_fen)
         if self.keep_entries:
             n = amount_fen.size
+            payer = np.asarray(payer)
+            payee = np.asarray(payee)
             self._entries.append(
                 (
                     np.full(n, day, np.int32),

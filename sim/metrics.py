@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES
+from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES, TYPE_INDEX
 from sim.state import SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
 
 if TYPE_CHECKING:
     from sim.model import SocialCommerceModel
-    from sim.payouts import Settlement
+    from sim.payout import Settlement
     from sim.state import Orders
 
 MONEY_COLUMNS = (
@@ -25,6 +25,9 @@ MONEY_COLUMNS = (
     "discounts",
     *(f"payout_{t}" for t in PAYOUT_TYPES),
     "payouts_total",
+    "retail_sales",
+    "entry_fees",
+    "stock_purchases",
     "cost_of_goods",
     "contribution_margin",
     "ad_spend",
@@ -62,8 +65,9 @@ KPI_DEFINITIONS = {
     "payouts_total": "All payouts (commissions and referral bonuses), in yuan.",
     "payout_ratio": "payouts_total / gmv.",
     "discounts_total": "All discounts (self-purchase), in yuan.",
-    "contribution_margin": "What consumers paid - cost of goods (list price x (1 - margin)) "
-    "- payouts, in yuan.",
+    "contribution_margin": "The platform's revenue (order payments to the platform + entry "
+    "fees + stock sold to sharers) - its cost of goods (list price x (1 - margin) per unit "
+    "sold) - payouts, in yuan.",
     "k_factor": "Customers acquired through word of mouth or a share / customers: the mean "
     "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
@@ -94,9 +98,7 @@ class DailyRecorder:
     ) -> None:
         day, c, v = model.day, model.consumers, self.values
         ledger = model.ledger
-        cost_fen = int(
-            np.rint(settlement.list_fen * (1.0 - model_margins(model)[orders.category])).sum()
-        )
+        cost_fen = settlement.cost_of_goods_fen
         payouts = ledger.day_total_fen(day, PAYOUT_TYPES)
         v["new_customers"][day] = new_customers.sum()
         v["customers"][day] = (v["customers"][day - 1] if day else 0) + v["new_customers"][day]
@@ -115,7 +117,16 @@ class DailyRecorder:
             v[f"payout_{t}"][day] = ledger.day_total_fen(day, (t,))
         v["payouts_total"][day] = payouts
         v["cost_of_goods"][day] = cost_fen
-        v["contribution_margin"][day] = v["paid"][day] - cost_fen - payouts
+        v["retail_sales"][day] = ledger.daily_fen[day, TYPE_INDEX["retail_sale"]]
+        v["entry_fees"][day] = ledger.daily_fen[day, TYPE_INDEX["entry_fee"]]
+        v["stock_purchases"][day] = ledger.daily_fen[day, TYPE_INDEX["stock_purchase"]]
+        platform_revenue = (
+            v["paid"][day]
+            - v["retail_sales"][day]
+            + v["entry_fees"][day]
+            + v["stock_purchases"][day]
+        )
+        v["contribution_margin"][day] = platform_revenue - cost_fen - payouts
         v["ad_spend"][day] = round(model.platform.ad_spend_yuan_per_day * 100)
         v["new_sharers"][day] = joined.sum()
         v["quit_sharers"][day] = quit_.sum()
@@ -137,10 +148,6 @@ class DailyRecorder:
             col = self.values[name][:days]
             data[name] = col / 100.0 if name in MONEY_COLUMNS else col
         return pd.DataFrame(data)
-
-
-def model_margins(model: SocialCommerceModel) -> np.ndarray:
-    return np.array([cat.margin for cat in model.spec.categories])
 
 
 def ratio(num: float, den: float) -> float:

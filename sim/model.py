@@ -24,7 +24,7 @@ from sim.network import (
     read_edge_list,
     row_normalized,
 )
-from sim.payouts import PayoutScheme, settle_orders
+from sim.payout import PayoutScheme, onboard_sharers, settle_orders
 from sim.population import build_layout
 from sim.rules import churn, experience, exposure, purchase, repurchase, sharers
 from sim.scenario import Scenario
@@ -106,7 +106,7 @@ class SocialCommerceModel(mesa.Model):
         self._broadcast = self.consumers.influence_state()
         self.signal = np.zeros_like(self._broadcast)  # (N, C+1) trust-weighted shares
 
-        scheme = PayoutScheme.from_scenario(scenario)
+        scheme = PayoutScheme.from_section(scenario.payout, scenario.categories)
         self.platform = Platform(
             self, scenario.platform.name, scheme, scenario.platform.ad_spend_yuan_per_day
         )
@@ -132,6 +132,9 @@ class SocialCommerceModel(mesa.Model):
         )
         self.appeal = sharers.reward_appeal(
             scheme.reward_per_order_yuan(), beh.sharer_reward_reference_yuan
+        ) * np.exp(-scheme.joining_cost_yuan() / beh.entry_fee_tolerance_yuan)
+        self.recruit_appeal = beh.recruitment_push * sharers.reward_appeal(
+            scheme.upline_reward_per_order_yuan(), beh.sharer_reward_reference_yuan
         )
         self.ledger = Ledger(self.consumers.n, self.days, scenario.run.ledger == "entries")
         self.recorder = metrics.DailyRecorder(self.days)
@@ -206,13 +209,8 @@ class SocialCommerceModel(mesa.Model):
             due_cat, beh.repurchase_probability * demand, u_reorder[due_buyer, due_cat]
         )
         orders = Orders.concat(
-            Orders(first_buyer, first_cat, np.ones(first_buyer.size, bool), shared_by),
-            Orders(
-                due_buyer[reorder],
-                due_cat[reorder],
-                np.zeros(int(reorder.sum()), bool),
-                np.full(int(reorder.sum()), -1, np.int64),
-            ),
+            Orders.make(first_buyer, first_cat, True, shared_by),
+            Orders.make(due_buyer[reorder], due_cat[reorder], False),
         )
         # Every order and every skipped reorder schedules the next due day.
         sched_buyer = np.concatenate([first_buyer, due_buyer])
@@ -225,18 +223,22 @@ class SocialCommerceModel(mesa.Model):
         self._record_orders(orders.buyer)
 
         # 4. payouts
-        received_before = self.ledger.received_fen.copy()
-        settlement = settle_orders(day, orders, c, new_customers, self.platform.scheme, self.ledger)
+        ledger, scheme = self.ledger, self.platform.scheme
+        earned_before = ledger.received_fen + ledger.sales_fen
+        settlement = settle_orders(day, orders, c, new_customers, scheme, ledger)
 
         # 5. sharers
         sharers.update_monthly_earnings(
-            c.monthly_earnings_fen, self.ledger.received_fen - received_before
+            c.monthly_earnings_fen, ledger.received_fen + ledger.sales_fen - earned_before
         )
+        bound = c.referrer
+        recruiting = bound >= 0
+        recruiting[recruiting] = c.is_sharer[bound[recruiting]]
         joined = sharers.join_sharers(
             c.active_customer & ~c.is_sharer,
             self.signal[:, k],
             beh.sharer_recruitment_per_day,
-            self.appeal,
+            self.appeal * (1.0 + self.recruit_appeal * recruiting),
             beh.sharer_peer_effect,
             self.uniform("sharers", n),
         )
@@ -249,11 +251,15 @@ class SocialCommerceModel(mesa.Model):
             beh.sharer_quit_hazard_per_day,
             self.uniform("sharers", n),
         )
+        sharers.record_recruitment(c.recruiter, c.sharer_level, joined, bound, recruiting)
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
         c.was_sharer |= joined
         c.sharer_since_day[joined] = day
         c.monthly_earnings_fen[joined] = 0.0
+        settlement.cost_of_goods_fen += onboard_sharers(
+            day, np.flatnonzero(joined), c, scheme, ledger
+        )
 
         # 6. experience
         bad = experience.bad_orders(

@@ -126,7 +126,6 @@ def write_report(result: RunResult, folder: Path) -> Path:
         f"{c.name} ({c.price_yuan:g} yuan, every {c.repurchase_interval_days:g} d)"
         for c in spec.categories
     )
-    pay = spec.payout
     parts = [
         f"# {spec.run.name}",
         "",
@@ -136,11 +135,7 @@ def write_report(result: RunResult, folder: Path) -> Path:
         f"{sum(g.count for g in spec.population.neighborhoods)} neighborhoods, "
         f"{spec.run.days} days, {spec.run.replications} replication(s), seed {spec.run.seed}.",
         f"Categories: {cats}.",
-        f"Payout scheme: direct commission {pay.direct_commission_rate:.0%}"
-        f"{' (with per-category overrides)' if pay.direct_commission_by_category else ''}, "
-        f"referral bonus {pay.referrer_bonus_yuan:g} yuan to the referrer and "
-        f"{pay.referee_bonus_yuan:g} yuan to the new customer, self-purchase discount "
-        f"{pay.self_purchase_discount_rate:.0%}.",
+        f"Payout scheme: {spec.payout.describe()}",
         "",
         "## Key figures",
         "",

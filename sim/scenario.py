@@ -12,28 +12,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError, field_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
+from sim.payout.scheme import PayoutSection, expand_preset
+from sim.schema_base import Probability, Section, param
 
 CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
-
-
-def param(default: Any, description: str, unit: str = "", **constraints: Any) -> Any:
-    """Declare a scenario parameter: default, one-line description, unit and range."""
-    extra = {"unit": unit} if unit else None
-    return Field(default, description=description, json_schema_extra=extra, **constraints)
-
-
-class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class RunSection(Section):
@@ -289,6 +276,19 @@ class BehaviorSection(Section):
         "yuan",
         gt=0.0,
     )
+    entry_fee_tolerance_yuan: float = param(
+        200.0,
+        "Up-front costs (entry fee, first stock) scale the reward appeal by exp(-cost / this).",
+        "yuan",
+        gt=0.0,
+    )
+    recruitment_push: float = param(
+        1.0,
+        "How hard sharers recruit their customers when paid on recruits' sales: the join "
+        "hazard of a customer bound to a sharer grows by this x upline reward / reference.",
+        "multiplier",
+        ge=0.0,
+    )
     sharer_min_monthly_earnings_yuan: float = param(
         20.0, "Sharers earning less than this per month may quit.", "yuan per month", ge=0.0
     )
@@ -307,32 +307,6 @@ class PlatformSection(Section):
     ad_spend_yuan_per_day: float = param(
         300.0, "Spend on ads that drive the external influence (enters CAC).", "yuan per day", ge=0
     )
-
-
-class PayoutSection(Section):
-    """The payout (incentive) scheme: who is paid what for which sale."""
-
-    direct_commission_rate: Probability = param(
-        0.10, "Commission to the sharer on each sale they brought, share of list price.", "fraction"
-    )
-    direct_commission_by_category: dict[str, Probability] = param(
-        {}, "Per-category overrides of direct_commission_rate, by category name.", "fraction"
-    )
-    referrer_bonus_yuan: float = param(
-        0.0, "Bonus to the sharer whose share brought a new customer.", "yuan", ge=0.0
-    )
-    referee_bonus_yuan: float = param(
-        0.0, "Bonus to the new customer on their first order through a share.", "yuan", ge=0.0
-    )
-    referral_bonus_cap_per_referrer: int = param(
-        100, "Most referrer bonuses one sharer can earn over the run.", "bonuses", ge=0
-    )
-    self_purchase_discount_rate: Probability = param(
-        0.05, "Discount on a sharer's own orders, share of list price.", "fraction"
-    )
-
-    def commission_rate(self, category: str) -> float:
-        return self.direct_commission_by_category.get(category, self.direct_commission_rate)
 
 
 class Scenario(Section):
@@ -376,35 +350,48 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             )
         seen.add(name)
     pay = scenario.payout
-    for key in pay.direct_commission_by_category:
-        if key not in seen:
+    direct = pay.rule("direct_commission")
+
+    def known(key: str, name: str) -> None:
+        if name not in seen:
             add(
                 "categories payout",
-                f"payout.direct_commission_by_category.{key}",
-                f"unknown category {key!r}",
+                key,
+                f"unknown category {name!r}",
                 "one of the category names: " + ", ".join(names),
-                hint=key,
+                hint=name,
                 candidates=names,
             )
+
+    for name in pay.direct_commission.by_category if pay.direct_commission else {}:
+        known(f"payout.direct_commission.by_category.{name}", name)
+    for i, name in enumerate(pay.group_buy.categories if pay.group_buy else []):
+        known(f"payout.group_buy.categories[{i}]", name)
+    if pay.stock is not None and pay.stock.category is not None:
+        known("payout.stock.category", pay.stock.category)
+    own = pay.rule("self_purchase_discount")
+    overrides = sum(pay.upline_override.rates) if pay.rule("upline_override") else 0.0
     for i, cat in enumerate(scenario.categories):
-        rate = pay.commission_rate(cat.name)
-        if rate > cat.margin:
-            overridden = cat.name in pay.direct_commission_by_category
+        rate = direct.rate_for(cat.name) if direct else 0.0
+        if rate + overrides > cat.margin:
+            overridden = direct is not None and cat.name in direct.by_category
             add(
                 "categories payout",
-                f"payout.direct_commission_by_category.{cat.name}"
+                f"payout.direct_commission.by_category.{cat.name}"
                 if overridden
-                else "payout.direct_commission_rate",
-                f"commission {rate:g} is above the margin {cat.margin:g} of category "
-                f"{cat.name!r} (categories[{i}].margin)",
-                "a commission no larger than the category's margin",
+                else "payout.direct_commission.rate",
+                f"commission {rate:g}"
+                + (f" plus upline overrides {overrides:g}" if overrides else "")
+                + f" is above the margin {cat.margin:g} of category {cat.name!r} "
+                f"(categories[{i}].margin)",
+                "total commission per sale no larger than the category's margin",
             )
-        if pay.self_purchase_discount_rate > cat.margin:
+        if own is not None and own.rate > cat.margin:
             add(
                 "categories payout",
-                "payout.self_purchase_discount_rate",
-                f"discount {pay.self_purchase_discount_rate:g} is above the margin "
-                f"{cat.margin:g} of category {cat.name!r} (categories[{i}].margin)",
+                "payout.self_purchase_discount.rate",
+                f"discount {own.rate:g} is above the margin {cat.margin:g} of category "
+                f"{cat.name!r} (categories[{i}].margin)",
                 "a discount no larger than every category's margin",
             )
     pop = scenario.population
@@ -437,6 +424,8 @@ def validate_scenario(
     """
     problems: list[Problem] = []
     invalid: set[str] = set()
+    if isinstance(data.get("payout"), dict):
+        data = {**data, "payout": expand_preset(data["payout"])}
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

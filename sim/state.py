@@ -35,6 +35,9 @@ class Consumers:
     monthly_earnings_fen: np.ndarray  # (N,) float: 30-day moving estimate of earnings
     referrer: np.ndarray  # (N,) int64: the sharer this customer is bound to, -1 if none
     referral_bonuses: np.ndarray  # (N,) int32: referrer bonuses this sharer has earned
+    recruiter: np.ndarray  # (N,) int64: the sharer who recruited this sharer, -1 if none
+    sharer_level: np.ndarray  # (N,) int32: depth in the recruitment tree (1 = root), 0 never
+    stock_units: np.ndarray  # (N,) int64: units of stock a sharer holds
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
 
     @classmethod
@@ -58,6 +61,9 @@ class Consumers:
             monthly_earnings_fen=np.zeros(n),
             referrer=np.full(n, -1, np.int64),
             referral_bonuses=np.zeros(n, np.int32),
+            recruiter=np.full(n, -1, np.int64),
+            sharer_level=np.zeros(n, np.int32),
+            stock_units=np.zeros(n, np.int64),
             new_customer_of=np.zeros(shape, bool),
         )
 
@@ -89,15 +95,24 @@ class Orders:
     category: np.ndarray  # int64 category index
     first_in_category: np.ndarray  # bool
     shared_by: np.ndarray  # int64 sharer whose share won this first order, -1 otherwise
+    group_order: np.ndarray  # bool: an order of a filled group buy
+
+    @classmethod
+    def make(cls, buyer, category, first_in_category, shared_by=None, group_order=False):
+        buyer = np.asarray(buyer, np.int64)
+        n = buyer.size
+        return cls(
+            buyer,
+            np.asarray(category, np.int64),
+            np.broadcast_to(np.asarray(first_in_category, bool), n).copy(),
+            np.full(n, -1, np.int64) if shared_by is None else np.asarray(shared_by, np.int64),
+            np.broadcast_to(np.asarray(group_order, bool), n).copy(),
+        )
 
     @classmethod
     def concat(cls, *parts: Orders) -> Orders:
-        return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts])
-                for f in ("buyer", "category", "first_in_category", "shared_by")
-            )
-        )
+        fields = ("buyer", "category", "first_in_category", "shared_by", "group_order")
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
     @property
     def size(self) -> int:

@@ -48,7 +48,10 @@ def bass_scenario() -> dict:
         "behavior": deep_update(
             QUIET_BEHAVIOR, {"external_influence_per_day": P, "word_of_mouth_per_day": Q}
         ),
-        "payout": {"direct_commission_rate": 0.0, "self_purchase_discount_rate": 0.0},
+        "payout": {
+            "direct_commission": {"enabled": False},
+            "self_purchase_discount": {"enabled": False},
+        },
     }
 
 

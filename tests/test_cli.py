@@ -139,13 +139,13 @@ def test_overrides_from_the_command_line(small_file, tmp_path):
                 "--set",
                 "run.name=renamed",
                 "--set",
-                "payout.direct_commission_rate=0.05",
+                "payout.direct_commission.rate=0.05",
             ]
         )
         == 0
     )
     resolved = (out / "scenario.resolved.toml").read_text()
-    assert 'name = "renamed"' in resolved and "direct_commission_rate = 0.05" in resolved
+    assert 'name = "renamed"' in resolved and "rate = 0.05" in resolved
     assert len(pd.read_csv(out / "daily.csv")) == 14
 
 
@@ -173,7 +173,7 @@ def test_bad_scenario_exits_2_with_a_clear_message_and_no_traceback(tmp_path):
             "[[categories]]\nname='a'\nprice_yuan=-1\nmargin=0.2\nrepurchase_interval_days=3\n",
             "categories[0].price_yuan",
         ),
-        ("[payout]\ndirect_commission_rate = 0.9\n", "above the margin"),
+        ("[payout.direct_commission]\nrate = 0.9\n", "above the margin"),
         ("[population]\nconsumers = 5\nneighborhoods = [{count = 9}]\n", "9 neighborhoods"),
     ],
 )

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ledger import PLATFORM, Ledger
-from sim.payouts import PayoutScheme, rank_within, settle_orders
+from sim.ledger import PAYOUT_TYPES, PLATFORM, TYPE_INDEX, Ledger
+from sim.payout import PayoutScheme, settle_orders
+from sim.payout.referral_bonus import rank_within
 from sim.state import Consumers, Orders
 
 
 def scheme(**kw) -> PayoutScheme:
     base = dict(
         price_fen=np.array([10_000, 2_999]),
+        unit_cost_fen=np.array([7_000, 2_000]),
         commission_rate=np.array([0.10, 0.05]),
         self_purchase_discount_rate=0.05,
+        override_rates=np.array([]),
         referrer_bonus_fen=500,
         referee_bonus_fen=300,
         referral_bonus_cap=2,
+        entry_fee_fen=0,
+        stock_category=-1,
+        stock_units=0,
+        stock_unit_price_fen=0,
+        restock=False,
+        group_categories=np.zeros(2, bool),
+        group_discount_rate=0.0,
     )
     base.update(kw)
     return PayoutScheme(**base)
@@ -30,7 +40,7 @@ def consumers(n=6) -> Consumers:
 
 
 def orders(buyer, cat, first, shared_by) -> Orders:
-    return Orders(np.array(buyer), np.array(cat), np.array(first, bool), np.array(shared_by))
+    return Orders.make(buyer, cat, first, shared_by)
 
 
 def test_direct_commission_self_purchase_and_bound_customer():
@@ -82,8 +92,10 @@ def test_referral_bonuses_once_per_new_customer_and_capped_per_referrer():
     new2 = np.zeros(6, bool)
     new2[1] = True
     c.is_sharer[1] = False
-    s = settle_orders(0, o2, c, new2, scheme(), ledger)
-    assert s.referral_fen.tolist() == [300]
+    settle_orders(0, o2, c, new2, scheme(), ledger)
+    e = ledger.entries()
+    assert (e["type"] == "referral_bonus_referrer").sum() == 3  # no fourth: sharer 0 is capped
+    assert (e["type"] == "referral_bonus_referee").sum() == 5  # the referee still gets theirs
 
 
 def test_rank_within():
@@ -106,23 +118,88 @@ def test_money_balances_on_every_order():
     ledger = Ledger(50, 1)
     s = settle_orders(0, o, c, new, scheme(), ledger)
     assert np.all(s.list_fen == s.paid_fen + s.discount_fen)
-    totals = dict(
-        zip(
-            [
-                "order_payment",
-                "self_purchase_discount",
-                "direct_commission",
-                "referral_bonus_referrer",
-                "referral_bonus_referee",
-            ],
-            ledger.daily_fen[0].tolist(),
-            strict=True,
-        )
-    )
+    totals = {t: ledger.daily_fen[0, TYPE_INDEX[t]] for t in TYPE_INDEX}
     assert totals["order_payment"] == s.paid_fen.sum() == ledger.paid_fen.sum()
-    payouts = (
-        totals["direct_commission"]
-        + totals["referral_bonus_referrer"]
-        + totals["referral_bonus_referee"]
+    payouts = sum(totals[t] for t in PAYOUT_TYPES)
+    assert payouts == ledger.received_fen.sum() > 0
+    assert totals["direct_commission"] == s.commission_fen.sum()
+
+
+def chain_consumers() -> Consumers:
+    """Sharers 0 <- 1 <- 2 <- 3: 3 was recruited by 2, 2 by 1, 1 by 0; 4 is 3's customer."""
+    c = Consumers.create(np.ones(6, bool), 2)
+    c.is_sharer[:4] = True
+    c.first_order_day[:5] = 0
+    c.recruiter[1:4] = [0, 1, 2]
+    c.referrer[4] = 3
+    return c
+
+
+def test_three_level_recruitment_chain_pays_each_level_exactly():
+    c = chain_consumers()
+    ledger = Ledger(6, 1, keep_entries=True)
+    s = settle_orders(
+        0,
+        orders([4], [0], [False], [-1]),
+        c,
+        np.zeros(6, bool),
+        scheme(override_rates=np.array([0.03, 0.02, 0.01])),
+        ledger,
     )
-    assert payouts == s.payouts_fen.sum() == ledger.received_fen.sum()
+    e = ledger.entries().set_index("type")
+    assert s.sharer.tolist() == [3]
+    assert e.loc["direct_commission", "payee"] == 3
+    assert e.loc["direct_commission", "amount_fen"] == 1000
+    over = ledger.entries().query("type == 'upline_override'")
+    assert over[["payee", "level", "amount_fen"]].values.tolist() == [
+        [2, 2, 300],
+        [1, 3, 200],
+        [0, 4, 100],
+    ]
+    np.testing.assert_array_equal(ledger.payout_by_level_fen[1:5], [1000, 300, 200, 100])
+
+
+def test_overrides_skip_uplines_who_quit_and_stop_at_the_top():
+    c = chain_consumers()
+    c.is_sharer[1] = False  # level 3 quit: not paid, but the chain goes on above them
+    ledger = Ledger(6, 1, keep_entries=True)
+    settle_orders(
+        0,
+        orders([4], [0], [False], [-1]),
+        c,
+        np.zeros(6, bool),
+        scheme(override_rates=np.array([0.03, 0.02, 0.01, 0.01])),
+        ledger,
+    )
+    over = ledger.entries().query("type == 'upline_override'")
+    assert over[["payee", "level"]].values.tolist() == [[2, 2], [0, 4]]
+
+
+def test_sales_from_stock_pay_the_sharer_and_restock():
+    c = chain_consumers()
+    c.stock_units[3] = 2
+    ledger = Ledger(6, 1, keep_entries=True)
+    sch = scheme(stock_category=0, stock_units=5, stock_unit_price_fen=6_500, restock=True)
+    # Three orders of customer 4 (bound to sharer 3) in the stocked category today.
+    s = settle_orders(
+        0, orders([4, 4, 4], [0, 0, 0], [False] * 3, [-1] * 3), c, np.zeros(6, bool), sch, ledger
+    )
+    assert s.from_stock.tolist() == [True, True, False]
+    assert ledger.sales_fen[3] == 20_000  # two units at the list price, paid to the sharer
+    assert s.commission_fen.tolist() == [0, 0, 1000]  # the third came from the platform
+    assert c.stock_units[3] == 5  # sold out, then bought 5 more
+    assert ledger.dues_fen[3] == 5 * 6_500
+    # the platform's cost of goods: the platform-sold order and the 5 restocked units
+    assert s.cost_of_goods_fen == 7_000 + 5 * 7_000
+
+
+def test_entry_fee_and_first_stock_on_joining():
+    from sim.payout import onboard_sharers
+
+    c = consumers()
+    ledger = Ledger(6, 1, keep_entries=True)
+    sch = scheme(entry_fee_fen=39_800, stock_category=1, stock_units=10, stock_unit_price_fen=2_000)
+    cost = onboard_sharers(0, np.array([2, 5]), c, sch, ledger)
+    assert ledger.dues_fen.tolist() == [0, 0, 59_800, 0, 0, 59_800]
+    assert c.stock_units.tolist() == [0, 0, 10, 0, 0, 10]
+    assert cost == 2 * 10 * 2_000

@@ -64,7 +64,7 @@ def test_streams_differ_by_name_replication_and_seed():
 
 def test_a_payout_change_leaves_the_network_and_population_draws_alone():
     base = small_scenario()
-    variant = small_scenario(payout={"direct_commission_rate": 0.05})
+    variant = small_scenario(payout={"direct_commission": {"rate": 0.05}})
     from sim.model import SocialCommerceModel
 
     m1, m2 = SocialCommerceModel(base), SocialCommerceModel(variant)

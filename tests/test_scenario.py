@@ -92,10 +92,10 @@ def test_commission_above_margin_is_a_contradiction():
     problems = problems_of(
         {
             "categories": [cat],
-            "payout": {"direct_commission_rate": 0.1, "self_purchase_discount_rate": 0},
+            "payout": {"direct_commission": {"rate": 0.1}, "self_purchase_discount": {"rate": 0}},
         }
     )
-    assert [p.key for p in problems] == ["payout.direct_commission_rate"]
+    assert [p.key for p in problems] == ["payout.direct_commission.rate"]
     assert "margin" in problems[0].message
 
 
@@ -106,8 +106,8 @@ def test_more_neighborhoods_than_consumers():
 
 
 def test_unknown_category_in_commission_overrides():
-    (p,) = problems_of({"payout": {"direct_commission_by_category": {"beuaty": 0.1}}})
-    assert p.key == "payout.direct_commission_by_category.beuaty"
+    (p,) = problems_of({"payout": {"direct_commission": {"by_category": {"beuaty": 0.1}}}})
+    assert p.key == "payout.direct_commission.by_category.beuaty"
     assert p.did_you_mean() == "beauty"
 
 
@@ -155,8 +155,8 @@ def test_missing_edge_list_file(tmp_path):
 def test_overrides_parse_toml_values():
     assert parse_override("run.days=90") == ("run.days", 90)
     assert parse_override("run.name=abc") == ("run.name", "abc")
-    assert parse_override("payout.direct_commission_rate = 0.05") == (
-        "payout.direct_commission_rate",
+    assert parse_override("payout.direct_commission.rate = 0.05") == (
+        "payout.direct_commission.rate",
         0.05,
     )
     data = apply_overrides(

@@ -2,11 +2,16 @@
 
 An active customer who is not a sharer becomes one today with probability
 
-    1 - exp(-b x A x (1 + e x s_j))
+    1 - exp(-b x A_j x (1 + e x s_j))
 
-where b is sharer_recruitment_per_day, A the reward appeal of the payout scheme (reward per
-order in yuan / sharer_reward_reference_yuan, capped at 3; no reward, no sharers), e the
-peer effect and s_j the trust-weighted share of j's ties who are sharers (0..1).
+where b is sharer_recruitment_per_day, e the peer effect, s_j the trust-weighted share of
+j's ties who are sharers (0..1), and A_j the reward appeal of the payout scheme: reward per
+order in yuan / sharer_reward_reference_yuan (capped at 3; no reward, no sharers), times
+exp(-up-front cost / entry_fee_tolerance_yuan), times (1 + push x upline appeal) if j is
+bound to an active sharer who earns on recruits' sales (upline overrides).
+
+A new sharer's recruiter is the sharer they are bound to; the recruitment tree's levels
+feed the upline overrides and the compliance flags.
 
 A sharer's monthly earnings are tracked as a 30-day moving sum (exponentially weighted).
 After sharer_grace_days, a sharer earning less than sharer_min_monthly_earnings_yuan quits
@@ -37,6 +42,23 @@ def join_sharers(
     """Which candidates (N,) bool become sharers today; sharer_signal, u: (N,)."""
     rate = base_per_day * appeal * (1.0 + peer_effect * np.maximum(sharer_signal, 0.0))
     return candidates & (u < -np.expm1(-rate))
+
+
+def record_recruitment(
+    recruiter: np.ndarray,
+    level: np.ndarray,
+    joined: np.ndarray,
+    bound_to: np.ndarray,
+    bound_to_sharer: np.ndarray,
+) -> None:
+    """Grow the recruitment tree in place: a new sharer's recruiter is the active sharer
+    they are bound to as a customer (if any); their level is the recruiter's level + 1
+    (1 for a sharer nobody recruited). A returning sharer keeps their first recruiter."""
+    new = joined & (level == 0)
+    recruited = new & bound_to_sharer
+    recruiter[recruited] = bound_to[recruited]
+    level[new] = 1
+    level[recruited] = level[bound_to[recruited]] + 1
 
 
 def update_monthly_earnings(monthly_fen: np.ndarray, earned_today_fen: np.ndarray) -> None:

@@ -1,0 +1,25 @@
+"""Direct commission: the sharer who brought a sale earns a share of its list price."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.schema_base import Probability, Section, param
+
+
+class DirectCommission(Section):
+    """Commission to the sharer on each sale they brought (level 1)."""
+
+    enabled: bool = param(True, "Pay this rule.")
+    rate: Probability = param(0.10, "Commission, share of the order's list price.", "fraction")
+    by_category: dict[str, Probability] = param(
+        {}, "Per-category overrides of `rate`, by category name.", "fraction"
+    )
+
+    def rate_for(self, category: str) -> float:
+        return self.by_category.get(category, self.rate) if self.enabled else 0.0
+
+
+def commission_fen(list_fen: np.ndarray, rate: np.ndarray, has_sharer: np.ndarray) -> np.ndarray:
+    """round(list price x rate) for orders with a sharer, else 0 (fen)."""
+    return np.where(has_sharer, np.rint(list_fen * rate), 0).astype(np.int64)

@@ -1,0 +1,17 @@
+"""Entry fee: a consumer pays the platform to become a sharer.
+
+The fee also deters joining: the reward appeal is scaled by exp(-fee / tolerance), with the
+tolerance `behavior.entry_fee_tolerance_yuan`. Chinese law treats a fee or purchase required
+to qualify as pyramid selling (入门费); see the compliance flags.
+"""
+
+from __future__ import annotations
+
+from sim.schema_base import Section, param
+
+
+class EntryFee(Section):
+    """Fee a new sharer pays the platform."""
+
+    enabled: bool = param(True, "Charge this fee.")
+    yuan: float = param(398.0, "Fee per new sharer (each time they join).", "yuan", ge=0.0)

@@ -1,0 +1,34 @@
+"""Group buying (拼团): the price holds only if k people join within a window.
+
+Parameters only; the daily mechanism is `sim.rules.group_buying`.
+"""
+
+from __future__ import annotations
+
+from sim.schema_base import Probability, Section, param
+
+
+class GroupBuy(Section):
+    """Group buys: a buyer opens a group; it needs `group_size` members in time."""
+
+    enabled: bool = param(True, "Run group buys.")
+    group_size: int = param(
+        3, "Members a group needs, opener included (k).", "people", ge=2, le=100
+    )
+    window_days: int = param(1, "Days a group stays open to fill.", "days", ge=1, le=30)
+    discount_rate: Probability = param(
+        0.2, "Group price discount, share of list price (paid by every member).", "fraction"
+    )
+    open_probability: Probability = param(
+        0.6, "Share of purchases in group-buy categories made by opening a group.", "fraction"
+    )
+    join_rate_per_share: float = param(
+        0.35,
+        "Daily hazard that a tie joins an open group shared to them with trust 1.",
+        "per share",
+        ge=0.0,
+        le=50.0,
+    )
+    categories: list[str] = param(
+        [], "Categories sold by group buy (empty: all categories).", "category names"
+    )

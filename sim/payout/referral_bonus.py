@@ -1,0 +1,37 @@
+"""Two-sided referral bonus: a new customer brought by a share earns the referee bonus,
+the sharer the referrer bonus (capped per referrer over the run)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.schema_base import Section, param
+
+
+class ReferralBonus(Section):
+    """Bonuses to both sides of a referral, paid on the new customer's first order."""
+
+    enabled: bool = param(True, "Pay this rule.")
+    referrer_yuan: float = param(
+        5.0, "Bonus to the sharer who brought a new customer.", "yuan", ge=0.0
+    )
+    referee_yuan: float = param(5.0, "Bonus to the new customer.", "yuan", ge=0.0)
+    cap_per_referrer: int = param(
+        100, "Most referrer bonuses one sharer can earn over the run.", "bonuses", ge=0
+    )
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... for the successive occurrences of each value (stable order)."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(groups.size), 0))
+    ranks = np.empty(groups.size, np.int64)
+    ranks[order] = np.arange(groups.size) - run_start
+    return ranks
+
+
+def referrals_within_cap(referrer: np.ndarray, earned_so_far: np.ndarray, cap: int) -> np.ndarray:
+    """Which of today's referrals (in order) still fall under each referrer's cap."""
+    return earned_so_far[referrer] + rank_within(referrer) < cap

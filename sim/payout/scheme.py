@@ -1,0 +1,224 @@
+"""The payout scheme: a set of rules, each its own table under `[payout]`.
+
+A rule is on when its table is present (and `enabled` is true); a `preset` fills in a named
+scheme that the file's own tables then override key by key.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from sim.payout.compliance_schema import ComplianceLimits
+from sim.payout.direct_commission import DirectCommission
+from sim.payout.entry_fee import EntryFee
+from sim.payout.group_buy import GroupBuy
+from sim.payout.referral_bonus import ReferralBonus
+from sim.payout.self_purchase_discount import SelfPurchaseDiscount
+from sim.payout.stock import Stock
+from sim.payout.upline_override import UplineOverride
+from sim.schema_base import Section, param
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # No-stock platform: commission on sales and a discount on own orders.
+    "platform": {
+        "direct_commission": {"rate": 0.10},
+        "self_purchase_discount": {"rate": 0.05},
+    },
+    # Micro-merchant: stock bought up front; the sharer earns the retail margin.
+    "weishang": {
+        "direct_commission": {"enabled": False},
+        "self_purchase_discount": {"enabled": False},
+        "stock": {"units": 30, "wholesale_discount_rate": 0.35},
+    },
+    # Pinduoduo-style: no commission; a group price that holds if k friends join.
+    "group_buy": {
+        "direct_commission": {"enabled": False},
+        "self_purchase_discount": {"enabled": False},
+        "group_buy": {"group_size": 2, "window_days": 1, "discount_rate": 0.2},
+    },
+    # Neighborhood group leaders: commission plus neighborhood group buys.
+    "community_group_buy": {
+        "direct_commission": {"rate": 0.10},
+        "self_purchase_discount": {"rate": 0.05},
+        "group_buy": {"group_size": 5, "window_days": 1, "discount_rate": 0.1},
+    },
+    # Team rewards: the seller plus one or two recruiter levels are paid.
+    "two_level": {
+        "direct_commission": {"rate": 0.10},
+        "self_purchase_discount": {"rate": 0.05},
+        "upline_override": {"rates": [0.03]},
+    },
+    "three_level": {
+        "direct_commission": {"rate": 0.10},
+        "self_purchase_discount": {"rate": 0.05},
+        "upline_override": {"rates": [0.03, 0.02]},
+    },
+}
+PresetName = Literal[
+    "platform", "weishang", "group_buy", "community_group_buy", "two_level", "three_level"
+]
+
+
+class PayoutSection(Section):
+    """The payout (incentive) scheme: who is paid what for which sale."""
+
+    preset: PresetName | None = param(
+        None, "A named scheme to start from; the tables below override it key by key."
+    )
+    direct_commission: DirectCommission | None = param(
+        DirectCommission(), "Commission to the sharer on the sales they bring."
+    )
+    self_purchase_discount: SelfPurchaseDiscount | None = param(
+        SelfPurchaseDiscount(), "Discount on a sharer's own orders."
+    )
+    upline_override: UplineOverride | None = param(
+        None, "Team rewards: overrides to recruiters above the seller."
+    )
+    referral_bonus: ReferralBonus | None = param(None, "Two-sided referral bonus.")
+    entry_fee: EntryFee | None = param(None, "Fee to become a sharer.")
+    stock: Stock | None = param(None, "Stock a sharer must buy up front (micro-merchant).")
+    group_buy: GroupBuy | None = param(None, "Group buying (拼团).")
+    compliance: ComplianceLimits = param(ComplianceLimits(), "Compliance flag thresholds.")
+
+    def rule(self, name: str):
+        """The rule's table if it is on, else None."""
+        table = getattr(self, name)
+        return table if table is not None and table.enabled else None
+
+    def describe(self) -> str:
+        """The scheme in one plain sentence."""
+        parts = []
+        if d := self.rule("direct_commission"):
+            extra = " (per-category overrides)" if d.by_category else ""
+            parts.append(f"direct commission {d.rate:.0%}{extra}")
+        if o := self.rule("upline_override"):
+            rates = ", ".join(f"{r:.0%}" for r in o.rates)
+            parts.append(f"upline overrides {rates} to {len(o.rates)} recruiter level(s)")
+        if r := self.rule("referral_bonus"):
+            parts.append(
+                f"referral bonus {r.referrer_yuan:g} yuan to the referrer and "
+                f"{r.referee_yuan:g} yuan to the new customer"
+            )
+        if p := self.rule("self_purchase_discount"):
+            parts.append(f"self-purchase discount {p.rate:.0%}")
+        if f := self.rule("entry_fee"):
+            parts.append(f"entry fee {f.yuan:g} yuan")
+        if st := self.rule("stock"):
+            parts.append(
+                f"{st.units} units of stock bought up front at "
+                f"{1 - st.wholesale_discount_rate:.0%} of list price"
+            )
+        if g := self.rule("group_buy"):
+            parts.append(
+                f"group buys of {g.group_size} within {g.window_days} day(s) at "
+                f"{g.discount_rate:.0%} off"
+            )
+        head = f"preset '{self.preset}': " if self.preset else ""
+        return head + ("; ".join(parts) if parts else "no payouts") + "."
+
+
+def expand_preset(payout: dict[str, Any]) -> dict[str, Any]:
+    """The [payout] mapping with its preset's tables filled in under the file's own keys."""
+    name = payout.get("preset")
+    if name not in PRESETS:
+        return payout  # no preset, or an unknown one the schema will report
+    out = copy.deepcopy(PRESETS[name])
+    # A preset replaces the default rules: what it leaves out is off.
+    for rule in ("direct_commission", "self_purchase_discount"):
+        out.setdefault(rule, {"enabled": False})
+    for key, value in payout.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def to_fen(yuan: float | np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(yuan, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class PayoutScheme:
+    """A payout scheme compiled to arrays over categories (money in fen)."""
+
+    price_fen: np.ndarray  # (C,)
+    unit_cost_fen: np.ndarray  # (C,) cost of goods per unit
+    commission_rate: np.ndarray  # (C,), 0 where no commission
+    self_purchase_discount_rate: float
+    override_rates: np.ndarray  # (L,) levels 2, 3, ...
+    referrer_bonus_fen: int
+    referee_bonus_fen: int
+    referral_bonus_cap: int
+    entry_fee_fen: int
+    stock_category: int  # -1 without stock
+    stock_units: int
+    stock_unit_price_fen: int  # what the sharer pays per unit
+    restock: bool
+    group_categories: np.ndarray  # (C,) bool
+    group_discount_rate: float
+
+    @classmethod
+    def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
+        names = [c.name for c in categories]
+        price = to_fen([c.price_yuan for c in categories])
+        direct, own = pay.rule("direct_commission"), pay.rule("self_purchase_discount")
+        over, ref = pay.rule("upline_override"), pay.rule("referral_bonus")
+        fee, stock, group = pay.rule("entry_fee"), pay.rule("stock"), pay.rule("group_buy")
+        stock_cat = -1
+        if stock is not None:
+            stock_cat = names.index(stock.category) if stock.category else 0
+        group_cats = np.zeros(len(names), bool)
+        if group is not None:
+            group_cats[:] = not group.categories
+            for name in group.categories:
+                group_cats[names.index(name)] = True
+        return cls(
+            price_fen=price,
+            unit_cost_fen=np.rint(price * (1 - np.array([c.margin for c in categories]))).astype(
+                np.int64
+            ),
+            commission_rate=np.array([direct.rate_for(n) if direct else 0.0 for n in names]),
+            self_purchase_discount_rate=own.rate if own else 0.0,
+            override_rates=np.array(over.rates if over else [], dtype=float),
+            referrer_bonus_fen=int(to_fen(ref.referrer_yuan)) if ref else 0,
+            referee_bonus_fen=int(to_fen(ref.referee_yuan)) if ref else 0,
+            referral_bonus_cap=ref.cap_per_referrer if ref else 0,
+            entry_fee_fen=int(to_fen(fee.yuan)) if fee else 0,
+            stock_category=stock_cat,
+            stock_units=stock.units if stock else 0,
+            stock_unit_price_fen=int(
+                np.rint(price[stock_cat] * (1 - stock.wholesale_discount_rate))
+            )
+            if stock
+            else 0,
+            restock=bool(stock.restock) if stock else False,
+            group_categories=group_cats,
+            group_discount_rate=group.discount_rate if group else 0.0,
+        )
+
+    @property
+    def has_stock(self) -> bool:
+        return self.stock_category >= 0
+
+    def reward_per_order_yuan(self) -> float:
+        """What a sharer can expect per order brought: mean commission, bonus, retail margin."""
+        reward = float(np.mean(self.price_fen * self.commission_rate))
+        reward += self.referrer_bonus_fen
+        if self.has_stock:
+            reward += float(self.price_fen[self.stock_category] - self.stock_unit_price_fen)
+        return reward / 100.0
+
+    def joining_cost_yuan(self) -> float:
+        """What a new sharer must pay up front: entry fee and first stock."""
+        return (self.entry_fee_fen + self.stock_units * self.stock_unit_price_fen) / 100.0
+
+    def upline_reward_per_order_yuan(self) -> float:
+        """What a recruiter can expect per order of a recruit (level-2 override)."""
+        if self.override_rates.size == 0:
+            return 0.0
+        return float(np.mean(self.price_fen) * self.override_rates[0]) / 100.0

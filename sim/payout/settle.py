@@ -1,0 +1,188 @@
+"""Settle the day's orders, and new sharers' dues, in the ledger.
+
+For each order of list price L (fen), in this order:
+
+* discounts: the group-buy discount on a filled group's orders, the self-purchase discount
+  on a sharer's own orders (no commission on those); the buyer pays L minus discounts;
+* the order's sharer: the sharer whose share won the first order in the category, else the
+  sharer the customer is bound to (the one who first brought them), if still active;
+* a stock-holding sharer sells from their stock: the buyer pays the sharer; otherwise the
+  buyer pays the platform and the sharer earns the direct commission;
+* upline overrides to the sharer's recruiters (levels 2, 3, ...);
+* referral bonuses once per new customer whose first order came through a share.
+
+So list value = paid + discounts, and paid + fees = platform revenue + sharers' retail
+sales, with payouts coming out of platform revenue, to the fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.ledger import PLATFORM, Ledger
+from sim.payout.direct_commission import commission_fen
+from sim.payout.referral_bonus import rank_within, referrals_within_cap
+from sim.payout.scheme import PayoutScheme
+from sim.payout.upline_override import override_payments
+from sim.state import Consumers, Orders
+
+
+@dataclass
+class Settlement:
+    """Per-order amounts of one day (fen)."""
+
+    list_fen: np.ndarray
+    discount_fen: np.ndarray
+    paid_fen: np.ndarray
+    commission_fen: np.ndarray
+    sharer: np.ndarray  # who brought the order, -1 if nobody
+    from_stock: np.ndarray  # bool: sold from a sharer's stock
+    cost_of_goods_fen: int  # the platform's cost of goods today (orders and stock sold)
+
+
+def order_sharer(orders: Orders, consumers: Consumers) -> np.ndarray:
+    """The sharer credited with each order, -1 for none or for a sharer's own order."""
+    bound = consumers.referrer[orders.buyer]
+    ok = bound >= 0
+    ok[ok] = consumers.is_sharer[bound[ok]] & ~consumers.lapsed[bound[ok]]
+    sharer = np.where(orders.shared_by >= 0, orders.shared_by, np.where(ok, bound, -1))
+    return np.where(consumers.is_sharer[orders.buyer], -1, sharer)
+
+
+def settle_orders(
+    day: int,
+    orders: Orders,
+    consumers: Consumers,
+    new_customers: np.ndarray,
+    scheme: PayoutScheme,
+    ledger: Ledger,
+) -> Settlement:
+    """Record the day's orders in the ledger; return per-order amounts.
+
+    new_customers: (N,) bool, consumers whose first order ever is today.
+    """
+    buyer, cat = orders.buyer, orders.category
+    c = consumers
+    list_fen = scheme.price_fen[cat]
+    self_buy = c.is_sharer[buyer]
+    group_off = np.where(orders.group_order, np.rint(list_fen * scheme.group_discount_rate), 0)
+    own_off = np.where(self_buy, np.rint(list_fen * scheme.self_purchase_discount_rate), 0)
+    own_off = np.minimum(own_off, list_fen - group_off)
+    discount = (group_off + own_off).astype(np.int64)
+    paid = list_fen - discount
+    sharer = order_sharer(orders, c)
+
+    from_stock = np.zeros(orders.size, bool)
+    if scheme.has_stock:
+        candidates = np.flatnonzero((cat == scheme.stock_category) & (sharer >= 0))
+        holder = sharer[candidates]
+        from_stock[candidates] = rank_within(holder) < c.stock_units[holder]
+        np.subtract.at(c.stock_units, sharer[from_stock], 1)
+
+    commission = commission_fen(list_fen, scheme.commission_rate[cat], (sharer >= 0) & ~from_stock)
+    platform = np.full(orders.size, PLATFORM)
+    to_platform = ~from_stock
+    ledger.record(
+        day, "order_payment", buyer[to_platform], platform[to_platform], paid[to_platform]
+    )
+    ledger.record(day, "retail_sale", buyer[from_stock], sharer[from_stock], paid[from_stock])
+    ledger.record(day, "group_buy_discount", platform, buyer, group_off.astype(np.int64))
+    ledger.record(day, "self_purchase_discount", platform, buyer, own_off.astype(np.int64))
+    paid_sharer = commission > 0
+    ledger.record(
+        day,
+        "direct_commission",
+        platform[paid_sharer],
+        sharer[paid_sharer],
+        commission[paid_sharer],
+        level=1,
+    )
+
+    active_sharer = c.is_sharer & ~c.lapsed
+    for level, idx, payee, amount in override_payments(
+        list_fen, sharer, c.recruiter, active_sharer, scheme.override_rates
+    ):
+        ledger.record(
+            day, "upline_override", np.full(idx.size, PLATFORM), payee, amount, level=level
+        )
+
+    pay_referral_bonuses(day, orders, c, new_customers, self_buy, scheme, ledger)
+    cost = int(scheme.unit_cost_fen[cat[to_platform]].sum())
+    if scheme.has_stock and scheme.restock:
+        empty = np.unique(sharer[from_stock])
+        empty = empty[(c.stock_units[empty] == 0) & active_sharer[empty]]
+        cost += buy_stock(day, empty, c, scheme, ledger)
+    return Settlement(list_fen, discount, paid, commission, sharer, from_stock, cost)
+
+
+def pay_referral_bonuses(
+    day: int,
+    orders: Orders,
+    c: Consumers,
+    new_customers: np.ndarray,
+    self_buy: np.ndarray,
+    scheme: PayoutScheme,
+    ledger: Ledger,
+) -> None:
+    """Referee and referrer bonuses, once per new customer who came through a share."""
+    buyer = orders.buyer
+    idx = np.flatnonzero((orders.shared_by >= 0) & new_customers[buyer] & ~self_buy)
+    if idx.size == 0:
+        return
+    _, first = np.unique(buyer[idx], return_index=True)
+    idx = idx[np.sort(first)]
+    if scheme.referee_bonus_fen:
+        ledger.record(
+            day,
+            "referral_bonus_referee",
+            np.full(idx.size, PLATFORM),
+            buyer[idx],
+            np.full(idx.size, scheme.referee_bonus_fen),
+        )
+    if scheme.referrer_bonus_fen:
+        referrer = orders.shared_by[idx]
+        ok = referrals_within_cap(referrer, c.referral_bonuses, scheme.referral_bonus_cap)
+        ledger.record(
+            day,
+            "referral_bonus_referrer",
+            np.full(int(ok.sum()), PLATFORM),
+            referrer[ok],
+            np.full(int(ok.sum()), scheme.referrer_bonus_fen),
+            level=1,
+        )
+        np.add.at(c.referral_bonuses, referrer[ok], 1)
+
+
+def buy_stock(
+    day: int, sharers: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
+) -> int:
+    """Sharers buy `stock_units` at the wholesale price; returns the platform's cost (fen)."""
+    if sharers.size == 0 or not scheme.has_stock:
+        return 0
+    units = scheme.stock_units
+    ledger.record(
+        day,
+        "stock_purchase",
+        sharers,
+        np.full(sharers.size, PLATFORM),
+        np.full(sharers.size, units * scheme.stock_unit_price_fen),
+    )
+    c.stock_units[sharers] += units
+    return int(sharers.size * units * scheme.unit_cost_fen[scheme.stock_category])
+
+
+def onboard_sharers(
+    day: int, joined: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
+) -> int:
+    """New sharers pay the entry fee and buy their first stock; returns the platform's cost."""
+    if scheme.entry_fee_fen and joined.size:
+        ledger.record(
+            day,
+            "entry_fee",
+            joined,
+            np.full(joined.size, PLATFORM),
+            np.full(joined.size, scheme.entry_fee_fen),
+        )
+    return buy_stock(day, joined, c, scheme, ledger)

@@ -1,0 +1,27 @@
+"""Up-front stock (the micro-merchant model, 微商): sharers buy stock in advance.
+
+Parameters only; stock purchases and sales from stock are settled in `sim.payout.settle`.
+A sharer who joins buys `units` of the stocked category at the wholesale price; sales they
+bring in that category are sold from their stock and the customer pays them the list
+price; when the stock runs out they buy again (if `restock`). Unsold stock is locked
+capital. A purchase required to qualify is an entry fee in Chinese law (入门费) and
+inventory loading in the FTC's guidance; see the compliance flags.
+"""
+
+from __future__ import annotations
+
+from sim.schema_base import Probability, Section, param
+
+
+class Stock(Section):
+    """Stock a sharer must buy up front."""
+
+    enabled: bool = param(True, "Require stock.")
+    category: str | None = param(
+        None, "The stocked category (the hot item); default: the first category."
+    )
+    units: int = param(30, "Units bought on joining and on each restock.", "units", ge=1)
+    wholesale_discount_rate: Probability = param(
+        0.35, "Sharers buy at list price x (1 - this).", "fraction"
+    )
+    restock: bool = param(True, "Buy `units` again when the stock runs out.")

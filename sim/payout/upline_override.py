@@ -1,0 +1,58 @@
+"""Upline overrides (team rewards): recruiters above a sharer earn on the sharer's sales.
+
+A sale with a commissioned sharer s pays rates[0] of the list price to s's recruiter (level
+2), rates[1] to that recruiter's recruiter (level 3), and so on, to uplines who are still
+active sharers. Chinese law counts any pay computed from downline sales as team
+compensation (团队计酬); see the compliance flags.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.schema_base import Probability, Section, param
+
+
+class UplineOverride(Section):
+    """Overrides to the recruiters above the selling sharer, one rate per level."""
+
+    enabled: bool = param(True, "Pay this rule.")
+    rates: list[Probability] = param(
+        [0.03],
+        "Share of list price paid to the 1st, 2nd, ... recruiter above the selling sharer.",
+        "fraction per level",
+        min_length=1,
+        max_length=10,
+    )
+
+
+def upline_chain(recruiter: np.ndarray, sellers: np.ndarray, levels: int) -> np.ndarray:
+    """(levels, K) array: row l holds the (l+1)-th recruiter above each seller, -1 if none."""
+    chain = np.full((levels, sellers.size), -1, np.int64)
+    current = sellers
+    for level in range(levels):  # a few levels, not consumers
+        valid = current >= 0
+        up = np.full(current.size, -1, np.int64)
+        up[valid] = recruiter[current[valid]]
+        chain[level] = up
+        current = up
+    return chain
+
+
+def override_payments(
+    list_fen: np.ndarray,
+    sellers: np.ndarray,
+    recruiter: np.ndarray,
+    active: np.ndarray,
+    rates: np.ndarray,
+):
+    """Yield (level, order index, payee, amount fen) arrays for each paid level (level >= 2)."""
+    has_seller = sellers >= 0
+    idx = np.flatnonzero(has_seller)
+    chain = upline_chain(recruiter, sellers[idx], rates.size)
+    for level, rate in enumerate(rates):
+        payee = chain[level]
+        ok = payee >= 0
+        ok[ok] = active[payee[ok]]
+        amount = np.rint(list_fen[idx[ok]] * rate).astype(np.int64)
+        yield level + 2, idx[ok], payee[ok], amount
