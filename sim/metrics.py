@@ -72,6 +72,20 @@ KPI_DEFINITIONS = {
     "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
     "orders) / customers, in yuan per customer.",
+    "payback_days": "Acquisition spend (cac x customers) / the run's mean daily contribution "
+    "margin: days of margin that pay back acquisition (null if the margin is not positive).",
+    "sharers_ever": "Consumers who were sharers at some point of the run.",
+    "sharer_income_median": "Median net income of everyone who was a sharer: payouts and "
+    "retail sales received - entry fees and stock bought, in yuan.",
+    "sharer_income_p90": "90th percentile of sharers' net income, in yuan.",
+    "sharer_income_gini": "Gini coefficient of sharers' gross income (payouts + retail sales).",
+    "sharers_negative_income_share": "Share of sharers whose net income is negative.",
+    "downline_income_share": "Share of sharers' gross income paid on their recruits' sales "
+    "(upline overrides) rather than on sales to their own customers.",
+    "payout_levels": "Deepest level of people paid on one sale (1 = the seller only).",
+    "recruitment_tree_depth": "Deepest level of the realised recruitment tree (1 = nobody "
+    "was recruited by a sharer).",
+    "recruited_sharers": "Sharers recruited by another sharer (the tree's size below its roots).",
 }
 KPI_NAMES = tuple(KPI_DEFINITIONS)
 
@@ -165,6 +179,38 @@ def repeat_rate(
     return ratio(np.count_nonzero(repeat), np.count_nonzero(cohort))
 
 
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, 1 = one has all); NaN if empty."""
+    x = np.sort(np.asarray(values, dtype=float))
+    if x.size == 0 or x.sum() <= 0:
+        return float("nan") if x.size == 0 else 0.0
+    ranks = np.arange(1, x.size + 1)
+    return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
+
+
+def sharer_economics(model: SocialCommerceModel) -> dict[str, float]:
+    """Income distribution of everyone who was a sharer, and the recruitment tree."""
+    c, ledger = model.consumers, model.ledger
+    who = np.flatnonzero(c.was_sharer)
+    gross = (ledger.received_fen[who] + ledger.sales_fen[who]) / 100.0
+    net = gross - ledger.dues_fen[who] / 100.0
+    by_level = ledger.payout_by_level_fen
+    paid_levels = np.flatnonzero(by_level > 0)
+    override_fen = model.recorder.values["payout_upline_override"].sum()
+    nan = float("nan")
+    return {
+        "sharers_ever": float(who.size),
+        "sharer_income_median": float(np.median(net)) if who.size else nan,
+        "sharer_income_p90": float(np.percentile(net, 90)) if who.size else nan,
+        "sharer_income_gini": gini(gross),
+        "sharers_negative_income_share": float(np.mean(net < 0)) if who.size else nan,
+        "downline_income_share": ratio(override_fen / 100.0, gross.sum()),
+        "payout_levels": float(paid_levels.max()) if paid_levels.size else 0.0,
+        "recruitment_tree_depth": float(c.sharer_level.max()),
+        "recruited_sharers": float(np.count_nonzero(c.recruiter >= 0)),
+    }
+
+
 def kpis(model: SocialCommerceModel) -> dict[str, float]:
     """End-of-run KPIs, as defined in KPI_DEFINITIONS."""
     c, days = model.consumers, model.day
@@ -182,6 +228,7 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         + model.recorder.first_order_commission_fen
         + model.recorder.first_order_discount_fen
     )
+    cm = float(v["contribution_margin"].sum() / 100.0)
     return {
         "customers": float(customers),
         "penetration": ratio(customers, c.n),
@@ -196,7 +243,9 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "payouts_total": float(payouts),
         "payout_ratio": ratio(payouts, gmv),
         "discounts_total": float(v["discounts"].sum() / 100.0),
-        "contribution_margin": float(v["contribution_margin"].sum() / 100.0),
+        "contribution_margin": cm,
         "k_factor": ratio(viral, customers),
         "cac": ratio(acquisition_fen / 100.0, customers),
+        "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
+        **sharer_economics(model),
     }

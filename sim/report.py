@@ -17,13 +17,23 @@ if TYPE_CHECKING:
     from sim.runner import RunResult
 
 KPI_UNITS = {
+    "sharer_income_median": "yuan",
+    "sharer_income_p90": "yuan",
+    "payback_days": "days",
     "gmv": "yuan",
     "payouts_total": "yuan",
     "discounts_total": "yuan",
     "contribution_margin": "yuan",
     "cac": "yuan per customer",
 }
-PERCENT_KPIS = {"penetration", "repeat_rate_30d", "repeat_rate_90d", "payout_ratio"}
+PERCENT_KPIS = {
+    "penetration",
+    "repeat_rate_30d",
+    "repeat_rate_90d",
+    "payout_ratio",
+    "sharers_negative_income_share",
+    "downline_income_share",
+}
 
 
 def band(daily: pd.DataFrame, column: str, smooth_days: int = 1) -> pd.DataFrame:
@@ -119,6 +129,42 @@ def kpi_markdown(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def payouts_markdown(result: RunResult) -> str:
+    """Payouts and discounts by type, and payouts by level, means over replications."""
+    reps = result.daily["replication"].nunique()
+    money = [
+        c
+        for c in result.daily.columns
+        if c.startswith("payout_")
+        or c in ("discounts", "entry_fees", "stock_purchases", "retail_sales")
+    ]
+    totals = result.daily[money].sum() / reps
+    lines = ["| type | yuan (mean per run) |", "|---|---:|"]
+    lines += [
+        f"| {name.removeprefix('payout_')} | {value:,.0f} |"
+        for name, value in totals.items()
+        if value
+    ]
+    if result.payouts_by_level is not None:
+        by_level = result.payouts_by_level.groupby("level")["payouts"].sum() / reps
+        by_level = by_level[by_level > 0]
+        if len(by_level):
+            lines += ["", "| level (1 = the seller) | payouts, yuan |", "|---:|---:|"]
+            lines += [f"| {level} | {value:,.0f} |" for level, value in by_level.items()]
+    return "\n".join(lines)
+
+
+def compliance_markdown(flags: list[dict]) -> str:
+    if not flags:
+        return (
+            "No compliance flags: no entry fee or required stock, no pay on downline "
+            "sales, at most the level cap, and most sharers earn more than they pay."
+        )
+    lines = ["| flag | finding | rule |", "|---|---|---|"]
+    lines += [f"| **{f['flag']}** | {f['reason']} | {f['rule']} |" for f in flags]
+    return "\n".join(lines)
+
+
 def write_report(result: RunResult, folder: Path) -> Path:
     spec, m = result.scenario, result.manifest
     figures = write_figures(result, folder)
@@ -142,6 +188,14 @@ def write_report(result: RunResult, folder: Path) -> Path:
         "Means over replications, with 95% confidence intervals (Student t).",
         "",
         kpi_markdown(result),
+        "",
+        "## Money by type",
+        "",
+        payouts_markdown(result),
+        "",
+        "## Compliance flags",
+        "",
+        compliance_markdown(result.compliance()),
         "",
         "## Figures",
         "",

@@ -31,6 +31,7 @@ class RunResult:
     daily: pd.DataFrame  # one row per replication and day
     kpi_values: pd.DataFrame  # one row per replication, one column per KPI
     ledger: pd.DataFrame | None = None  # every entry, with run.ledger = "entries"
+    payouts_by_level: pd.DataFrame | None = None  # replication, level, payouts (yuan)
     manifest: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -45,11 +46,19 @@ class RunResult:
         ]
         return pd.DataFrame(rows)
 
+    def compliance(self) -> list[dict[str, Any]]:
+        """The compliance flags of this run's scheme, from the KPI means."""
+        from sim.payout.compliance import compliance_flags
+
+        means = {k: s["mean"] for k, s in self.kpis.items()}
+        return [f.as_dict() for f in compliance_flags(self.scenario.payout, means)]
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.run.name,
             "replications": int(self.kpi_values.shape[0]),
             "kpis": self.kpis,
+            "compliance": self.compliance(),
         }
 
 
@@ -131,7 +140,7 @@ def run(
     edges = read_edge_list(spec.network.edge_list) if spec.network.edge_list else None
     reps = spec.run.replications
     bar = make_progress(reps * spec.run.days, progress, spec.run.name)
-    dailies, kpi_rows, ledgers = [], [], []
+    dailies, kpi_rows, ledgers, levels = [], [], [], []
     try:
         for r in range(reps):
             model = run_replication(spec, r, edges, bar)
@@ -139,6 +148,16 @@ def run(
             daily.insert(0, "replication", r)
             dailies.append(daily)
             kpi_rows.append({"replication": r, **model.kpis()})
+            by_level = model.ledger.payout_by_level_fen
+            levels.append(
+                pd.DataFrame(
+                    {
+                        "replication": r,
+                        "level": np.arange(1, by_level.size),
+                        "payouts": by_level[1:] / 100.0,
+                    }
+                )
+            )
             if spec.run.ledger == "entries":
                 entries = model.ledger.entries()
                 entries.insert(0, "replication", r)
@@ -153,5 +172,6 @@ def run(
         daily=pd.concat(dailies, ignore_index=True),
         kpi_values=pd.DataFrame(kpi_rows).set_index("replication"),
         ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
+        payouts_by_level=pd.concat(levels, ignore_index=True),
         manifest=manifest(spec, started, time.perf_counter() - t0),
     )
