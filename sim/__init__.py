@@ -8,9 +8,18 @@ Python API::
     result.kpis           # {kpi: {"mean", "ci95_low", "ci95_high", "values"}}
 """
 
+from sim.compare import CompareResult, compare
 from sim.model import SocialCommerceModel
 from sim.runner import RunResult, run
 from sim.scenario import Scenario, load_scenario
 
-__all__ = ["RunResult", "Scenario", "SocialCommerceModel", "load_scenario", "run"]
+__all__ = [
+    "CompareResult",
+    "RunResult",
+    "Scenario",
+    "SocialCommerceModel",
+    "compare",
+    "load_scenario",
+    "run",
+]
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.errors import ScenarioError, SimError
+from sim.errors import Problem, ScenarioError, SimError
 
 app = typer.Typer(
     name="sim",
@@ -48,36 +48,46 @@ SetOption = Annotated[
 ]
 
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder (must not hold earlier results). "
+        "Default: a new folder under results/runs/.",
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Override run.seed.")]
+DaysOption = Annotated[int | None, typer.Option(help="Override run.days.")]
+ReportOption = Annotated[bool, typer.Option(help="Write report.md and figures.")]
+ProgressOption = Annotated[
+    bool | None, typer.Option(help="Show a progress bar (default: when attached to a terminal).")
+]
+
+
+def overrides_from(sets: list[str] | None, **run_keys) -> dict:
+    """--set values plus the run.* shortcut options that were given."""
+    overrides = parse_sets(sets)
+    overrides.update({f"run.{k}": v for k, v in run_keys.items() if v is not None})
+    return overrides
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Output folder (must not hold earlier results). "
-            "Default: a new folder under results/runs/.",
-        ),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Override run.seed.")] = None,
+    out: OutOption = None,
+    seed: SeedOption = None,
     replications: Annotated[int | None, typer.Option(help="Override run.replications.")] = None,
-    days: Annotated[int | None, typer.Option(help="Override run.days.")] = None,
+    days: DaysOption = None,
     set_: SetOption = None,
-    report: Annotated[bool, typer.Option(help="Write report.md and figures.")] = True,
-    progress: Annotated[
-        bool | None,
-        typer.Option(help="Show a progress bar (default: when attached to a terminal)."),
-    ] = None,
+    report: ReportOption = True,
+    progress: ProgressOption = None,
 ) -> None:
     """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
     from sim.output import check_out_dir, save_run
     from sim.runner import run as run_scenario
     from sim.scenario import load_scenario
 
-    overrides = parse_sets(set_)
-    for key, value in (("run.seed", seed), ("run.replications", replications), ("run.days", days)):
-        if value is not None:
-            overrides[key] = value
+    overrides = overrides_from(set_, seed=seed, replications=replications, days=days)
     spec = load_scenario(scenario, overrides)  # validate before any work
     if out is not None:
         check_out_dir(out)
@@ -87,6 +97,51 @@ def run(
     typer.echo(f"\nresults: {folder}")
     if report:
         typer.echo(f"report:  {folder / 'report.md'}")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="One scenario with [[variants]], or several scenario files (first = baseline)."
+        ),
+    ],
+    out: OutOption = None,
+    replications: Annotated[
+        str | None,
+        typer.Option(help="Replications per variant: a number or 'auto' (default: the file's)."),
+    ] = None,
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    set_: SetOption = None,
+    report: ReportOption = True,
+    progress: ProgressOption = None,
+) -> None:
+    """Compare payout schemes (variants) on common random numbers, paired by replication."""
+    from sim.compare import compare as run_compare
+    from sim.compare import comparison_scenarios
+    from sim.output import check_out_dir, save_comparison
+
+    overrides = overrides_from(set_, seed=seed, days=days)
+    reps: int | str | None = None
+    if replications is not None:
+        if replications != "auto" and not replications.isdigit():
+            raise ScenarioError(
+                "--replications",
+                [Problem("--replications", f"{replications!r}", "a positive number or 'auto'")],
+            )
+        reps = replications if replications == "auto" else int(replications)
+    comparison_scenarios(scenarios, overrides)  # validate everything before any work
+    if out is not None:
+        check_out_dir(out)
+    result = run_compare(scenarios, replications=reps, overrides=overrides, progress=progress)
+    folder = save_comparison(result, out, report=report)
+    table = result.table()
+    obj = table[table["kpi"] == result.objective].drop(columns="kpi")
+    typer.echo(obj.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    typer.echo(f"\n{result.verdict()['sentence']}")
+    typer.echo(f"\nresults: {folder}")
 
 
 @app.command()

@@ -172,6 +172,31 @@ def write_run_files(result: RunResult, folder: Path, report: bool = True) -> Non
         write_report(result, folder)
 
 
+def write_compare_files(result, folder: Path, report: bool = True) -> None:
+    """All files of a comparison into `folder`."""
+    result.table().to_csv(folder / "comparison.csv", index=False, float_format="%.10g")
+    (folder / "comparison.json").write_text(to_json(result.to_json_dict()), encoding="utf-8")
+    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.10g")
+    result.kpi_values.to_csv(folder / "kpis_by_replication.csv", index=False, float_format="%.10g")
+    variants = folder / "variants"
+    variants.mkdir()
+    for name, spec in result.scenarios.items():
+        (variants / f"{name}.resolved.toml").write_text(
+            tomli_w.dumps(to_toml_dict(spec)), encoding="utf-8"
+        )
+    (folder / "manifest.json").write_text(to_json(result.manifest), encoding="utf-8")
+    if report:
+        from sim.compare_report import write_compare_report
+
+        write_compare_report(result, folder)
+
+
+def save_comparison(result, out: Path | None = None, report: bool = True) -> Path:
+    """Write a comparison to `out` (default: a new folder under results/runs/)."""
+    out = Path(out) if out is not None else default_out_dir(f"compare-{result.name}")
+    return write_atomic_dir(out, lambda tmp: write_compare_files(result, tmp, report))
+
+
 def save_run(result: RunResult, out: Path | None = None, report: bool = True) -> Path:
     """Write a run's results to `out` (default: a new folder under results/runs/)."""
     out = Path(out) if out is not None else default_out_dir(result.scenario.run.name)

@@ -11,29 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from sim.formatting import KPI_UNITS, fmt
 from sim.metrics import KPI_DEFINITIONS
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
-
-KPI_UNITS = {
-    "sharer_income_median": "yuan",
-    "sharer_income_p90": "yuan",
-    "payback_days": "days",
-    "gmv": "yuan",
-    "payouts_total": "yuan",
-    "discounts_total": "yuan",
-    "contribution_margin": "yuan",
-    "cac": "yuan per customer",
-}
-PERCENT_KPIS = {
-    "penetration",
-    "repeat_rate_30d",
-    "repeat_rate_90d",
-    "payout_ratio",
-    "sharers_negative_income_share",
-    "downline_income_share",
-}
 
 
 def band(daily: pd.DataFrame, column: str, smooth_days: int = 1) -> pd.DataFrame:
@@ -102,16 +84,6 @@ def write_figures(result: RunResult, folder: Path) -> dict[str, str]:
     figure(figs / "active.png", "Active customers and sharers", "people", actives)
     out["Active customers and sharers"] = "figures/active.png"
     return out
-
-
-def fmt(value: float | None, kpi: str) -> str:
-    if value is None:
-        return "-"
-    if kpi in PERCENT_KPIS:
-        return f"{100 * value:.2f}%"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) < 10 else f"{value:,.1f}"
 
 
 def kpi_markdown(result: RunResult) -> str:

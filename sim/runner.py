@@ -100,6 +100,60 @@ def run_replication(
     return model
 
 
+@dataclass
+class Batch:
+    """The outputs of some replications of one scenario."""
+
+    daily: pd.DataFrame
+    kpi_values: pd.DataFrame  # indexed by replication
+    payouts_by_level: pd.DataFrame
+    ledger: pd.DataFrame | None
+
+    @classmethod
+    def concat(cls, batches: list[Batch]) -> Batch:
+        ledgers = [b.ledger for b in batches if b.ledger is not None]
+        return cls(
+            pd.concat([b.daily for b in batches], ignore_index=True),
+            pd.concat([b.kpi_values for b in batches]),
+            pd.concat([b.payouts_by_level for b in batches], ignore_index=True),
+            pd.concat(ledgers, ignore_index=True) if ledgers else None,
+        )
+
+
+def run_batch(
+    spec: Scenario, replications: range, edges: EdgeList | None = None, progress=None
+) -> Batch:
+    """Run the given replication indices of a scenario (replication r always sees the same
+    random streams, whichever batch it runs in)."""
+    dailies, kpi_rows, ledgers, levels = [], [], [], []
+    for r in replications:
+        model = run_replication(spec, r, edges, progress)
+        daily = model.daily_frame()
+        daily.insert(0, "replication", r)
+        dailies.append(daily)
+        kpi_rows.append({"replication": r, **model.kpis()})
+        by_level = model.ledger.payout_by_level_fen
+        levels.append(
+            pd.DataFrame(
+                {
+                    "replication": r,
+                    "level": np.arange(1, by_level.size),
+                    "payouts": by_level[1:] / 100.0,
+                }
+            )
+        )
+        if spec.run.ledger == "entries":
+            entries = model.ledger.entries()
+            entries.insert(0, "replication", r)
+            ledgers.append(entries)
+    return Batch(
+        pd.concat(dailies, ignore_index=True),
+        pd.DataFrame(kpi_rows).set_index("replication"),
+        pd.concat(levels, ignore_index=True),
+        pd.concat(ledgers, ignore_index=True) if ledgers else None,
+    )
+
+
 def make_progress(total: int, enabled: bool | None, description: str):
     """A tqdm bar (terminal or notebook); None when disabled or not attached to a terminal."""
     if enabled is False:
@@ -140,28 +194,8 @@ def run(
     edges = read_edge_list(spec.network.edge_list) if spec.network.edge_list else None
     reps = spec.run.replications
     bar = make_progress(reps * spec.run.days, progress, spec.run.name)
-    dailies, kpi_rows, ledgers, levels = [], [], [], []
     try:
-        for r in range(reps):
-            model = run_replication(spec, r, edges, bar)
-            daily = model.daily_frame()
-            daily.insert(0, "replication", r)
-            dailies.append(daily)
-            kpi_rows.append({"replication": r, **model.kpis()})
-            by_level = model.ledger.payout_by_level_fen
-            levels.append(
-                pd.DataFrame(
-                    {
-                        "replication": r,
-                        "level": np.arange(1, by_level.size),
-                        "payouts": by_level[1:] / 100.0,
-                    }
-                )
-            )
-            if spec.run.ledger == "entries":
-                entries = model.ledger.entries()
-                entries.insert(0, "replication", r)
-                ledgers.append(entries)
+        batch = run_batch(spec, range(reps), edges, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -169,9 +203,9 @@ def run(
 
     return RunResult(
         scenario=spec,
-        daily=pd.concat(dailies, ignore_index=True),
-        kpi_values=pd.DataFrame(kpi_rows).set_index("replication"),
-        ledger=pd.concat(ledgers, ignore_index=True) if ledgers else None,
-        payouts_by_level=pd.concat(levels, ignore_index=True),
+        daily=batch.daily,
+        kpi_values=batch.kpi_values,
+        ledger=batch.ledger,
+        payouts_by_level=batch.payouts_by_level,
         manifest=manifest(spec, started, time.perf_counter() - t0),
     )

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.payout.scheme import PayoutSection, expand_preset
@@ -309,6 +309,56 @@ class PlatformSection(Section):
     )
 
 
+class Variant(BaseModel):
+    """A variant for `sim compare`: a name and overrides of the base scenario.
+
+    Every key besides `name` and `description` is merged into the base scenario: tables
+    merge key by key, lists and values replace. A variant that sets `payout.preset` replaces
+    the base's whole payout scheme.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = param(
+        ..., "Variant name.", min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+    )
+    description: str = param("", "One line shown in the comparison report.")
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class CompareSection(Section):
+    """How `sim compare` judges the variants."""
+
+    objective: str = param(
+        "contribution_margin", "The KPI a variant must improve to win (see docs/kpis.md)."
+    )
+    replications: int | Literal["auto"] | None = param(
+        None, "Replications per variant: a number, 'auto', or none to use run.replications."
+    )
+    target_relative_half_width: float = param(
+        0.02,
+        "With 'auto': add replications until every paired difference of the objective has a "
+        "95% CI half-width below this share of the baseline's mean.",
+        "fraction",
+        gt=0.0,
+    )
+    max_replications: int = param(
+        100, "With 'auto': the most replications per variant.", ge=2, le=10000
+    )
+
+    @field_validator("objective")
+    @classmethod
+    def _known_kpi(cls, value: str) -> str:
+        from sim.metrics import KPI_NAMES
+
+        if value not in KPI_NAMES:
+            raise ValueError(f"unknown KPI {value!r}; one of: " + ", ".join(KPI_NAMES))
+        return value
+
+
 class Scenario(Section):
     """A complete scenario: one file, validated as a whole."""
 
@@ -321,6 +371,8 @@ class Scenario(Section):
     behavior: BehaviorSection = param(BehaviorSection(), "Consumer and sharer behavior.")
     platform: PlatformSection = param(PlatformSection(), "The platform.")
     payout: PayoutSection = param(PayoutSection(), "The payout scheme.")
+    variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
+    compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
 
     @property
     def category_names(self) -> list[str]:
@@ -450,9 +502,69 @@ def validate_scenario(
             )
         else:
             net.edge_list = str(path)
+    if "variants" not in invalid:
+        problems += variant_problems(scenario, base_dir)
     if problems:
         raise ScenarioError(source, problems)
     return scenario
+
+
+def merge_variant(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Base scenario mapping with a variant's overrides (tables merge, the rest replaces)."""
+    import copy
+
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if key == "payout" and isinstance(value, dict) and "preset" in value:
+            out[key] = copy.deepcopy(value)  # a new preset is a new scheme
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_variant(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def variant_scenarios(
+    scenario: Scenario, base_dir: Path | None = None
+) -> list[tuple[Variant, Scenario]]:
+    """Each variant as a full scenario (without variants of its own)."""
+    base = scenario.model_dump(mode="python", exclude={"variants"})
+    return [
+        (v, validate_scenario(merge_variant(base, v.overrides), f"variant {v.name}", base_dir))
+        for v in scenario.variants
+    ]
+
+
+def variant_problems(scenario: Scenario, base_dir: Path | None) -> list[Problem]:
+    """Problems of every variant, with keys under variants[i]."""
+    problems: list[Problem] = []
+    names = [v.name for v in scenario.variants]
+    base = scenario.model_dump(mode="python", exclude={"variants"})
+    for i, variant in enumerate(scenario.variants):
+        if variant.name in names[:i]:
+            problems.append(
+                Problem(
+                    f"variants[{i}].name",
+                    f"duplicate variant {variant.name!r}",
+                    "each variant needs its own name",
+                )
+            )
+        if "variants" in variant.overrides:
+            problems.append(
+                Problem(
+                    f"variants[{i}].variants",
+                    "variants cannot be nested",
+                    "overrides of the base scenario",
+                )
+            )
+            continue
+        try:
+            validate_scenario(merge_variant(base, variant.overrides), base_dir=base_dir)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                p.key = f"variants[{i}].{p.key}" if p.key else f"variants[{i}]"
+                problems.append(p)
+    return problems
 
 
 def resolve_path(value: str, base_dir: Path | None) -> Path:

@@ -1,0 +1,401 @@
+"""Compare payout schemes: variants on common random numbers, paired by replication.
+
+Replication r of every variant uses the same random streams (same seed, same replication
+index), so it sees the same network, the same consumers and, as far as the variants'
+differences allow, the same daily draws. The difference of a KPI between a variant and the
+baseline (the first variant) is then measured replication by replication, and its 95%
+confidence interval is a paired Student-t interval: much narrower than the difference of
+two independent runs' intervals.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.errors import Problem, ScenarioError
+from sim.formatting import fmt
+from sim.metrics import KPI_NAMES
+from sim.network import read_edge_list
+from sim.runner import Batch, make_progress, run_batch, summarize
+from sim.scenario import (
+    Scenario,
+    coerce_scenario,
+    load_scenario,
+    variant_scenarios,
+)
+
+# KPIs where less is better; for all others more is better.
+LOWER_IS_BETTER = frozenset(
+    {
+        "cac",
+        "payback_days",
+        "payout_ratio",
+        "sharers_negative_income_share",
+        "downline_income_share",
+        "payout_levels",
+    }
+)
+AUTO_START_REPLICATIONS = 5
+
+
+def signed(value: float, kpi: str) -> str:
+    text = fmt(value, kpi)
+    return text if text.startswith("-") else "+" + text
+
+
+def paired_difference(
+    baseline: np.ndarray, variant: np.ndarray, lower_is_better: bool = False
+) -> dict[str, Any]:
+    """Mean paired difference (variant - baseline), its 95% t interval and P(variant better).
+
+    P(better) is the posterior probability that the true mean difference lies on the better
+    side, under the usual flat-prior t approximation: T_{R-1}(d / se), or T(-d / se) where
+    less is better. Undefined pairs (NaN on either side) are left out.
+    """
+    d = np.asarray(variant, float) - np.asarray(baseline, float)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return {
+            "diff": None,
+            "diff_ci95_low": None,
+            "diff_ci95_high": None,
+            "p_beats_baseline": None,
+        }
+    mean = float(d.mean())
+    if d.size < 2:
+        return {
+            "diff": mean,
+            "diff_ci95_low": None,
+            "diff_ci95_high": None,
+            "p_beats_baseline": None,
+        }
+    se = float(d.std(ddof=1) / math.sqrt(d.size))
+    half = float(stats.t.ppf(0.975, d.size - 1) * se)
+    sign = -1.0 if lower_is_better else 1.0
+    if se > 0:
+        p = float(stats.t.cdf(sign * mean / se, d.size - 1))
+    else:
+        p = 0.5 if mean == 0 else float(sign * mean > 0)
+    return {
+        "diff": mean,
+        "diff_ci95_low": mean - half,
+        "diff_ci95_high": mean + half,
+        "p_beats_baseline": p,
+    }
+
+
+@dataclass
+class CompareResult:
+    """Everything `sim compare` produces."""
+
+    name: str
+    scenarios: dict[str, Scenario]  # variant name -> full scenario, baseline first
+    descriptions: dict[str, str]
+    objective: str
+    daily: pd.DataFrame  # variant, replication, day, ...
+    kpi_values: pd.DataFrame  # variant, replication, one column per KPI
+    payouts_by_level: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.scenarios)
+
+    @property
+    def baseline(self) -> str:
+        return self.variants[0]
+
+    @property
+    def replications(self) -> int:
+        return int(self.kpi_values["replication"].nunique())
+
+    def values(self, variant: str, kpi: str) -> np.ndarray:
+        rows = self.kpi_values[self.kpi_values["variant"] == variant].sort_values("replication")
+        return rows[kpi].to_numpy(dtype=float)
+
+    def table(self) -> pd.DataFrame:
+        """Tidy: one row per variant and KPI, with the paired difference to the baseline."""
+        rows = []
+        for variant in self.variants:
+            for kpi in KPI_NAMES:
+                s = summarize(self.values(variant, kpi))
+                diff = paired_difference(
+                    self.values(self.baseline, kpi),
+                    self.values(variant, kpi),
+                    kpi in LOWER_IS_BETTER,
+                )
+                if variant == self.baseline:
+                    diff = {k: (0.0 if k == "diff" else None) for k in diff}
+                rows.append(
+                    {
+                        "variant": variant,
+                        "kpi": kpi,
+                        "mean": s["mean"],
+                        "ci95_low": s["ci95_low"],
+                        "ci95_high": s["ci95_high"],
+                        **diff,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def compliance(self) -> dict[str, list[dict[str, Any]]]:
+        from sim.payout.compliance import compliance_flags
+
+        out = {}
+        for variant, spec in self.scenarios.items():
+            means = {k: summarize(self.values(variant, k))["mean"] for k in KPI_NAMES}
+            out[variant] = [f.as_dict() for f in compliance_flags(spec.payout, means)]
+        return out
+
+    def verdict(self) -> dict[str, Any]:
+        """The variant that wins on the objective, and whether the win is clear."""
+        table = self.table()
+        obj = table[table["kpi"] == self.objective].set_index("variant")
+        lower = self.objective in LOWER_IS_BETTER
+        means = obj["mean"].astype(float)
+        best = str(means.idxmin() if lower else means.idxmax())
+        word = "lower" if lower else "higher"
+        unit = self.objective.replace("_", " ")
+        if best == self.baseline:
+            clearly_worse = [
+                v
+                for v in self.variants[1:]
+                if obj.loc[v, "diff_ci95_low"] is not None
+                and (
+                    (obj.loc[v, "diff_ci95_low"] > 0)
+                    if lower
+                    else (obj.loc[v, "diff_ci95_high"] < 0)
+                )
+            ]
+            clear = len(clearly_worse) == len(self.variants) - 1
+            sentence = f"The baseline '{best}' has the best {unit}; " + (
+                "every other variant is clearly worse (95% CI of the paired difference "
+                "excludes zero)."
+                if clear
+                else "not every other variant is clearly worse: "
+                + ", ".join(v for v in self.variants[1:] if v not in clearly_worse)
+                + " cannot be told apart from it at 95%."
+            )
+            return {
+                "winner": best,
+                "clear": clear,
+                "objective": self.objective,
+                "sentence": sentence,
+            }
+        row = obj.loc[best]
+        low, high = row["diff_ci95_low"], row["diff_ci95_high"]
+        clear = low is not None and ((high < 0) if lower else (low > 0))
+        ci = (
+            ""
+            if low is None
+            else (f" (95% CI {signed(low, self.objective)} .. {signed(high, self.objective)})")
+        )
+        p = row["p_beats_baseline"]
+        sentence = (
+            f"'{best}' wins on {unit}: {signed(row['diff'], self.objective)} versus the baseline "
+            f"'{self.baseline}'{ci}, {word} is better; "
+            + (
+                "the win is statistically clear"
+                if clear
+                else "the win is not statistically clear (the interval includes zero)"
+            )
+            + (f", P(beats baseline) = {p:.3f}." if p is not None else ".")
+        )
+        return {
+            "winner": best,
+            "clear": bool(clear),
+            "objective": self.objective,
+            "sentence": sentence,
+        }
+
+    def to_json_dict(self) -> dict[str, Any]:
+        table = self.table()
+        compliance = self.compliance()
+        variants = []
+        for v in self.variants:
+            part = table[table["variant"] == v].drop(columns="variant").set_index("kpi")
+            variants.append(
+                {
+                    "name": v,
+                    "description": self.descriptions.get(v, ""),
+                    "kpis": {
+                        k: {c: (None if pd.isna(x) else float(x)) for c, x in r.items()}
+                        for k, r in part.iterrows()
+                    },
+                    "compliance": compliance[v],
+                }
+            )
+        return {
+            "comparison": self.name,
+            "baseline": self.baseline,
+            "objective": self.objective,
+            "replications": self.replications,
+            "verdict": self.verdict(),
+            "variants": variants,
+        }
+
+
+def comparison_scenarios(
+    sources: list[str | Path] | Scenario | dict | str | Path,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[str, Scenario, dict[str, Scenario], dict[str, str]]:
+    """(name, the scenario holding the compare settings, variants, their descriptions).
+
+    One scenario with [[variants]], or several whole files (the first is the baseline; all
+    run with the first file's seed and replications, so they stay paired).
+    """
+    if isinstance(sources, list | tuple) and len(sources) > 1:
+        specs = [load_scenario(p, overrides) for p in sources]
+        first = specs[0]
+        names = [s.run.name for s in specs]
+        if len(set(names)) < len(names):
+            raise ScenarioError(
+                str(sources[0]),
+                [
+                    Problem(
+                        "run.name",
+                        "two files share a run.name: " + ", ".join(names),
+                        "a distinct run.name per compared file",
+                    )
+                ],
+            )
+        paired = {}
+        for s in specs:
+            data = s.model_dump(mode="python")
+            data["run"]["seed"] = first.run.seed
+            data["run"]["replications"] = first.run.replications
+            data["run"]["days"] = first.run.days
+            paired[s.run.name] = coerce_scenario(data)
+        return (
+            "-vs-".join(names)[:80],
+            first,
+            paired,
+            {s.run.name: s.run.description for s in specs},
+        )
+    source = sources[0] if isinstance(sources, list | tuple) else sources
+    spec = coerce_scenario(source, overrides)
+    if len(spec.variants) < 2:
+        raise ScenarioError(
+            str(source),
+            [
+                Problem(
+                    "variants",
+                    f"{len(spec.variants)} variant(s) to compare",
+                    "at least two [[variants]] (the first is the baseline), or several scenario "
+                    "files on the command line",
+                )
+            ],
+        )
+    base_dir = Path(source).parent if isinstance(source, str | Path) else None
+    pairs = variant_scenarios(spec, base_dir)
+    return (
+        spec.run.name,
+        spec,
+        {v.name: s for v, s in pairs},
+        {v.name: v.description for v, _ in pairs},
+    )
+
+
+def compare(
+    sources,
+    *,
+    replications: int | str | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool | None = None,
+) -> CompareResult:
+    """Run every variant on the same replications and compare them to the baseline.
+
+    replications: a number, "auto" (add replications until the objective's paired
+    differences are precise enough, see `[compare]`), or None for the file's setting.
+    """
+    name, spec, scenarios, descriptions = comparison_scenarios(sources, overrides)
+    settings = spec.compare
+    wanted = replications if replications is not None else settings.replications
+    auto = wanted == "auto"
+    first_batch = (
+        min(max(AUTO_START_REPLICATIONS, spec.run.replications), settings.max_replications)
+        if auto
+        else int(wanted)
+        if wanted is not None
+        else spec.run.replications
+    )
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    edges = {
+        v: read_edge_list(s.network.edge_list) if s.network.edge_list else None
+        for v, s in scenarios.items()
+    }
+    batches: dict[str, list[Batch]] = {v: [] for v in scenarios}
+    done = 0
+    target = first_batch
+    while True:
+        days = sum(s.run.days for s in scenarios.values())
+        bar = make_progress((target - done) * days, progress, f"{name} {done}..{target}")
+        try:
+            for v, s in scenarios.items():
+                batches[v].append(run_batch(s, range(done, target), edges[v], bar))
+        finally:
+            if bar is not None:
+                bar.close()
+        done = target
+        result = assemble(name, scenarios, descriptions, settings.objective, batches)
+        if not auto or done >= settings.max_replications or precise_enough(result, settings):
+            break
+        target = min(settings.max_replications, done + first_batch)
+    from sim.output import manifest
+
+    result.manifest = manifest(spec, started, time.perf_counter() - t0)
+    result.manifest.update(
+        {
+            "variants": result.variants,
+            "replications": done,
+            "replications_mode": "auto" if auto else "fixed",
+        }
+    )
+    return result
+
+
+def assemble(name, scenarios, descriptions, objective, batches) -> CompareResult:
+    daily, kpis, levels = [], [], []
+    for v, parts in batches.items():
+        b = Batch.concat(parts)
+        daily.append(b.daily.assign(variant=v))
+        kpis.append(b.kpi_values.reset_index().assign(variant=v))
+        levels.append(b.payouts_by_level.assign(variant=v))
+
+    def front(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[["variant", *[c for c in frame.columns if c != "variant"]]]
+
+    return CompareResult(
+        name=name,
+        scenarios=scenarios,
+        descriptions=descriptions,
+        objective=objective,
+        daily=front(pd.concat(daily, ignore_index=True)),
+        kpi_values=front(pd.concat(kpis, ignore_index=True)),
+        payouts_by_level=front(pd.concat(levels, ignore_index=True)),
+    )
+
+
+def precise_enough(result: CompareResult, settings) -> bool:
+    """Is every variant's paired-difference CI of the objective narrow enough?"""
+    kpi = settings.objective
+    base = result.values(result.baseline, kpi)
+    scale = abs(float(np.nanmean(base))) if np.isfinite(base).any() else 0.0
+    for v in result.variants[1:]:
+        d = paired_difference(base, result.values(v, kpi))
+        if d["diff_ci95_low"] is None:
+            return False
+        half = (d["diff_ci95_high"] - d["diff_ci95_low"]) / 2
+        if half > settings.target_relative_half_width * max(scale, 1e-9):
+            return False
+    return True

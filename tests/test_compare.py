@@ -1,0 +1,246 @@
+"""`sim compare`: paired differences on common random numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.cli import main
+from sim.compare import compare, paired_difference
+from sim.errors import ScenarioError
+from sim.runner import run
+from tests.conftest import SMALL, deep_update
+
+BASE = deep_update(
+    SMALL, {"run": {"days": 90, "replications": 8}, "population": {"consumers": 1500}}
+)
+
+
+def with_variants(*variants, **sections) -> dict:
+    return deep_update(BASE, {"variants": list(variants), **sections})
+
+
+def test_paired_difference_is_a_t_interval_on_the_differences():
+    d = paired_difference(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]))
+    half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
+    assert d["diff"] == 2.0
+    assert d["diff_ci95_low"] == pytest.approx(2 - half)
+    assert d["p_beats_baseline"] == pytest.approx(stats.t.cdf(2 * math.sqrt(3), 2))
+    lower = paired_difference(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]), True)
+    assert lower["p_beats_baseline"] == pytest.approx(1 - d["p_beats_baseline"])
+
+
+def test_common_random_numbers_make_the_paired_interval_much_narrower():
+    """Two variants 1 point of commission apart: the paired CI of their difference is
+    several times narrower than the CI of the difference of two independent runs."""
+    result = compare(
+        with_variants(
+            {"name": "c10"}, {"name": "c11", "payout": {"direct_commission": {"rate": 0.11}}}
+        ),
+        progress=False,
+    )
+    kpi = "gmv"
+    paired = paired_difference(result.values("c10", kpi), result.values("c11", kpi))
+    paired_width = paired["diff_ci95_high"] - paired["diff_ci95_low"]
+    independent = (
+        run(
+            deep_update(
+                BASE, {"run": {"seed": 999}, "payout": {"direct_commission": {"rate": 0.11}}}
+            ),
+            progress=False,
+        )
+        .kpi_values[kpi]
+        .to_numpy()
+    )
+    a, b = result.values("c10", kpi), independent
+    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    independent_width = 2 * stats.t.ppf(0.975, a.size + b.size - 2) * se
+    assert independent_width > 3 * paired_width
+
+
+def test_identical_variants_differ_by_exactly_zero():
+    result = compare(with_variants({"name": "a"}, {"name": "b"}), progress=False)
+    table = result.table()
+    b = table[table.variant == "b"]
+    assert (b["diff"].dropna() == 0).all()
+
+
+def test_a_clearly_better_variant_wins_clearly():
+    result = compare(
+        with_variants(
+            {"name": "base"},
+            {"name": "more_ads", "behavior": {"external_influence_per_day": 0.003}},
+            {"name": "same"},
+        ),
+        progress=False,
+    )
+    verdict = result.verdict()
+    assert verdict["winner"] == "more_ads" and verdict["clear"]
+    assert "statistically clear" in verdict["sentence"]
+    table = result.table()
+    assert list(table.columns) == [
+        "variant",
+        "kpi",
+        "mean",
+        "ci95_low",
+        "ci95_high",
+        "diff",
+        "diff_ci95_low",
+        "diff_ci95_high",
+        "p_beats_baseline",
+    ]
+    row = table[(table.variant == "more_ads") & (table.kpi == "contribution_margin")].iloc[0]
+    assert row["diff_ci95_low"] > 0 and row["p_beats_baseline"] > 0.99
+
+
+def test_objective_can_be_a_lower_is_better_kpi():
+    result = compare(
+        with_variants(
+            {"name": "base"},
+            {"name": "pricey_ads", "platform": {"ad_spend_yuan_per_day": 5000}},
+            compare={"objective": "cac"},
+        ),
+        progress=False,
+    )
+    assert result.verdict()["winner"] == "base"
+
+
+def test_variant_with_a_preset_replaces_the_scheme():
+    result = compare(
+        with_variants({"name": "platform"}, {"name": "weishang", "payout": {"preset": "weishang"}}),
+        progress=False,
+    )
+    weishang = result.scenarios["weishang"].payout
+    assert weishang.rule("direct_commission") is None and weishang.rule("stock") is not None
+    flags = result.compliance()
+    assert flags["platform"] == []
+    assert "entry_fee" in {f["flag"] for f in flags["weishang"]}  # stock required up front
+
+
+def test_auto_replications_stop_when_precise_or_at_the_cap():
+    loose = compare(
+        with_variants(
+            {"name": "a"},
+            {"name": "b"},
+            compare={"replications": "auto", "target_relative_half_width": 10.0},
+        ),
+        progress=False,
+    )
+    assert loose.replications == 8  # run.replications, already precise enough
+    tight = compare(
+        with_variants(
+            {"name": "a"},
+            {"name": "b", "payout": {"direct_commission": {"rate": 0.05}}},
+            run={"replications": 3},
+            compare={
+                "replications": "auto",
+                "target_relative_half_width": 1e-9,
+                "max_replications": 11,
+            },
+        ),
+        progress=False,
+    )
+    assert tight.replications == 11
+    assert sorted(tight.kpi_values["replication"].unique()) == list(range(11))
+
+
+def test_replications_are_the_same_in_batches():
+    """Replication r has the same result whether it ran in the first batch or a later one."""
+    spec = with_variants(
+        {"name": "a"}, {"name": "b", "payout": {"direct_commission": {"rate": 0.05}}}
+    )
+    whole = compare(spec, replications=6, progress=False).kpi_values
+    batched = compare(
+        deep_update(
+            spec,
+            {
+                "run": {"replications": 3},
+                "compare": {
+                    "replications": "auto",
+                    "target_relative_half_width": 1e-9,
+                    "max_replications": 6,
+                },
+            },
+        ),
+        progress=False,
+    ).kpi_values
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), batched.reset_index(drop=True))
+
+
+def test_fewer_than_two_variants_is_an_error():
+    with pytest.raises(ScenarioError) as info:
+        compare(with_variants({"name": "only"}), progress=False)
+    assert info.value.problems[0].key == "variants"
+
+
+def test_compare_command_writes_every_output(tmp_path, capsys):
+    scenario = tmp_path / "cmp.toml"
+    scenario.write_text("""
+[run]
+name = "cmp"
+seed = 4
+days = 40
+replications = 4
+[population]
+consumers = 800
+neighborhoods = [{count = 4}]
+[[variants]]
+name = "base"
+[[variants]]
+name = "bonus"
+payout = { referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }
+""")
+    out = tmp_path / "out"
+    assert main(["compare", str(scenario), "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "comparison.csv",
+        "comparison.json",
+        "daily.csv",
+        "kpis_by_replication.csv",
+        "report.md",
+        "manifest.json",
+        "figures",
+        "variants",
+    } <= names
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table.variant) == {"base", "bonus"}
+    data = json.loads((out / "comparison.json").read_text())
+    assert data["baseline"] == "base" and data["replications"] == 4
+    assert data["verdict"]["sentence"] in (out / "report.md").read_text()
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "curves.png",
+        "differences.png",
+        "payouts_by_type.png",
+    ]
+    assert "results:" in capsys.readouterr().out
+    assert main(["compare", str(scenario), "--out", str(out)]) == 2  # never overwrites
+
+
+def test_compare_whole_files_runs_them_paired(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(
+        '[run]\nname = "a"\nseed = 5\ndays = 30\nreplications = 3\n'
+        "[population]\nconsumers = 600\nneighborhoods = [{count = 3}]\n"
+    )
+    b.write_text(
+        '[run]\nname = "b"\nseed = 77\ndays = 30\nreplications = 3\n'
+        "[population]\nconsumers = 600\nneighborhoods = [{count = 3}]\n"
+    )
+    result = compare([a, b], progress=False)
+    assert result.variants == ["a", "b"]
+    assert result.scenarios["b"].run.seed == 5  # paired on the baseline's seed
+    table = result.table()
+    assert (table[table.variant == "b"]["diff"].dropna() == 0).all()
+
+
+def test_bad_replications_option(tmp_path, capsys):
+    scenario = tmp_path / "x.toml"
+    scenario.write_text('[[variants]]\nname = "a"\n[[variants]]\nname = "b"\n')
+    assert main(["compare", str(scenario), "--replications", "many"]) == 2
+    assert "auto" in capsys.readouterr().err
