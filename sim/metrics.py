@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES, TYPE_INDEX
-from sim.state import SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
+from sim.state import SOURCE_GROUP, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH, VIRAL_SOURCES
 
 if TYPE_CHECKING:
     from sim.model import SocialCommerceModel
@@ -49,6 +49,11 @@ DAILY_COLUMNS = (
     "bad_experiences",
     "acquired_by_share",
     "acquired_by_word_of_mouth",
+    "acquired_by_group_buy",
+    "groups_opened",
+    "groups_filled",
+    "groups_failed",
+    "group_orders",
 )
 
 KPI_DEFINITIONS = {
@@ -68,7 +73,7 @@ KPI_DEFINITIONS = {
     "contribution_margin": "The platform's revenue (order payments to the platform + entry "
     "fees + stock sold to sharers) - its cost of goods (list price x (1 - margin) per unit "
     "sold) - payouts, in yuan.",
-    "k_factor": "Customers acquired through word of mouth or a share / customers: the mean "
+    "k_factor": "Customers acquired through word of mouth, a share or a group buy / customers: the mean "
     "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
     "orders) / customers, in yuan per customer.",
@@ -86,6 +91,8 @@ KPI_DEFINITIONS = {
     "recruitment_tree_depth": "Deepest level of the realised recruitment tree (1 = nobody "
     "was recruited by a sharer).",
     "recruited_sharers": "Sharers recruited by another sharer (the tree's size below its roots).",
+    "group_fill_rate": "Groups that filled / groups that closed (filled or failed); null "
+    "without group buys.",
 }
 KPI_NAMES = tuple(KPI_DEFINITIONS)
 
@@ -109,6 +116,7 @@ class DailyRecorder:
         lapsed: np.ndarray,
         shared: np.ndarray,
         bad_experiences: int,
+        groups: tuple[int, int, int] = (0, 0, 0),
     ) -> None:
         day, c, v = model.day, model.consumers, self.values
         ledger = model.ledger
@@ -147,6 +155,11 @@ class DailyRecorder:
         v["active_sharers"][day] = c.is_sharer.sum()
         v["shares"][day] = shared.sum()
         v["bad_experiences"][day] = bad_experiences
+        v["groups_opened"][day], v["groups_filled"][day], v["groups_failed"][day] = groups
+        v["group_orders"][day] = orders.group_order.sum()
+        v["acquired_by_group_buy"][day] = np.count_nonzero(
+            c.acquired_by[np.flatnonzero(new_customers)] == SOURCE_GROUP
+        )
         newcomers = np.flatnonzero(new_customers)
         v["acquired_by_share"][day] = np.count_nonzero(c.acquired_by[newcomers] == SOURCE_SHARE)
         v["acquired_by_word_of_mouth"][day] = np.count_nonzero(
@@ -218,9 +231,7 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
     customers = int(np.count_nonzero(c.is_customer))
     gmv = v["gmv"].sum() / 100.0
     payouts = v["payouts_total"].sum() / 100.0
-    viral = np.count_nonzero(
-        c.is_customer & np.isin(c.acquired_by, [SOURCE_SHARE, SOURCE_WORD_OF_MOUTH])
-    )
+    viral = np.count_nonzero(c.is_customer & np.isin(c.acquired_by, VIRAL_SOURCES))
     acquisition_fen = (
         v["ad_spend"].sum()
         + v["payout_referral_bonus_referrer"].sum()
@@ -248,4 +259,9 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "cac": ratio(acquisition_fen / 100.0, customers),
         "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
         **sharer_economics(model),
+        "group_fill_rate": ratio(
+            v["groups_filled"].sum(), v["groups_filled"].sum() + v["groups_failed"].sum()
+        )
+        if model.groups is not None
+        else float("nan"),
     }

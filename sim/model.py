@@ -26,9 +26,9 @@ from sim.network import (
 )
 from sim.payout import PayoutScheme, onboard_sharers, settle_orders
 from sim.population import build_layout
-from sim.rules import churn, experience, exposure, purchase, repurchase, sharers
+from sim.rules import churn, experience, exposure, group_buying, purchase, repurchase, sharers
 from sim.scenario import Scenario
-from sim.state import SOURCE_NONE, SOURCE_SHARE, Consumers, Orders
+from sim.state import SOURCE_GROUP, SOURCE_NONE, SOURCE_SHARE, Consumers, Orders
 from sim.streams import Streams
 
 
@@ -136,6 +136,15 @@ class SocialCommerceModel(mesa.Model):
         self.recruit_appeal = beh.recruitment_push * sharers.reward_appeal(
             scheme.upline_reward_per_order_yuan(), beh.sharer_reward_reference_yuan
         )
+        group_rule = scenario.payout.rule("group_buy")
+        self.groups = group_buying.GroupBook.create(self.consumers.n) if group_rule else None
+        discount = group_rule.discount_rate if group_rule else 0.0
+        self.group_demand = np.exp(
+            -beh.price_sensitivity_per_100_yuan
+            * np.array([c.price_yuan for c in cats])
+            * (1 - discount)
+            / 100.0
+        )
         self.ledger = Ledger(self.consumers.n, self.days, scenario.run.ledger == "entries")
         self.recorder = metrics.DailyRecorder(self.days)
         self.running = True
@@ -169,7 +178,9 @@ class SocialCommerceModel(mesa.Model):
             wom_rate = exposure.cascade_rate(self.cascade_by_speaker, c.new_customer_of)
 
         # 2. purchase
-        eligible = c.online_ready[:, None] & ~c.lapsed[:, None] & ~c.customer_of
+        waiting = self.groups.member_group >= 0 if self.groups is not None else np.zeros(n, bool)
+        free = ~c.lapsed & ~waiting
+        eligible = c.online_ready[:, None] & free[:, None] & ~c.customer_of
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
         u = self.uniform("purchase", (n, k))
@@ -190,37 +201,25 @@ class SocialCommerceModel(mesa.Model):
             shared_by[pick] = purchase.pick_sharer(
                 self.trust, first_buyer[pick], shared_full[:, cat], u_pick[first_buyer[pick], cat]
             )
-        new_customers = np.zeros(n, bool)
-        new_customers[first_buyer] = c.first_order_day[first_buyer] < 0
-        # The first credited channel of a new customer's first day decides acquisition.
-        newcomer = new_customers[first_buyer] & (c.acquired_by[first_buyer] == SOURCE_NONE)
-        c.acquired_by[first_buyer[newcomer][::-1]] = channel[newcomer][::-1]
-        c.customer_of |= bought
-        c.new_customer_of = bought
-        bind = (shared_by >= 0) & (c.referrer[first_buyer] < 0)
-        c.referrer[first_buyer[bind][::-1]] = shared_by[bind][::-1]
 
         # 3. repurchase
-        u_reorder, u_interval = self.uniform("repurchase", (2, n, k))
-        due_buyer, due_cat = np.nonzero(
-            (c.next_due_day == day) & ~c.lapsed[:, None] & c.customer_of
-        )
+        u_reorder, self._u_interval = self.uniform("repurchase", (2, n, k))
+        due_buyer, due_cat = np.nonzero((c.next_due_day <= day) & free[:, None] & c.customer_of)
         reorder = repurchase.due_reorders(
             due_cat, beh.repurchase_probability * demand, u_reorder[due_buyer, due_cat]
         )
+        self._schedule_next_due(due_buyer[~reorder], due_cat[~reorder])
         orders = Orders.concat(
             Orders.make(first_buyer, first_cat, True, shared_by),
             Orders.make(due_buyer[reorder], due_cat[reorder], False),
         )
-        # Every order and every skipped reorder schedules the next due day.
-        sched_buyer = np.concatenate([first_buyer, due_buyer])
-        sched_cat = np.concatenate([first_cat, due_cat])
-        c.next_due_day[sched_buyer, sched_cat] = day + repurchase.draw_intervals(
-            self.interval_days[sched_cat],
-            beh.repurchase_interval_shape,
-            u_interval[sched_buyer, sched_cat],
-        )
-        self._record_orders(orders.buyer)
+        channels = np.concatenate([channel, np.full(int(reorder.sum()), SOURCE_NONE, np.int8)])
+
+        # 3b. group buying
+        group_stats = (0, 0, 0, 0)
+        if self.groups is not None:
+            orders, channels, group_stats = self._group_buying(orders, channels)
+        new_customers = self._apply_orders(orders, channels)
 
         # 4. payouts
         ledger, scheme = self.ledger, self.platform.scheme
@@ -285,7 +284,16 @@ class SocialCommerceModel(mesa.Model):
 
         self._update_signal()
         self.recorder.record(
-            self, orders, settlement, new_customers, joined, quit_, lapsed, shared, bad.size
+            self,
+            orders,
+            settlement,
+            new_customers,
+            joined,
+            quit_,
+            lapsed,
+            shared,
+            bad.size + group_stats[3],
+            group_stats[:3],
         )
         self.day += 1
         if self.day >= self.days:
@@ -300,6 +308,96 @@ class SocialCommerceModel(mesa.Model):
         in lockstep: common random numbers for paired comparisons.
         """
         return self.streams[stream].random(shape, dtype=np.float32)
+
+    def _schedule_next_due(self, buyers: np.ndarray, categories: np.ndarray) -> None:
+        """Draw the next repurchase day of each (buyer, category)."""
+        beh = self.spec.behavior
+        self.consumers.next_due_day[buyers, categories] = self.day + repurchase.draw_intervals(
+            self.interval_days[categories],
+            beh.repurchase_interval_shape,
+            self._u_interval[buyers, categories],
+        )
+
+    def _apply_orders(self, orders: Orders, channels: np.ndarray) -> np.ndarray:
+        """Make the day's orders happen for the buyers; return who became a customer today.
+
+        Buyers become customers of the category (first orders), are bound to the sharer
+        whose share won them, are credited to a channel (for the viral coefficient), and
+        draw their next repurchase day.
+        """
+        c = self.consumers
+        buyer, cat = orders.buyer, orders.category
+        orders.first_in_category = ~c.customer_of[buyer, cat]
+        new_customers = np.zeros(c.n, bool)
+        new_customers[buyer] = c.first_order_day[buyer] < 0
+        # The first credited channel of a new customer's first day decides acquisition.
+        newcomer = new_customers[buyer] & (c.acquired_by[buyer] == SOURCE_NONE)
+        c.acquired_by[buyer[newcomer][::-1]] = channels[newcomer][::-1]
+        c.customer_of[buyer, cat] = True
+        c.new_customer_of = np.zeros_like(c.customer_of)
+        first = orders.first_in_category
+        c.new_customer_of[buyer[first], cat[first]] = True
+        bind = (orders.shared_by >= 0) & (c.referrer[buyer] < 0)
+        c.referrer[buyer[bind][::-1]] = orders.shared_by[bind][::-1]
+        self._schedule_next_due(buyer, cat)
+        self._record_orders(buyer)
+        return new_customers
+
+    def _group_buying(self, orders: Orders, channels: np.ndarray):
+        """Divert purchases into groups, let groups recruit, fill or fail them."""
+        c, day, book = self.consumers, self.day, self.groups
+        rule = self.spec.payout.group_buy
+        scheme = self.platform.scheme
+        n, k = c.customer_of.shape
+        u_open = self.uniform("group_buy", (n, k))
+        divert = scheme.group_categories[orders.category] & (
+            u_open[orders.buyer, orders.category] < rule.open_probability
+        )
+        # A consumer opens one group at a time; their other purchases today stay solo.
+        idx = np.flatnonzero(divert)
+        _, first = np.unique(orders.buyer[idx], return_index=True)
+        divert[:] = False
+        divert[idx[first]] = True
+        opened = group_buying.open_groups(
+            book, orders.buyer[divert], orders.category[divert], channels[divert], day
+        )
+        kept = ~divert
+        orders = Orders(
+            *(
+                getattr(orders, f)[kept]
+                for f in ("buyer", "category", "first_in_category", "shared_by", "group_order")
+            )
+        )
+        channels = channels[kept]
+        joiners = self.streams["group_join"]
+        group_buying.join_groups(
+            book,
+            self.trust_by_speaker,
+            c.online_ready & ~c.lapsed,
+            rule.join_rate_per_share,
+            self.group_demand * self.hype(),
+            rule.group_size,
+            joiners.random,
+            SOURCE_GROUP,
+        )
+        closed_before = np.bincount(book.status, minlength=3)
+        filled, filled_cat, failed, failed_cat = group_buying.close_groups(
+            book, day, rule.group_size, rule.window_days
+        )
+        closed = np.bincount(book.status, minlength=3) - closed_before
+        np.add.at(c.bad_experiences, failed, 1)
+        was_customer = c.customer_of[failed, failed_cat]
+        self._schedule_next_due(failed[was_customer], failed_cat[was_customer])
+        group_orders = Orders.make(filled, filled_cat, False, group_order=True)
+        orders = Orders.concat(orders, group_orders)
+        channels = np.concatenate([channels, book.member_channel[filled]])
+        stats = (
+            int(opened.size),
+            int(closed[group_buying.FILLED]),
+            int(closed[group_buying.FAILED]),
+            int(failed.size),
+        )
+        return orders, channels, stats
 
     def _record_orders(self, buyers: np.ndarray) -> None:
         """Update each buyer's order count and first/second/last order days."""

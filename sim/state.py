@@ -13,8 +13,14 @@ import numpy as np
 NEVER = np.iinfo(np.int32).max  # "no such day"
 
 # How a customer was acquired (first order ever), for the viral coefficient.
-SOURCE_NONE, SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE = -1, 0, 1, 2
-SOURCE_NAMES = {SOURCE_AD: "ad", SOURCE_WORD_OF_MOUTH: "word_of_mouth", SOURCE_SHARE: "share"}
+SOURCE_NONE, SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE, SOURCE_GROUP = -1, 0, 1, 2, 3
+SOURCE_NAMES = {
+    SOURCE_AD: "ad",
+    SOURCE_WORD_OF_MOUTH: "word_of_mouth",
+    SOURCE_SHARE: "share",
+    SOURCE_GROUP: "group_buy",
+}
+VIRAL_SOURCES = (SOURCE_WORD_OF_MOUTH, SOURCE_SHARE, SOURCE_GROUP)
 
 
 @dataclass

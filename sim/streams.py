@@ -22,6 +22,8 @@ STREAM_NAMES = (
     "experience",
     "sharers",
     "churn",
+    "group_buy",
+    "group_join",
     "mesa",
 )
 

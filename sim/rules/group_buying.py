@@ -1,0 +1,140 @@
+"""Rule 3b, group buying (拼团): a price that holds only if k people join in time.
+
+A purchase in a group-buy category is, with probability `open_probability`, made by opening
+a group instead of buying alone. While a group is open, every member shares it to their
+ties; a consumer j who can buy online, has not lapsed and is in no other group joins group
+g today with probability
+
+    1 - exp(-a x E_jg x f_c)
+
+where a is `join_rate_per_share` (per share of trust 1), E_jg the trust-weighted number of
+g's members among j's ties, and f_c the category's price factor at the group price and its
+hype. A group that reaches `group_size` members fills: every member orders at the group
+price. A group still short when its `window_days` are over fails: nobody pays, and every
+member has a bad experience. A consumer waits in at most one group at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+OPEN, FILLED, FAILED = 0, 1, 2
+
+
+@dataclass
+class GroupBook:
+    """All groups of a run, and which group each consumer is waiting in."""
+
+    member_group: np.ndarray  # (N,) int64: open group a consumer waits in, -1 if none
+    member_channel: np.ndarray  # (N,) int8: how the member came (SOURCE_* code)
+    category: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    opened_day: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    size: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    status: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
+
+    @classmethod
+    def create(cls, consumers: int) -> GroupBook:
+        return cls(np.full(consumers, -1, np.int64), np.full(consumers, -1, np.int8))
+
+    @property
+    def groups(self) -> int:
+        return int(self.category.size)
+
+    def open_ids(self) -> np.ndarray:
+        return np.flatnonzero(self.status == OPEN)
+
+
+def open_groups(
+    book: GroupBook, openers: np.ndarray, categories: np.ndarray, channels: np.ndarray, day: int
+) -> np.ndarray:
+    """Each opener starts a group of one in their category; returns the new group ids."""
+    ids = book.groups + np.arange(openers.size)
+    book.category = np.concatenate([book.category, categories])
+    book.opened_day = np.concatenate([book.opened_day, np.full(openers.size, day)])
+    book.size = np.concatenate([book.size, np.ones(openers.size, np.int64)])
+    book.status = np.concatenate([book.status, np.full(openers.size, OPEN, np.int8)])
+    book.member_group[openers] = ids
+    book.member_channel[openers] = channels
+    return ids
+
+
+def group_exposure(book: GroupBook, trust_by_speaker: sp.csr_matrix):
+    """(listener, open group, trust-weighted members among the listener's ties) triples."""
+    members = np.flatnonzero(book.member_group >= 0)
+    open_ids = book.open_ids()
+    if members.size == 0 or open_ids.size == 0:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0)
+    local = np.searchsorted(open_ids, book.member_group[members])
+    incidence = sp.csr_matrix(
+        (np.ones(members.size), (np.arange(members.size), local)),
+        shape=(members.size, open_ids.size),
+    )
+    exposure = (trust_by_speaker[members].T @ incidence).tocoo()
+    return exposure.row.astype(np.int64), open_ids[exposure.col], exposure.data
+
+
+def join_groups(
+    book: GroupBook,
+    trust_by_speaker: sp.csr_matrix,
+    candidates: np.ndarray,
+    join_rate: float,
+    demand_by_category: np.ndarray,
+    group_size: int,
+    u_source,
+    joiner_channel: int,
+) -> np.ndarray:
+    """Consumers join open groups shared to them; returns the consumers who joined.
+
+    candidates: (N,) bool, who may join; u_source(k) gives k uniforms. Each joiner joins
+    one group (the lowest-numbered that accepted them); a group takes no more members than
+    it still needs.
+    """
+    listener, group, weight = group_exposure(book, trust_by_speaker)
+    ok = candidates[listener] & (book.member_group[listener] < 0) & (weight > 0)
+    listener, group, weight = listener[ok], group[ok], weight[ok]
+    p = -np.expm1(-join_rate * weight * demand_by_category[book.category[group]])
+    accept = u_source(listener.size) < p
+    listener, group = listener[accept], group[accept]
+    order = np.lexsort((group, listener))
+    listener, group = listener[order], group[order]
+    first = np.r_[True, listener[1:] != listener[:-1]] if listener.size else np.empty(0, bool)
+    listener, group = listener[first], group[first]
+    order = np.argsort(group, kind="stable")
+    listener, group = listener[order], group[order]
+    starts = np.r_[True, group[1:] != group[:-1]] if group.size else np.empty(0, bool)
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(group.size), 0))
+    rank = np.arange(group.size) - run_start
+    fits = rank < (group_size - book.size[group])
+    listener, group = listener[fits], group[fits]
+    book.member_group[listener] = group
+    book.member_channel[listener] = joiner_channel
+    np.add.at(book.size, group, 1)
+    return listener
+
+
+def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
+    """Fill full groups and fail expired ones.
+
+    Returns (filled members, their categories, failed members, their categories); members
+    of closed groups are free again.
+    """
+    open_ids = book.open_ids()
+    full = open_ids[book.size[open_ids] >= group_size]
+    expired = open_ids[
+        (book.size[open_ids] < group_size) & (book.opened_day[open_ids] + window_days - 1 <= day)
+    ]
+    book.status[full] = FILLED
+    book.status[expired] = FAILED
+    members = np.flatnonzero(book.member_group >= 0)
+    g = book.member_group[members]
+    filled = members[np.isin(g, full)]
+    failed = members[np.isin(g, expired)]
+    filled_cat = book.category[book.member_group[filled]]
+    failed_cat = book.category[book.member_group[failed]]
+    book.member_group[filled] = -1
+    book.member_group[failed] = -1
+    return filled, filled_cat, failed, failed_cat
