@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from sim.payout import Settlement
     from sim.state import Orders
 
+# Daily counts reported by the rules themselves (model.step gathers them).
+COUNT_COLUMNS = (
+    "bad_experiences",
+    "groups_opened",
+    "groups_filled",
+    "groups_failed",
+    "gifts_sent",
+    "gifts_claimed",
+    "bargains",
+    "bargain_helpers",
+)
 MONEY_COLUMNS = (
     "gmv",
     "paid",
@@ -46,14 +57,11 @@ DAILY_COLUMNS = (
     "quit_sharers",
     "active_sharers",
     "shares",
-    "bad_experiences",
     "acquired_by_share",
     "acquired_by_word_of_mouth",
     "acquired_by_group_buy",
-    "groups_opened",
-    "groups_filled",
-    "groups_failed",
     "group_orders",
+    *COUNT_COLUMNS,
 )
 
 KPI_DEFINITIONS = {
@@ -115,8 +123,7 @@ class DailyRecorder:
         quit_: np.ndarray,
         lapsed: np.ndarray,
         shared: np.ndarray,
-        bad_experiences: int,
-        groups: tuple[int, int, int] = (0, 0, 0),
+        counts: dict[str, int],
     ) -> None:
         day, c, v = model.day, model.consumers, self.values
         ledger = model.ledger
@@ -154,8 +161,8 @@ class DailyRecorder:
         v["quit_sharers"][day] = quit_.sum()
         v["active_sharers"][day] = c.is_sharer.sum()
         v["shares"][day] = shared.sum()
-        v["bad_experiences"][day] = bad_experiences
-        v["groups_opened"][day], v["groups_filled"][day], v["groups_failed"][day] = groups
+        for name in COUNT_COLUMNS:
+            v[name][day] = counts.get(name, 0)
         v["group_orders"][day] = orders.group_order.sum()
         v["acquired_by_group_buy"][day] = np.count_nonzero(
             c.acquired_by[np.flatnonzero(new_customers)] == SOURCE_GROUP

@@ -24,9 +24,20 @@ from sim.network import (
     read_edge_list,
     row_normalized,
 )
-from sim.payout import PayoutScheme, onboard_sharers, settle_orders
+from sim.payout import PayoutScheme, onboard_sharers, pay_gifts, pay_sales_bonuses, settle_orders
+from sim.payout.sales_bonus import BONUS_PERIOD_DAYS
 from sim.population import build_layout
-from sim.rules import churn, experience, exposure, group_buying, purchase, repurchase, sharers
+from sim.rules import (
+    bargaining,
+    churn,
+    experience,
+    exposure,
+    gifting,
+    group_buying,
+    purchase,
+    repurchase,
+    sharers,
+)
 from sim.scenario import Scenario
 from sim.state import SOURCE_GROUP, SOURCE_NONE, SOURCE_SHARE, Consumers, Orders
 from sim.streams import Streams
@@ -145,6 +156,23 @@ class SocialCommerceModel(mesa.Model):
             * (1 - discount)
             / 100.0
         )
+        self.awareness = np.zeros((self.consumers.n, len(cats)))
+        coupon = scenario.payout.rule("coupon")
+        prices = np.array([c.price_yuan for c in cats])
+        coupon_yuan = (
+            np.where(prices >= coupon.min_spend_yuan, coupon.new_user_yuan, 0.0)
+            if coupon
+            else np.zeros(len(cats))
+        )
+        self.new_user_boost = np.exp(
+            beh.price_sensitivity_per_100_yuan * np.minimum(coupon_yuan, prices) / 100.0
+        )
+        gift = scenario.payout.gift
+        self.gift_category = (
+            scenario.category_names.index(gift.category)
+            if gift is not None and gift.category
+            else 0
+        )
         self.ledger = Ledger(self.consumers.n, self.days, scenario.run.ledger == "entries")
         self.recorder = metrics.DailyRecorder(self.days)
         self.running = True
@@ -177,12 +205,19 @@ class SocialCommerceModel(mesa.Model):
         else:
             wom_rate = exposure.cascade_rate(self.cascade_by_speaker, c.new_customer_of)
 
+        counts = dict.fromkeys(metrics.COUNT_COLUMNS, 0)
+        if self.spec.payout.rule("gift") is not None:
+            self._send_gifts(sharer_idx, counts)
+        wom_rate = wom_rate + self.awareness  # gifts and bargains: heard from a tie
+        self.awareness = np.zeros_like(self.awareness)
+
         # 2. purchase
         waiting = self.groups.member_group >= 0 if self.groups is not None else np.zeros(n, bool)
         free = ~c.lapsed & ~waiting
         eligible = c.online_ready[:, None] & free[:, None] & ~c.customer_of
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
+        rate *= np.where(c.first_order_day[:, None] < 0, self.new_user_boost, 1.0)
         u = self.uniform("purchase", (n, k))
         bought = purchase.first_purchases(eligible, rate, u)
         first_buyer, first_cat = np.nonzero(bought)
@@ -216,15 +251,18 @@ class SocialCommerceModel(mesa.Model):
         channels = np.concatenate([channel, np.full(int(reorder.sum()), SOURCE_NONE, np.int8)])
 
         # 3b. group buying
-        group_stats = (0, 0, 0, 0)
         if self.groups is not None:
-            orders, channels, group_stats = self._group_buying(orders, channels)
+            orders, channels = self._group_buying(orders, channels, counts)
         new_customers = self._apply_orders(orders, channels)
+        if self.spec.payout.rule("bargain") is not None:
+            self._bargain(orders, counts)
 
         # 4. payouts
         ledger, scheme = self.ledger, self.platform.scheme
         earned_before = ledger.received_fen + ledger.sales_fen
         settlement = settle_orders(day, orders, c, new_customers, scheme, ledger)
+        if (day + 1) % BONUS_PERIOD_DAYS == 0:
+            pay_sales_bonuses(day, c, scheme, ledger)
 
         # 5. sharers
         sharers.update_monthly_earnings(
@@ -292,8 +330,7 @@ class SocialCommerceModel(mesa.Model):
             quit_,
             lapsed,
             shared,
-            bad.size + group_stats[3],
-            group_stats[:3],
+            counts | {"bad_experiences": bad.size + counts["bad_experiences"]},
         )
         self.day += 1
         if self.day >= self.days:
@@ -343,7 +380,51 @@ class SocialCommerceModel(mesa.Model):
         self._record_orders(buyer)
         return new_customers
 
-    def _group_buying(self, orders: Orders, channels: np.ndarray):
+    def _send_gifts(self, sharer_idx: np.ndarray, counts: dict) -> None:
+        """Sharers send gifts; receivers who register are bound to the sender and aware."""
+        c, rule = self.consumers, self.spec.payout.gift
+        u_send, u_pick, u_claim = self.uniform("gifts", (3, c.n))
+        sender, receiver = gifting.send_gifts(
+            sharer_idx,
+            min(1.0, rule.gifts_per_sharer_per_month / 30.0),
+            self.trust_by_speaker,
+            u_send[sharer_idx],
+            u_pick[sharer_idx],
+        )
+        claimed = gifting.claim_gifts(
+            receiver, c.online_ready & ~c.lapsed, rule.claim_probability, u_claim[receiver]
+        )
+        sender, receiver = sender[claimed], receiver[claimed]
+        bind = c.referrer[receiver] < 0
+        c.referrer[receiver[bind]] = sender[bind]
+        self.awareness[receiver, self.gift_category] += rule.awareness_per_gift
+        pay_gifts(self.day, receiver, self.platform.scheme, self.ledger)
+        counts["gifts_sent"], counts["gifts_claimed"] = int(claimed.size), int(receiver.size)
+
+    def _bargain(self, orders: Orders, counts: dict) -> None:
+        """First orders may start a bargain: helpers cut the price and become aware."""
+        rule = self.spec.payout.bargain
+        n, k = self.consumers.customer_of.shape
+        u_ask = self.uniform("bargain", (n, k))
+        idx = np.flatnonzero(
+            orders.first_in_category & (u_ask[orders.buyer, orders.category] < rule.ask_probability)
+        )
+        _, first = np.unique(orders.buyer[idx], return_index=True)
+        idx = idx[first]  # one bargain per buyer a day
+        owner, helper = bargaining.ask_helpers(
+            orders.buyer[idx],
+            self.trust_by_speaker,
+            rule.help_probability,
+            self.streams["bargain_help"].random,
+        )
+        helpers = np.bincount(owner, minlength=idx.size)
+        orders.bargain_cut[idx] = bargaining.cut_rate(
+            helpers, rule.helpers_needed, rule.max_cut_rate
+        )
+        np.add.at(self.awareness, (helper, orders.category[idx[owner]]), rule.awareness_per_help)
+        counts["bargains"], counts["bargain_helpers"] = int(idx.size), int(helper.size)
+
+    def _group_buying(self, orders: Orders, channels: np.ndarray, counts: dict):
         """Divert purchases into groups, let groups recruit, fill or fail them."""
         c, day, book = self.consumers, self.day, self.groups
         rule = self.spec.payout.group_buy
@@ -362,12 +443,7 @@ class SocialCommerceModel(mesa.Model):
             book, orders.buyer[divert], orders.category[divert], channels[divert], day
         )
         kept = ~divert
-        orders = Orders(
-            *(
-                getattr(orders, f)[kept]
-                for f in ("buyer", "category", "first_in_category", "shared_by", "group_order")
-            )
-        )
+        orders = orders.subset(kept)
         channels = channels[kept]
         joiners = self.streams["group_join"]
         group_buying.join_groups(
@@ -386,18 +462,16 @@ class SocialCommerceModel(mesa.Model):
         )
         closed = np.bincount(book.status, minlength=3) - closed_before
         np.add.at(c.bad_experiences, failed, 1)
+        counts["bad_experiences"] += failed.size
         was_customer = c.customer_of[failed, failed_cat]
         self._schedule_next_due(failed[was_customer], failed_cat[was_customer])
         group_orders = Orders.make(filled, filled_cat, False, group_order=True)
         orders = Orders.concat(orders, group_orders)
         channels = np.concatenate([channels, book.member_channel[filled]])
-        stats = (
-            int(opened.size),
-            int(closed[group_buying.FILLED]),
-            int(closed[group_buying.FAILED]),
-            int(failed.size),
-        )
-        return orders, channels, stats
+        counts["groups_opened"] = int(opened.size)
+        counts["groups_filled"] = int(closed[group_buying.FILLED])
+        counts["groups_failed"] = int(closed[group_buying.FAILED])
+        return orders, channels
 
     def _record_orders(self, buyers: np.ndarray) -> None:
         """Update each buyer's order count and first/second/last order days."""

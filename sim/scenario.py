@@ -421,6 +421,8 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
         known(f"payout.group_buy.categories[{i}]", name)
     if pay.stock is not None and pay.stock.category is not None:
         known("payout.stock.category", pay.stock.category)
+    if pay.gift is not None and pay.gift.category is not None:
+        known("payout.gift.category", pay.gift.category)
     own = pay.rule("self_purchase_discount")
     overrides = sum(pay.upline_override.rates) if pay.rule("upline_override") else 0.0
     for i, cat in enumerate(scenario.categories):

@@ -44,6 +44,7 @@ class Consumers:
     recruiter: np.ndarray  # (N,) int64: the sharer who recruited this sharer, -1 if none
     sharer_level: np.ndarray  # (N,) int32: depth in the recruitment tree (1 = root), 0 never
     stock_units: np.ndarray  # (N,) int64: units of stock a sharer holds
+    period_sales_fen: np.ndarray  # (N,) int64: list value of sales a sharer brought this month
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
 
     @classmethod
@@ -70,6 +71,7 @@ class Consumers:
             recruiter=np.full(n, -1, np.int64),
             sharer_level=np.zeros(n, np.int32),
             stock_units=np.zeros(n, np.int64),
+            period_sales_fen=np.zeros(n, np.int64),
             new_customer_of=np.zeros(shape, bool),
         )
 
@@ -102,6 +104,7 @@ class Orders:
     first_in_category: np.ndarray  # bool
     shared_by: np.ndarray  # int64 sharer whose share won this first order, -1 otherwise
     group_order: np.ndarray  # bool: an order of a filled group buy
+    bargain_cut: np.ndarray  # float: share of list price cut by friends (bargaining)
 
     @classmethod
     def make(cls, buyer, category, first_in_category, shared_by=None, group_order=False):
@@ -113,13 +116,18 @@ class Orders:
             np.broadcast_to(np.asarray(first_in_category, bool), n).copy(),
             np.full(n, -1, np.int64) if shared_by is None else np.asarray(shared_by, np.int64),
             np.broadcast_to(np.asarray(group_order, bool), n).copy(),
+            np.zeros(n),
         )
 
     @classmethod
     def concat(cls, *parts: Orders) -> Orders:
-        fields = ("buyer", "category", "first_in_category", "shared_by", "group_order")
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
+        )
 
     @property
     def size(self) -> int:
         return int(self.buyer.size)
+
+    def subset(self, mask: np.ndarray) -> Orders:
+        return Orders(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))

@@ -24,6 +24,9 @@ STREAM_NAMES = (
     "churn",
     "group_buy",
     "group_join",
+    "gifts",
+    "bargain",
+    "bargain_help",
     "mesa",
 )
 

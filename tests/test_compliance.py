@@ -88,3 +88,8 @@ def test_recruitment_tree_grows_with_overrides():
     assert deep["recruited_sharers"]["mean"] > flat["recruited_sharers"]["mean"]
     assert deep["payout_levels"]["mean"] >= 2 and flat["payout_levels"]["mean"] == 1
     assert deep["recruitment_tree_depth"]["mean"] >= 2
+
+
+def test_bargaining_is_flagged_under_wechat_rules():
+    (flag,) = compliance_flags(section(preset="platform", bargain={}), {})
+    assert flag.flag == "wechat_inducement" and "2019" in flag.rule

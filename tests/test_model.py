@@ -107,6 +107,7 @@ def test_money_balances_in_a_run_with_every_payout():
     entry_fee=st.sampled_from([0.0, 50.0]),
     stock_units=st.sampled_from([0, 5]),
     group_size=st.sampled_from([0, 2, 4]),
+    promotions=st.sets(st.sampled_from(["coupon", "bargain", "gift", "sales_bonus"])),
     wom=st.floats(0, 0.5),
     churn=st.floats(0, 0.05),
     mismatch=st.floats(0, 0.5),
@@ -121,6 +122,7 @@ def test_invariants_hold_for_any_valid_scheme(
     entry_fee,
     stock_units,
     group_size,
+    promotions,
     wom,
     churn,
     mismatch,
@@ -139,6 +141,10 @@ def test_invariants_hold_for_any_valid_scheme(
         payout["stock"] = {"units": stock_units, "category": "daily_goods"}
     if group_size:
         payout["group_buy"] = {"group_size": group_size, "window_days": 2}
+    for name in promotions:
+        payout[name] = {}
+    if "sales_bonus" in promotions:
+        payout["sales_bonus"] = {"tiers": [{"monthly_sales_yuan": 50.0, "rate": 0.05}]}
     s = small_scenario(
         run={"days": 40, "seed": seed, "ledger": "entries"},
         population={"consumers": 600, "neighborhoods": [{"count": 3}]},

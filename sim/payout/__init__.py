@@ -8,7 +8,13 @@
 """
 
 from sim.payout.scheme import PRESETS, PayoutScheme, PayoutSection, expand_preset
-from sim.payout.settle import Settlement, onboard_sharers, settle_orders
+from sim.payout.settle import (
+    Settlement,
+    onboard_sharers,
+    pay_gifts,
+    pay_sales_bonuses,
+    settle_orders,
+)
 
 __all__ = [
     "PRESETS",
@@ -17,5 +23,7 @@ __all__ = [
     "Settlement",
     "expand_preset",
     "onboard_sharers",
+    "pay_gifts",
+    "pay_sales_bonuses",
     "settle_orders",
 ]

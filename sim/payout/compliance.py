@@ -15,6 +15,8 @@ Each flag names the rule it stands for (see docs/compliance.md):
 * ``recruitment_income`` - more of sharers' income than `compliance.max_downline_income_share`
   from recruits' sales rather than from sales to their own customers: 拉人头 / 团队计酬,
   Decree 444 Art. 7; the FTC guidance (pay must follow real retail demand).
+* ``wechat_inducement`` - bargain-cut (砍价) asks to friends: banned in WeChat external
+  links since October 2019 (with friend-assist and unclear-rule group-buy inducements).
 * ``negative_income_majority`` - more sharers than `compliance.max_negative_income_share`
   with negative net income: the FTC guidance; a 2018 AARP Foundation survey found nearly
   half of MLM participants lost money.
@@ -33,6 +35,7 @@ CRIMINAL_LINE = (
 )
 FTC_MLM = "US FTC, Business Guidance Concerning Multi-Level Marketing (2018)"
 WECHAT = "WeChat external-link rules (2015 ban on multi-level distribution)"
+WECHAT_2019 = "WeChat external-link rules (October 2019: friend-assist and bargain-cut inducements)"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,15 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 f"{share:.1%} of sharers' income comes from recruits' sales (limit "
                 f"{limits.max_downline_income_share:.0%})",
                 share,
+            )
+        )
+    if payout.rule("bargain") is not None:
+        flags.append(
+            Flag(
+                "wechat_inducement",
+                WECHAT_2019,
+                "the scheme asks friends to cut the price (砍价) through shared links",
+                1.0,
             )
         )
     negative = mean("sharers_negative_income_share")

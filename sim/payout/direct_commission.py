@@ -16,6 +16,10 @@ class DirectCommission(Section):
         {}, "Per-category overrides of `rate`, by category name.", "fraction"
     )
 
+    def describe(self) -> str:
+        extra = " (per-category overrides)" if self.by_category else ""
+        return f"direct commission {self.rate:.0%}{extra}"
+
     def rate_for(self, category: str) -> float:
         return self.by_category.get(category, self.rate) if self.enabled else 0.0
 

@@ -15,3 +15,6 @@ class EntryFee(Section):
 
     enabled: bool = param(True, "Charge this fee.")
     yuan: float = param(398.0, "Fee per new sharer (each time they join).", "yuan", ge=0.0)
+
+    def describe(self) -> str:
+        return f"entry fee {self.yuan:g} yuan"

@@ -32,3 +32,9 @@ class GroupBuy(Section):
     categories: list[str] = param(
         [], "Categories sold by group buy (empty: all categories).", "category names"
     )
+
+    def describe(self) -> str:
+        return (
+            f"group buys of {self.group_size} within {self.window_days} day(s) at "
+            f"{self.discount_rate:.0%} off"
+        )

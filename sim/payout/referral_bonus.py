@@ -20,6 +20,12 @@ class ReferralBonus(Section):
         100, "Most referrer bonuses one sharer can earn over the run.", "bonuses", ge=0
     )
 
+    def describe(self) -> str:
+        return (
+            f"referral bonus {self.referrer_yuan:g} yuan to the referrer and "
+            f"{self.referee_yuan:g} yuan to the new customer"
+        )
+
 
 def rank_within(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... for the successive occurrences of each value (stable order)."""

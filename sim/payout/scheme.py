@@ -7,16 +7,20 @@ scheme that the file's own tables then override key by key.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from sim.payout.bargain import Bargain
 from sim.payout.compliance_schema import ComplianceLimits
+from sim.payout.coupon import Coupon
 from sim.payout.direct_commission import DirectCommission
 from sim.payout.entry_fee import EntryFee
+from sim.payout.gift import Gift
 from sim.payout.group_buy import GroupBuy
 from sim.payout.referral_bonus import ReferralBonus
+from sim.payout.sales_bonus import SalesBonus
 from sim.payout.self_purchase_discount import SelfPurchaseDiscount
 from sim.payout.stock import Stock
 from sim.payout.upline_override import UplineOverride
@@ -63,6 +67,21 @@ PresetName = Literal[
 ]
 
 
+RULES = (
+    "direct_commission",
+    "upline_override",
+    "referral_bonus",
+    "self_purchase_discount",
+    "entry_fee",
+    "stock",
+    "group_buy",
+    "coupon",
+    "bargain",
+    "gift",
+    "sales_bonus",
+)
+
+
 class PayoutSection(Section):
     """The payout (incentive) scheme: who is paid what for which sale."""
 
@@ -82,6 +101,10 @@ class PayoutSection(Section):
     entry_fee: EntryFee | None = param(None, "Fee to become a sharer.")
     stock: Stock | None = param(None, "Stock a sharer must buy up front (micro-merchant).")
     group_buy: GroupBuy | None = param(None, "Group buying (拼团).")
+    coupon: Coupon | None = param(None, "Coupons off first orders.")
+    bargain: Bargain | None = param(None, "Bargaining (砍价): friends cut the price.")
+    gift: Gift | None = param(None, "Gifting (派礼): sharers send gifts to ties.")
+    sales_bonus: SalesBonus | None = param(None, "Monthly bonuses by sales tier.")
     compliance: ComplianceLimits = param(ComplianceLimits(), "Compliance flag thresholds.")
 
     def rule(self, name: str):
@@ -91,32 +114,7 @@ class PayoutSection(Section):
 
     def describe(self) -> str:
         """The scheme in one plain sentence."""
-        parts = []
-        if d := self.rule("direct_commission"):
-            extra = " (per-category overrides)" if d.by_category else ""
-            parts.append(f"direct commission {d.rate:.0%}{extra}")
-        if o := self.rule("upline_override"):
-            rates = ", ".join(f"{r:.0%}" for r in o.rates)
-            parts.append(f"upline overrides {rates} to {len(o.rates)} recruiter level(s)")
-        if r := self.rule("referral_bonus"):
-            parts.append(
-                f"referral bonus {r.referrer_yuan:g} yuan to the referrer and "
-                f"{r.referee_yuan:g} yuan to the new customer"
-            )
-        if p := self.rule("self_purchase_discount"):
-            parts.append(f"self-purchase discount {p.rate:.0%}")
-        if f := self.rule("entry_fee"):
-            parts.append(f"entry fee {f.yuan:g} yuan")
-        if st := self.rule("stock"):
-            parts.append(
-                f"{st.units} units of stock bought up front at "
-                f"{1 - st.wholesale_discount_rate:.0%} of list price"
-            )
-        if g := self.rule("group_buy"):
-            parts.append(
-                f"group buys of {g.group_size} within {g.window_days} day(s) at "
-                f"{g.discount_rate:.0%} off"
-            )
+        parts = [rule.describe() for name in RULES if (rule := self.rule(name))]
         head = f"preset '{self.preset}': " if self.preset else ""
         return head + ("; ".join(parts) if parts else "no payouts") + "."
 
@@ -161,6 +159,12 @@ class PayoutScheme:
     restock: bool
     group_categories: np.ndarray  # (C,) bool
     group_discount_rate: float
+    coupon_new_user_fen: int = 0
+    coupon_share_fen: int = 0
+    coupon_min_spend_fen: int = 0
+    sales_thresholds_fen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    sales_bonus_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
+    gift_cost_fen: int = 0
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -169,6 +173,7 @@ class PayoutScheme:
         direct, own = pay.rule("direct_commission"), pay.rule("self_purchase_discount")
         over, ref = pay.rule("upline_override"), pay.rule("referral_bonus")
         fee, stock, group = pay.rule("entry_fee"), pay.rule("stock"), pay.rule("group_buy")
+        coupon, bonus, gift = pay.rule("coupon"), pay.rule("sales_bonus"), pay.rule("gift")
         stock_cat = -1
         if stock is not None:
             stock_cat = names.index(stock.category) if stock.category else 0
@@ -199,6 +204,14 @@ class PayoutScheme:
             restock=bool(stock.restock) if stock else False,
             group_categories=group_cats,
             group_discount_rate=group.discount_rate if group else 0.0,
+            coupon_new_user_fen=int(to_fen(coupon.new_user_yuan)) if coupon else 0,
+            coupon_share_fen=int(to_fen(coupon.share_yuan)) if coupon else 0,
+            coupon_min_spend_fen=int(to_fen(coupon.min_spend_yuan)) if coupon else 0,
+            sales_thresholds_fen=to_fen([t.monthly_sales_yuan for t in bonus.tiers])
+            if bonus
+            else np.empty(0, np.int64),
+            sales_bonus_rates=np.array([t.rate for t in bonus.tiers]) if bonus else np.empty(0),
+            gift_cost_fen=int(to_fen(gift.gift_cost_yuan)) if gift else 0,
         )
 
     @property

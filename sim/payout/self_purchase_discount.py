@@ -10,3 +10,6 @@ class SelfPurchaseDiscount(Section):
 
     enabled: bool = param(True, "Pay this rule.")
     rate: Probability = param(0.05, "Discount, share of list price.", "fraction")
+
+    def describe(self) -> str:
+        return f"self-purchase discount {self.rate:.0%}"

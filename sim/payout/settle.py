@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.ledger import PLATFORM, Ledger
+from sim.payout.coupon import coupon_fen
 from sim.payout.direct_commission import commission_fen
 from sim.payout.referral_bonus import rank_within, referrals_within_cap
+from sim.payout.sales_bonus import tier_bonus_fen
 from sim.payout.scheme import PayoutScheme
 from sim.payout.upline_override import override_payments
 from sim.state import Consumers, Orders
@@ -67,11 +69,35 @@ def settle_orders(
     c = consumers
     list_fen = scheme.price_fen[cat]
     self_buy = c.is_sharer[buyer]
-    group_off = np.where(orders.group_order, np.rint(list_fen * scheme.group_discount_rate), 0)
-    own_off = np.where(self_buy, np.rint(list_fen * scheme.self_purchase_discount_rate), 0)
-    own_off = np.minimum(own_off, list_fen - group_off)
-    discount = (group_off + own_off).astype(np.int64)
-    paid = list_fen - discount
+    # Discounts stack in this order, never below a price of zero.
+    first_today = np.zeros(orders.size, bool)
+    newcomer = np.flatnonzero(new_customers[buyer])
+    _, first = np.unique(buyer[newcomer], return_index=True)
+    first_today[newcomer[first]] = True
+    offs = {
+        "group_buy_discount": np.where(
+            orders.group_order, np.rint(list_fen * scheme.group_discount_rate), 0
+        ),
+        "bargain_discount": np.rint(list_fen * orders.bargain_cut),
+        "coupon_discount": coupon_fen(
+            list_fen,
+            first_today,
+            (orders.shared_by >= 0) & orders.first_in_category,
+            scheme.coupon_new_user_fen,
+            scheme.coupon_share_fen,
+            scheme.coupon_min_spend_fen,
+        ),
+        "self_purchase_discount": np.where(
+            self_buy, np.rint(list_fen * scheme.self_purchase_discount_rate), 0
+        ),
+    }
+    left = list_fen.copy()
+    for name, off in offs.items():
+        off = np.minimum(off.astype(np.int64), left)
+        offs[name] = off
+        left -= off
+    paid = left
+    discount = list_fen - paid
     sharer = order_sharer(orders, c)
 
     from_stock = np.zeros(orders.size, bool)
@@ -88,8 +114,10 @@ def settle_orders(
         day, "order_payment", buyer[to_platform], platform[to_platform], paid[to_platform]
     )
     ledger.record(day, "retail_sale", buyer[from_stock], sharer[from_stock], paid[from_stock])
-    ledger.record(day, "group_buy_discount", platform, buyer, group_off.astype(np.int64))
-    ledger.record(day, "self_purchase_discount", platform, buyer, own_off.astype(np.int64))
+    for name, off in offs.items():
+        ledger.record(day, name, platform, buyer, off)
+    has_sharer = sharer >= 0
+    np.add.at(c.period_sales_fen, sharer[has_sharer], list_fen[has_sharer])
     paid_sharer = commission > 0
     ledger.record(
         day,
@@ -186,3 +214,26 @@ def onboard_sharers(
             np.full(joined.size, scheme.entry_fee_fen),
         )
     return buy_stock(day, joined, c, scheme, ledger)
+
+
+def pay_sales_bonuses(day: int, c: Consumers, scheme: PayoutScheme, ledger: Ledger) -> None:
+    """At the end of a 30-day period, pay active sharers their tier bonus and start anew."""
+    if scheme.sales_thresholds_fen.size:
+        who = np.flatnonzero(c.is_sharer & ~c.lapsed & (c.period_sales_fen > 0))
+        bonus = tier_bonus_fen(
+            c.period_sales_fen[who], scheme.sales_thresholds_fen, scheme.sales_bonus_rates
+        )
+        ledger.record(day, "sales_bonus", np.full(who.size, PLATFORM), who, bonus, level=1)
+    c.period_sales_fen[:] = 0
+
+
+def pay_gifts(day: int, receivers: np.ndarray, scheme: PayoutScheme, ledger: Ledger) -> None:
+    """The platform pays for each claimed gift (one entry per receiver)."""
+    ledger.record(
+        day,
+        "gift",
+        np.full(receivers.size, PLATFORM),
+        receivers,
+        np.full(receivers.size, scheme.gift_cost_fen),
+        level=1,
+    )

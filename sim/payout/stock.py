@@ -25,3 +25,9 @@ class Stock(Section):
         0.35, "Sharers buy at list price x (1 - this).", "fraction"
     )
     restock: bool = param(True, "Buy `units` again when the stock runs out.")
+
+    def describe(self) -> str:
+        return (
+            f"{self.units} units of stock bought up front at "
+            f"{1 - self.wholesale_discount_rate:.0%} of list price"
+        )

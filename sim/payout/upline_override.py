@@ -25,6 +25,10 @@ class UplineOverride(Section):
         max_length=10,
     )
 
+    def describe(self) -> str:
+        rates = ", ".join(f"{r:.0%}" for r in self.rates)
+        return f"upline overrides {rates} to {len(self.rates)} recruiter level(s)"
+
 
 def upline_chain(recruiter: np.ndarray, sellers: np.ndarray, levels: int) -> np.ndarray:
     """(levels, K) array: row l holds the (l+1)-th recruiter above each seller, -1 if none."""

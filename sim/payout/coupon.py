@@ -1,0 +1,46 @@
+"""Coupons: a new-user coupon with a minimum spend, and coupons sharers hand out.
+
+A new customer's first order of a category whose price reaches `min_spend_yuan` gets
+`new_user_yuan` off; a first order won by a sharer's share also gets `share_yuan` off (the
+coupon travels with the share). The coupons also make first purchases more likely: the
+price factor of a first purchase uses the price after the coupon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.schema_base import Section, param
+
+
+class Coupon(Section):
+    """Coupons off first orders."""
+
+    enabled: bool = param(True, "Give these coupons.")
+    new_user_yuan: float = param(10.0, "Coupon on a new customer's first order.", "yuan", ge=0.0)
+    share_yuan: float = param(
+        0.0, "Coupon carried by a sharer's share, on the first order it wins.", "yuan", ge=0.0
+    )
+    min_spend_yuan: float = param(
+        0.0, "Coupons apply to orders of at least this price.", "yuan", ge=0.0
+    )
+
+    def describe(self) -> str:
+        return (
+            f"coupons {self.new_user_yuan:g} yuan for new users and {self.share_yuan:g} "
+            f"yuan through shares (min spend {self.min_spend_yuan:g} yuan)"
+        )
+
+
+def coupon_fen(
+    list_fen: np.ndarray,
+    new_customer_order: np.ndarray,
+    via_share: np.ndarray,
+    new_user_fen: int,
+    share_fen: int,
+    min_spend_fen: int,
+) -> np.ndarray:
+    """Coupon value of each order (fen), never more than its price."""
+    value = np.where(new_customer_order, new_user_fen, 0) + np.where(via_share, share_fen, 0)
+    value = np.where(list_fen >= min_spend_fen, value, 0)
+    return np.minimum(value, list_fen).astype(np.int64)
