@@ -12,7 +12,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES
 from sim.report import fmt
 
 if TYPE_CHECKING:
@@ -64,24 +63,23 @@ def curves_figure(result: CompareResult, path: Path) -> None:
 
 def payouts_figure(result: CompareResult, path: Path) -> None:
     reps = result.replications
-    columns = [f"payout_{t}" for t in PAYOUT_TYPES] + ["discounts"]
+    columns = [
+        c for c in result.daily.columns if c.startswith("payout_") or c.startswith("discount_")
+    ]
     totals = result.daily.groupby("variant", sort=False)[columns].sum() / reps
     totals = totals.loc[result.variants]
     totals = totals.loc[:, totals.sum() > 0]
-    fig, ax = plt.subplots(figsize=(7, 3.8), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.5, 3.8), dpi=110)
     bottom = np.zeros(len(totals))
     for col in totals.columns:
-        label = (
-            col.removeprefix("payout_")
-            if col != "discounts"
-            else "discounts (" + ", ".join(DISCOUNT_TYPES) + ")"
-        )
+        kind, _, name = col.partition("_")
+        label = f"{name} ({'payout' if kind == 'payout' else 'discount'})"
         ax.bar(totals.index, totals[col], bottom=bottom, label=label)
         bottom += totals[col].to_numpy()
     ax.set(title="Payouts and discounts by type (mean per run)", ylabel="yuan")
     ax.grid(alpha=0.3, axis="y")
     if len(totals.columns):
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save(fig, path)
 
 

@@ -85,6 +85,19 @@ def kpi_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def compliance_reference() -> str:
+    from sim.payout import compliance
+
+    body = (compliance.__doc__ or "").strip()
+    return (
+        "# Compliance flags\n\nGenerated from `sim/payout/compliance.py` by `sim docs`; do "
+        "not edit by hand. Every `sim run` and `sim compare` reports these flags with the "
+        "reason and the number behind each; thresholds are in `[payout.compliance]` "
+        "(docs/scenario-reference.md).\n\n" + body + "\n\nThese flags point at risks; "
+        "they are not legal advice.\n"
+    )
+
+
 def write_docs(folder: Path) -> list[Path]:
     from sim.output import write_text_atomic
 
@@ -93,6 +106,7 @@ def write_docs(folder: Path) -> list[Path]:
     for name, text in (
         ("scenario-reference.md", scenario_reference()),
         ("kpis.md", kpi_reference()),
+        ("compliance.md", compliance_reference()),
     ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)

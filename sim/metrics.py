@@ -34,6 +34,7 @@ MONEY_COLUMNS = (
     "gmv",
     "paid",
     "discounts",
+    *(f"discount_{t.removesuffix('_discount')}" for t in DISCOUNT_TYPES),
     *(f"payout_{t}" for t in PAYOUT_TYPES),
     "payouts_total",
     "retail_sales",
@@ -142,6 +143,8 @@ class DailyRecorder:
         v["gmv"][day] = settlement.list_fen.sum()
         v["paid"][day] = settlement.paid_fen.sum()
         v["discounts"][day] = ledger.day_total_fen(day, DISCOUNT_TYPES)
+        for t in DISCOUNT_TYPES:
+            v[f"discount_{t.removesuffix('_discount')}"][day] = ledger.day_total_fen(day, (t,))
         for t in PAYOUT_TYPES:
             v[f"payout_{t}"][day] = ledger.day_total_fen(day, (t,))
         v["payouts_total"][day] = payouts

@@ -107,13 +107,15 @@ def payouts_markdown(result: RunResult) -> str:
     money = [
         c
         for c in result.daily.columns
-        if c.startswith("payout_")
-        or c in ("discounts", "entry_fees", "stock_purchases", "retail_sales")
+        if c.startswith(("payout_", "discount_"))
+        or c in ("entry_fees", "stock_purchases", "retail_sales")
     ]
     totals = result.daily[money].sum() / reps
-    lines = ["| type | yuan (mean per run) |", "|---|---:|"]
+    lines = ["| type | kind | yuan (mean per run) |", "|---|---|---:|"]
     lines += [
-        f"| {name.removeprefix('payout_')} | {value:,.0f} |"
+        f"| {name.partition('_')[2] if name.startswith(('payout_', 'discount_')) else name} "
+        f"| {name.partition('_')[0] if name.startswith(('payout_', 'discount_')) else 'flow'} "
+        f"| {value:,.0f} |"
         for name, value in totals.items()
         if value
     ]

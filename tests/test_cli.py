@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.docs import kpi_reference, scenario_reference
+from sim.docs import compliance_reference, kpi_reference, scenario_reference
 from sim.metrics import KPI_NAMES
 from tests.conftest import ROOT
 
@@ -214,3 +214,4 @@ def test_generated_docs_are_up_to_date():
     """docs/ is generated from the schema: run `sim docs` after changing parameters."""
     assert (ROOT / "docs" / "scenario-reference.md").read_text() == scenario_reference()
     assert (ROOT / "docs" / "kpis.md").read_text() == kpi_reference()
+    assert (ROOT / "docs" / "compliance.md").read_text() == compliance_reference()

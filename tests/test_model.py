@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.ledger import PAYOUT_TYPES
 from sim.model import Neighborhood, Platform, SocialCommerceModel
+from sim.payout import PRESETS
 from sim.state import SOURCE_AD, SOURCE_WORD_OF_MOUTH
 from tests.conftest import ALL_ONLINE, edge_list_scenario, small_scenario
 
@@ -253,3 +255,15 @@ def test_shares_convert_and_pay_the_sharer(tmp_path):
     # 10% commission on 100-yuan orders: 10 yuan per leaf order, all to the centre.
     leaf_orders = c.orders[1:].sum()
     assert model.ledger.received_fen[0] == 1000 * leaf_orders
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_ledger_balances_to_the_fen_in_every_preset(preset):
+    s = small_scenario(
+        run={"days": 75, "ledger": "entries", "replications": 1},
+        behavior={"sharer_recruitment_per_day": 0.03},
+        payout={"preset": preset, "referral_bonus": {"referrer_yuan": 2.0}},
+    )
+    model = run_model(s)
+    assert model.recorder.values["orders"].sum() > 100
+    check_invariants(model)

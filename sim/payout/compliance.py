@@ -1,6 +1,6 @@
 """Compliance flags: what a strategist must see before a scheme goes to production.
 
-Each flag names the rule it stands for (see docs/compliance.md):
+Each flag names the rule it stands for:
 
 * ``payout_depth`` - more levels of people paid on one sale than `compliance.level_cap`
   (default 3): the criminal line of the 2013 opinion of the Supreme People's Court,
