@@ -29,6 +29,9 @@ COUNT_COLUMNS = (
     "gifts_claimed",
     "bargains",
     "bargain_helpers",
+    "deliveries",
+    "late_deliveries",
+    "delivery_minutes_total",
 )
 MONEY_COLUMNS = (
     "gmv",
@@ -41,6 +44,7 @@ MONEY_COLUMNS = (
     "entry_fees",
     "stock_purchases",
     "cost_of_goods",
+    "fulfillment_cost",
     "contribution_margin",
     "ad_spend",
 )
@@ -81,7 +85,11 @@ KPI_DEFINITIONS = {
     "discounts_total": "All discounts (self-purchase), in yuan.",
     "contribution_margin": "The platform's revenue (order payments to the platform + entry "
     "fees + stock sold to sharers) - its cost of goods (list price x (1 - margin) per unit "
-    "sold) - payouts, in yuan.",
+    "sold) - fulfillment costs - payouts, in yuan.",
+    "mean_delivery_hours": "Mean lead time of delivered orders, from order to arrival, in "
+    "hours (null without the fulfillment pipeline).",
+    "late_delivery_share": "Delivered orders later than the delivery mode's promise / "
+    "delivered orders.",
     "k_factor": "Customers acquired through word of mouth, a share or a group buy / customers: the mean "
     "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
@@ -158,7 +166,10 @@ class DailyRecorder:
             + v["entry_fees"][day]
             + v["stock_purchases"][day]
         )
-        v["contribution_margin"][day] = platform_revenue - cost_fen - payouts
+        v["fulfillment_cost"][day] = settlement.fulfillment_cost_fen
+        v["contribution_margin"][day] = (
+            platform_revenue - cost_fen - settlement.fulfillment_cost_fen - payouts
+        )
         v["ad_spend"][day] = round(model.platform.ad_spend_yuan_per_day * 100)
         v["new_sharers"][day] = joined.sum()
         v["quit_sharers"][day] = quit_.sum()
@@ -269,6 +280,12 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "cac": ratio(acquisition_fen / 100.0, customers),
         "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
         **sharer_economics(model),
+        "mean_delivery_hours": ratio(v["delivery_minutes_total"].sum() / 60, v["deliveries"].sum())
+        if v["deliveries"].sum()
+        else float("nan"),
+        "late_delivery_share": ratio(v["late_deliveries"].sum(), v["deliveries"].sum())
+        if v["deliveries"].sum()
+        else float("nan"),
         "group_fill_rate": ratio(
             v["groups_filled"].sum(), v["groups_filled"].sum() + v["groups_failed"].sum()
         )

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim import metrics
+from sim.fulfillment import Fulfillment
 from sim.ledger import Ledger
 from sim.network import (
     EdgeList,
@@ -156,6 +157,11 @@ class SocialCommerceModel(mesa.Model):
             * (1 - discount)
             / 100.0
         )
+        ff = scenario.fulfillment
+        self.fulfillment = (
+            Fulfillment(ff, len(self.neighborhoods), streams["fulfillment"]) if ff.enabled else None
+        )
+        self.lead_sensitivity = ff.lead_time_sensitivity_per_day if ff.enabled else 0.0
         self.awareness = np.zeros((self.consumers.n, len(cats)))
         coupon = scenario.payout.rule("coupon")
         prices = np.array([c.price_yuan for c in cats])
@@ -240,8 +246,9 @@ class SocialCommerceModel(mesa.Model):
         # 3. repurchase
         u_reorder, self._u_interval = self.uniform("repurchase", (2, n, k))
         due_buyer, due_cat = np.nonzero((c.next_due_day <= day) & free[:, None] & c.customer_of)
+        lead = repurchase.lead_time_factor(c.last_lead_hours[due_buyer], self.lead_sensitivity)
         reorder = repurchase.due_reorders(
-            due_cat, beh.repurchase_probability * demand, u_reorder[due_buyer, due_cat]
+            beh.repurchase_probability * demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
         )
         self._schedule_next_due(due_buyer[~reorder], due_cat[~reorder])
         orders = Orders.concat(
@@ -261,6 +268,8 @@ class SocialCommerceModel(mesa.Model):
         ledger, scheme = self.ledger, self.platform.scheme
         earned_before = ledger.received_fen + ledger.sales_fen
         settlement = settle_orders(day, orders, c, new_customers, scheme, ledger)
+        if self.fulfillment is not None:
+            self._fulfil(orders, settlement, counts)
         if (day + 1) % BONUS_PERIOD_DAYS == 0:
             pay_sales_bonuses(day, c, scheme, ledger)
 
@@ -379,6 +388,20 @@ class SocialCommerceModel(mesa.Model):
         self._schedule_next_due(buyer, cat)
         self._record_orders(buyer)
         return new_customers
+
+    def _fulfil(self, orders: Orders, settlement, counts: dict) -> None:
+        """Send today's orders down the SimPy pipeline; judge what arrived today."""
+        c, ff = self.consumers, self.fulfillment
+        ff.submit(self.day, orders.buyer, self.layout.neighborhood[orders.buyer])
+        delivered = ff.advance(self.day)
+        late = delivered.buyers[delivered.lead_hours > ff.promise_hours]
+        np.add.at(c.bad_experiences, late, 1)
+        c.last_lead_hours[delivered.buyers] = delivered.lead_hours
+        settlement.fulfillment_cost_fen = orders.size * ff.cost_per_order_fen
+        counts["bad_experiences"] += late.size
+        counts["late_deliveries"] = int(late.size)
+        counts["deliveries"] = int(delivered.buyers.size)
+        counts["delivery_minutes_total"] = round(float(delivered.lead_hours.sum()) * 60)
 
     def _send_gifts(self, sharer_idx: np.ndarray, counts: dict) -> None:
         """Sharers send gifts; receivers who register are bound to the sender and aware."""

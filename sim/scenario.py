@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
+from sim.fulfillment import FulfillmentSection
 from sim.payout.scheme import PayoutSection, expand_preset
 from sim.schema_base import Probability, Section, param
 
@@ -371,6 +372,7 @@ class Scenario(Section):
     behavior: BehaviorSection = param(BehaviorSection(), "Consumer and sharer behavior.")
     platform: PlatformSection = param(PlatformSection(), "The platform.")
     payout: PayoutSection = param(PayoutSection(), "The payout scheme.")
+    fulfillment: FulfillmentSection = param(FulfillmentSection(), "Delivery of orders.")
     variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
     compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
 

@@ -45,6 +45,7 @@ class Consumers:
     sharer_level: np.ndarray  # (N,) int32: depth in the recruitment tree (1 = root), 0 never
     stock_units: np.ndarray  # (N,) int64: units of stock a sharer holds
     period_sales_fen: np.ndarray  # (N,) int64: list value of sales a sharer brought this month
+    last_lead_hours: np.ndarray  # (N,) float: lead time of the consumer's last delivery
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
 
     @classmethod
@@ -72,6 +73,7 @@ class Consumers:
             sharer_level=np.zeros(n, np.int32),
             stock_units=np.zeros(n, np.int64),
             period_sales_fen=np.zeros(n, np.int64),
+            last_lead_hours=np.zeros(n),
             new_customer_of=np.zeros(shape, bool),
         )
 

@@ -27,6 +27,7 @@ STREAM_NAMES = (
     "gifts",
     "bargain",
     "bargain_help",
+    "fulfillment",
     "mesa",
 )
 

@@ -60,7 +60,10 @@ def check_invariants(model: SocialCommerceModel) -> None:
     assert np.array_equal(v["gmv"], v["paid"] + v["discounts"])
     assert np.array_equal(v["payouts_total"], payouts)
     platform_revenue = v["paid"] - v["retail_sales"] + fees
-    assert np.array_equal(v["contribution_margin"], platform_revenue - v["cost_of_goods"] - payouts)
+    assert np.array_equal(
+        v["contribution_margin"],
+        platform_revenue - v["cost_of_goods"] - v["fulfillment_cost"] - payouts,
+    )
     ledger = model.ledger
     assert ledger.paid_fen.sum() == v["paid"].sum()
     assert ledger.received_fen.sum() == payouts.sum()

@@ -42,6 +42,7 @@ class Settlement:
     sharer: np.ndarray  # who brought the order, -1 if nobody
     from_stock: np.ndarray  # bool: sold from a sharer's stock
     cost_of_goods_fen: int  # the platform's cost of goods today (orders and stock sold)
+    fulfillment_cost_fen: int = 0  # set by the fulfillment pipeline
 
 
 def order_sharer(orders: Orders, consumers: Consumers) -> np.ndarray:

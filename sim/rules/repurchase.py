@@ -3,7 +3,12 @@
 After every order in category c (and after every skipped reorder) the next due day is drawn
 from a gamma distribution with mean repurchase_interval_days_c and shape k (k = 1 is
 memoryless; larger k is more regular). On the due day an active customer reorders with
-probability repurchase_probability x f_c, with f_c the category's price and hype factor.
+probability
+
+    repurchase_probability x f_c x exp(-s x L)
+
+with f_c the category's price and hype factor, L the lead time of the customer's last
+delivery in days and s the fulfillment's lead_time_sensitivity_per_day.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ def draw_intervals(mean_days: np.ndarray, shape: float, u: np.ndarray) -> np.nda
     return np.maximum(np.rint(days), 1).astype(np.int32)
 
 
-def due_reorders(due: np.ndarray, reorder_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Which due (consumer, category) pairs reorder.
+def due_reorders(reorder_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which due (consumer, category) pairs reorder: (K,) probabilities and uniforms."""
+    return u < reorder_probability
 
-    due: (K,) category index of each due pair; reorder_probability: (C,); u: (K,) uniforms.
-    Returns (K,) bool.
-    """
-    return u < reorder_probability[due]
+
+def lead_time_factor(lead_hours: np.ndarray, sensitivity_per_day: float) -> np.ndarray:
+    """Repurchase multiplier exp(-sensitivity x lead days) of the last delivery."""
+    return np.exp(-sensitivity_per_day * lead_hours / 24.0)

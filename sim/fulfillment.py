@@ -1,0 +1,182 @@
+"""Fulfillment: orders, warehouse picking, trucks to neighborhoods, the last mile (SimPy).
+
+One `simpy.Environment` (time unit: hours) runs in step with the model's days: each day the
+day's orders are released to the warehouse at the mode's release hour, in one batch per
+neighborhood (so the pipeline stays fast at scale), and the environment is advanced to the
+end of the day. A batch waits for a free picker (`pickers` of them, each picking
+`orders_per_picker_hour`), then for the next truck departure to the neighborhoods, travels
+there (each neighborhood has its own travel time), and finishes with the last mile
+(pickup at the group leader's point, or delivery to the home). Every order of the batch
+gets the batch's lead time, from the order hour to arrival. Batches that are not delivered
+by the end of a day are delivered on a later day: a pipeline short of capacity builds a
+backlog.
+
+A lead time above the mode's promise is a bad experience (rule 6); every lead time lowers
+the buyer's next repurchase (rule 3) by exp(-sensitivity x lead days); each order costs its
+mode's fulfillment cost (in the contribution margin).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import simpy
+
+from sim.schema_base import Section, param
+
+Mode = Literal["pickup", "flash", "same_day", "next_day"]
+
+# Per mode: order hour, release hour, truck departures (hours of day; empty = dispatch at
+# once), last mile (hours), promised lead time (hours), cost per order (yuan).
+MODES: dict[str, dict] = {
+    "pickup": {
+        "release": 23.0,
+        "departures": (6.0,),
+        "last_mile": 8.0,
+        "promise": 36.0,
+        "cost": 1.0,
+    },
+    "flash": {"release": 12.0, "departures": (), "last_mile": 0.5, "promise": 2.0, "cost": 8.0},
+    "same_day": {
+        "release": 12.0,
+        "departures": (13.0, 16.0),
+        "last_mile": 2.0,
+        "promise": 10.0,
+        "cost": 5.0,
+    },
+    "next_day": {
+        "release": 20.0,
+        "departures": (6.0,),
+        "last_mile": 4.0,
+        "promise": 36.0,
+        "cost": 3.5,
+    },
+}
+ORDER_HOUR = 12.0  # the mean hour of day an order is placed
+
+
+class FulfillmentSection(Section):
+    """The fulfillment pipeline (run with SimPy, in hours)."""
+
+    enabled: bool = param(True, "Run the fulfillment pipeline.")
+    mode: Mode = param(
+        "next_day",
+        "Delivery mode: 'pickup' (next-day pickup at the neighborhood's point), 'flash' "
+        "(within hours), 'same_day' or 'next_day' to the home.",
+    )
+    pickers: int = param(8, "Warehouse pickers working in parallel.", "pickers", ge=1, le=10_000)
+    orders_per_picker_hour: float = param(
+        120.0, "Orders one picker picks in an hour.", "orders per hour", gt=0.0
+    )
+    travel_hours: float = param(
+        1.5, "Mean truck travel time from the warehouse to a neighborhood.", "hours", ge=0.0
+    )
+    extra_lead_hours: float = param(
+        0.0,
+        "Extra delay added to every delivery (to test slower fulfillment).",
+        "hours",
+        ge=0.0,
+    )
+    cost_per_order_yuan: float | None = param(
+        None,
+        "Fulfillment cost per order (default: the mode's: pickup 1, flash 8, same-day "
+        "5, next-day 3.5 yuan).",
+        "yuan",
+        ge=0.0,
+    )
+    lead_time_sensitivity_per_day: float = param(
+        0.3,
+        "Repurchase probability falls by exp(-this x lead time in days).",
+        "per day",
+        ge=0.0,
+    )
+
+    def mode_table(self) -> dict:
+        table = dict(MODES[self.mode])
+        if self.cost_per_order_yuan is not None:
+            table["cost"] = self.cost_per_order_yuan
+        return table
+
+
+@dataclass
+class Delivered:
+    """Orders delivered on one day."""
+
+    buyers: np.ndarray
+    lead_hours: np.ndarray
+
+
+class Fulfillment:
+    """The pipeline of one replication: warehouse, trucks and last mile, in SimPy."""
+
+    def __init__(self, spec: FulfillmentSection, neighborhoods: int, rng: np.random.Generator):
+        self.spec = spec
+        self.mode = spec.mode_table()
+        self.env = simpy.Environment()
+        self.pickers = simpy.Resource(self.env, capacity=spec.pickers)
+        # each neighborhood's trip: lognormal around the mean (a fixed geography)
+        self.travel_hours = spec.travel_hours * rng.lognormal(-0.08, 0.4, neighborhoods)
+        self._delivered_buyers: list[np.ndarray] = []
+        self._delivered_leads: list[float] = []
+        self.in_flight = 0
+
+    def next_departure(self, now: float) -> float:
+        """Hours from `now` to the next truck departure (0 when dispatched at once)."""
+        departures = self.mode["departures"]
+        if not departures:
+            return 0.0
+        hour = now % 24.0
+        waits = [(d - hour) % 24.0 for d in departures]
+        return min(waits)
+
+    def batch(self, order_time: float, release_time: float, neighborhood: int, buyers: np.ndarray):
+        """SimPy process: one neighborhood's orders through the pipeline."""
+        env = self.env
+        yield env.timeout(max(0.0, release_time - env.now))
+        with self.pickers.request() as request:
+            yield request
+            yield env.timeout(buyers.size / self.spec.orders_per_picker_hour)
+        yield env.timeout(self.next_departure(env.now))
+        yield env.timeout(
+            self.travel_hours[neighborhood] + self.mode["last_mile"] + self.spec.extra_lead_hours
+        )
+        self._delivered_buyers.append(buyers)
+        self._delivered_leads.extend([env.now - order_time] * buyers.size)
+        self.in_flight -= buyers.size
+
+    def submit(self, day: int, buyers: np.ndarray, neighborhood: np.ndarray) -> None:
+        """Release the day's orders: one batch per neighborhood."""
+        if buyers.size == 0:
+            return
+        order = np.argsort(neighborhood, kind="stable")
+        buyers, neighborhood = buyers[order], neighborhood[order]
+        cuts = np.flatnonzero(np.diff(neighborhood)) + 1
+        order_time = day * 24.0 + ORDER_HOUR
+        release = day * 24.0 + self.mode["release"]
+        for part in np.split(np.arange(buyers.size), cuts):  # neighborhoods, not consumers
+            self.in_flight += part.size
+            self.env.process(
+                self.batch(order_time, release, int(neighborhood[part[0]]), buyers[part])
+            )
+
+    def advance(self, day: int) -> Delivered:
+        """Run the pipeline to the end of `day`; return what was delivered meanwhile."""
+        self.env.run(until=(day + 1) * 24.0)
+        buyers = (
+            np.concatenate(self._delivered_buyers)
+            if self._delivered_buyers
+            else np.empty(0, np.int64)
+        )
+        leads = np.asarray(self._delivered_leads, dtype=float)
+        self._delivered_buyers, self._delivered_leads = [], []
+        return Delivered(buyers, leads)
+
+    @property
+    def promise_hours(self) -> float:
+        return float(self.mode["promise"])
+
+    @property
+    def cost_per_order_fen(self) -> int:
+        return round(self.mode["cost"] * 100)
