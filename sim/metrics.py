@@ -32,6 +32,7 @@ COUNT_COLUMNS = (
     "deliveries",
     "late_deliveries",
     "delivery_minutes_total",
+    "bad_news_hearers",
 )
 MONEY_COLUMNS = (
     "gmv",
@@ -90,6 +91,8 @@ KPI_DEFINITIONS = {
     "hours (null without the fulfillment pipeline).",
     "late_delivery_share": "Delivered orders later than the delivery mode's promise / "
     "delivered orders.",
+    "bad_news_reach": "Consumers who heard of a bad experience from a tie, per bad "
+    "experience (summed over days).",
     "k_factor": "Customers acquired through word of mouth, a share or a group buy / customers: the mean "
     "number of new customers each customer brought in.",
     "cac": "(ad spend + referral bonuses + commissions and discounts on new customers' first "
@@ -280,6 +283,7 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "cac": ratio(acquisition_fen / 100.0, customers),
         "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
         **sharer_economics(model),
+        "bad_news_reach": ratio(v["bad_news_hearers"].sum(), v["bad_experiences"].sum()),
         "mean_delivery_hours": ratio(v["delivery_minutes_total"].sum() / 60, v["deliveries"].sum())
         if v["deliveries"].sum()
         else float("nan"),

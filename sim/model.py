@@ -35,6 +35,7 @@ from sim.rules import (
     exposure,
     gifting,
     group_buying,
+    negative_word_of_mouth,
     purchase,
     repurchase,
     sharers,
@@ -163,6 +164,7 @@ class SocialCommerceModel(mesa.Model):
         )
         self.lead_sensitivity = ff.lead_time_sensitivity_per_day if ff.enabled else 0.0
         self.awareness = np.zeros((self.consumers.n, len(cats)))
+        self.bad_news = np.zeros(self.consumers.n)  # trust-weighted bad news heard
         coupon = scenario.payout.rule("coupon")
         prices = np.array([c.price_yuan for c in cats])
         coupon_yuan = (
@@ -212,6 +214,7 @@ class SocialCommerceModel(mesa.Model):
             wom_rate = exposure.cascade_rate(self.cascade_by_speaker, c.new_customer_of)
 
         counts = dict.fromkeys(metrics.COUNT_COLUMNS, 0)
+        bad_before = c.bad_experiences.copy()
         if self.spec.payout.rule("gift") is not None:
             self._send_gifts(sharer_idx, counts)
         wom_rate = wom_rate + self.awareness  # gifts and bargains: heard from a tie
@@ -224,6 +227,9 @@ class SocialCommerceModel(mesa.Model):
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
         rate *= np.where(c.first_order_day[:, None] < 0, self.new_user_boost, 1.0)
+        rate *= negative_word_of_mouth.adoption_damper(
+            self.bad_news, beh.negative_wom_adoption_sensitivity
+        )[:, None]
         u = self.uniform("purchase", (n, k))
         bought = purchase.first_purchases(eligible, rate, u)
         first_buyer, first_cat = np.nonzero(bought)
@@ -307,13 +313,19 @@ class SocialCommerceModel(mesa.Model):
             day, np.flatnonzero(joined), c, scheme, ledger
         )
 
-        # 6. experience
+        # 6. experience and negative word of mouth
         bad = experience.bad_orders(
             orders.buyer,
             beh.product_mismatch_probability,
             self.uniform("experience", (n, k))[orders.buyer, orders.category],
         )
         np.add.at(c.bad_experiences, bad, 1)
+        counts["bad_news_hearers"] = negative_word_of_mouth.spread_bad_news(
+            self.bad_news,
+            self.trust_by_speaker,
+            c.bad_experiences - bad_before,
+            beh.negative_wom_half_life_days,
+        )
 
         # 7. churn
         active = c.active_customer
@@ -323,6 +335,8 @@ class SocialCommerceModel(mesa.Model):
             beh.churn_base_hazard_per_day,
             beh.churn_recency_scale_days,
             beh.churn_per_bad_experience,
+        ) * negative_word_of_mouth.churn_amplifier(
+            self.bad_news, beh.negative_wom_churn_sensitivity
         )
         lapsed = churn.lapse(active, hazard, self.uniform("churn", n))
         c.lapsed |= lapsed

@@ -299,6 +299,21 @@ class BehaviorSection(Section):
     sharer_quit_hazard_per_day: Probability = param(
         0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
     )
+    negative_wom_half_life_days: float = param(
+        14.0, "Half-life of the bad news a consumer heard from ties.", "days", gt=0.0
+    )
+    negative_wom_adoption_sensitivity: float = param(
+        0.5,
+        "Adoption hazard falls by exp(-this x trust-weighted bad news heard).",
+        "per unit of bad news",
+        ge=0.0,
+    )
+    negative_wom_churn_sensitivity: float = param(
+        0.5,
+        "Churn hazard grows by (1 + this x trust-weighted bad news heard).",
+        "per unit of bad news",
+        ge=0.0,
+    )
 
 
 class PlatformSection(Section):

@@ -1,0 +1,44 @@
+"""Rule 6b, negative word of mouth: bad experiences are told to ties.
+
+Every bad experience (product mismatch, late delivery, failed group buy) is told to all of
+the consumer's ties. A consumer's negative signal N_j is the trust-weighted number of bad
+experiences they heard, fading with a half-life of `negative_wom_half_life_days`:
+
+    N_j(t+1) = N_j(t) x 0.5 ** (1 / half-life) + sum_i trust_ji x bad_i(t)
+
+It lowers the adoption hazard by exp(-a x N_j) and raises the churn hazard by (1 + b x N_j)
+(a = negative_wom_adoption_sensitivity, b = negative_wom_churn_sensitivity). In a dense
+neighborhood a consumer has more neighbor ties, so the same bad experience reaches more
+people: "a dense neighborhood can lose a whole building".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def spread_bad_news(
+    signal: np.ndarray,
+    trust_by_speaker: sp.csr_matrix,
+    bad_today: np.ndarray,
+    half_life_days: float,
+) -> int:
+    """Fade and add today's bad news, in place; return how many consumers heard some."""
+    signal *= 0.5 ** (1.0 / half_life_days)
+    tellers = np.flatnonzero(bad_today)
+    if tellers.size == 0:
+        return 0
+    heard = trust_by_speaker[tellers].T @ bad_today[tellers].astype(float)
+    signal += np.maximum(heard, 0.0)
+    return int(np.count_nonzero(heard > 0))
+
+
+def adoption_damper(signal: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Multiplier of the adoption hazard, exp(-sensitivity x signal)."""
+    return np.exp(-sensitivity * signal)
+
+
+def churn_amplifier(signal: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Multiplier of the churn hazard, 1 + sensitivity x signal."""
+    return 1.0 + sensitivity * signal
