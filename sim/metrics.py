@@ -33,6 +33,7 @@ COUNT_COLUMNS = (
     "late_deliveries",
     "delivery_minutes_total",
     "bad_news_hearers",
+    "proxy_orders",
 )
 MONEY_COLUMNS = (
     "gmv",
@@ -91,6 +92,8 @@ KPI_DEFINITIONS = {
     "hours (null without the fulfillment pipeline).",
     "late_delivery_share": "Delivered orders later than the delivery mode's promise / "
     "delivered orders.",
+    "proxy_purchase_share": "Orders placed through a proxy (a group leader or a tie who buys "
+    "online) / orders.",
     "bad_news_reach": "Consumers who heard of a bad experience from a tie, per bad "
     "experience (summed over days).",
     "k_factor": "Customers acquired through word of mouth, a share or a group buy / customers: the mean "
@@ -283,6 +286,7 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "cac": ratio(acquisition_fen / 100.0, customers),
         "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
         **sharer_economics(model),
+        "proxy_purchase_share": ratio(v["proxy_orders"].sum(), v["orders"].sum()),
         "bad_news_reach": ratio(v["bad_news_hearers"].sum(), v["bad_experiences"].sum()),
         "mean_delivery_hours": ratio(v["delivery_minutes_total"].sum() / 60, v["deliveries"].sum())
         if v["deliveries"].sum()

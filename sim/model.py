@@ -24,6 +24,7 @@ from sim.network import (
     generate_network,
     read_edge_list,
     row_normalized,
+    ties_to_matrix,
 )
 from sim.payout import PayoutScheme, onboard_sharers, pay_gifts, pay_sales_bonuses, settle_orders
 from sim.payout.sales_bonus import BONUS_PERIOD_DAYS
@@ -36,6 +37,7 @@ from sim.rules import (
     gifting,
     group_buying,
     negative_word_of_mouth,
+    proxy_purchase,
     purchase,
     repurchase,
     sharers,
@@ -108,6 +110,32 @@ class SocialCommerceModel(mesa.Model):
             self.trust = generate_network(
                 self.layout, scenario.network, beh.trust_weights, streams["network"]
             )
+        gl = scenario.group_leaders
+        layout = self.layout
+        self.leaders = proxy_purchase.choose_leaders(
+            layout.neighborhood,
+            layout.online_ready,
+            gl.per_neighborhood,
+            streams["leaders"].random(layout.consumers),
+        )
+        self.leader_of_neighborhood = np.full(layout.neighborhood_size.size, -1, np.int64)
+        self.leader_of_neighborhood[layout.neighborhood[self.leaders[::-1]]] = self.leaders[::-1]
+        if self.leaders.size:
+            lu, lv = proxy_purchase.leader_ties(
+                self.leaders,
+                layout.neighborhood[self.leaders],
+                layout.neighborhood_start,
+                layout.neighborhood_size,
+            )
+            old = self.trust.tocoo()
+            w = np.full(lu.size, gl.trust)
+            self.trust = ties_to_matrix(
+                layout.consumers,
+                np.concatenate([old.row, lu, lv]),
+                np.concatenate([old.col, lv, lu]),
+                np.concatenate([old.data, w, w]),
+                symmetric=False,
+            )
         self.trust_by_speaker = self.trust.T.tocsr()
         self.influence_by_speaker = row_normalized(self.trust).T.tocsr()
         self.cascade_by_speaker = self.trust_by_speaker.copy()
@@ -116,6 +144,12 @@ class SocialCommerceModel(mesa.Model):
         )
 
         self.consumers = Consumers.create(self.layout.online_ready, len(scenario.categories))
+        c0 = self.consumers
+        c0.is_leader[self.leaders] = True
+        c0.is_sharer[self.leaders] = True
+        c0.was_sharer[self.leaders] = True
+        c0.sharer_since_day[self.leaders] = 0
+        c0.sharer_level[self.leaders] = 1
         self._broadcast = self.consumers.influence_state()
         self.signal = np.zeros_like(self._broadcast)  # (N, C+1) trust-weighted shares
 
@@ -223,10 +257,14 @@ class SocialCommerceModel(mesa.Model):
         # 2. purchase
         waiting = self.groups.member_group >= 0 if self.groups is not None else np.zeros(n, bool)
         free = ~c.lapsed & ~waiting
-        eligible = c.online_ready[:, None] & free[:, None] & ~c.customer_of
+        online_customer = c.online_ready & c.active_customer
+        has_proxy = self._proxies_available(free, online_customer)
+        can_buy = c.online_ready | has_proxy
+        eligible = can_buy[:, None] & free[:, None] & ~c.customer_of
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
         rate *= np.where(c.first_order_day[:, None] < 0, self.new_user_boost, 1.0)
+        rate *= np.where(c.online_ready, 1.0, beh.proxy_purchase_propensity)[:, None]
         rate *= negative_word_of_mouth.adoption_damper(
             self.bad_news, beh.negative_wom_adoption_sensitivity
         )[:, None]
@@ -251,7 +289,9 @@ class SocialCommerceModel(mesa.Model):
 
         # 3. repurchase
         u_reorder, self._u_interval = self.uniform("repurchase", (2, n, k))
-        due_buyer, due_cat = np.nonzero((c.next_due_day <= day) & free[:, None] & c.customer_of)
+        due_buyer, due_cat = np.nonzero(
+            (c.next_due_day <= day) & (free & can_buy)[:, None] & c.customer_of
+        )
         lead = repurchase.lead_time_factor(c.last_lead_hours[due_buyer], self.lead_sensitivity)
         reorder = repurchase.due_reorders(
             beh.repurchase_probability * demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
@@ -262,10 +302,12 @@ class SocialCommerceModel(mesa.Model):
             Orders.make(due_buyer[reorder], due_cat[reorder], False),
         )
         channels = np.concatenate([channel, np.full(int(reorder.sum()), SOURCE_NONE, np.int8)])
+        self._credit_proxies(orders, online_customer)
 
         # 3b. group buying
         if self.groups is not None:
             orders, channels = self._group_buying(orders, channels, counts)
+        counts["proxy_orders"] = int(orders.proxy.sum())
         new_customers = self._apply_orders(orders, channels)
         if self.spec.payout.rule("bargain") is not None:
             self._bargain(orders, counts)
@@ -294,7 +336,7 @@ class SocialCommerceModel(mesa.Model):
             beh.sharer_peer_effect,
             self.uniform("sharers", n),
         )
-        quit_ = sharers.quit_sharers(
+        quit_ = ~c.is_leader & sharers.quit_sharers(
             c.is_sharer,
             day - c.sharer_since_day,
             c.monthly_earnings_fen,
@@ -328,7 +370,7 @@ class SocialCommerceModel(mesa.Model):
         )
 
         # 7. churn
-        active = c.active_customer
+        active = c.active_customer & ~c.is_leader
         hazard = churn.churn_hazard(
             day - c.last_order_day,
             c.bad_experiences,
@@ -402,6 +444,37 @@ class SocialCommerceModel(mesa.Model):
         self._schedule_next_due(buyer, cat)
         self._record_orders(buyer)
         return new_customers
+
+    def _proxies_available(self, free: np.ndarray, online_customer: np.ndarray) -> np.ndarray:
+        """Who cannot buy online but has a proxy: a group leader or an online customer tie."""
+        c, spec = self.consumers, self.spec
+        offline = ~c.online_ready & free
+        has_proxy = np.zeros(c.n, bool)
+        if self.leaders.size and spec.group_leaders.proxy_purchase:
+            has_proxy |= offline & (self.leader_of_neighborhood[self.layout.neighborhood] >= 0)
+        if spec.behavior.proxy_via_ties:
+            ask = np.flatnonzero(offline & ~has_proxy)
+            has_proxy[ask] = proxy_purchase.has_online_tie(self.trust, ask, online_customer)
+        return has_proxy
+
+    def _credit_proxies(self, orders: Orders, online_customer: np.ndarray) -> None:
+        """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""
+        c = self.consumers
+        idx = np.flatnonzero(~c.online_ready[orders.buyer])
+        if idx.size == 0:
+            return
+        buyers = orders.buyer[idx]
+        proxy = self.leader_of_neighborhood[self.layout.neighborhood[buyers]]
+        if not self.spec.group_leaders.proxy_purchase:
+            proxy[:] = -1
+        ask = proxy < 0
+        proxy[ask] = purchase.pick_sharer(
+            self.trust, buyers[ask], online_customer, self.uniform("proxy", c.n)[buyers[ask]]
+        )
+        orders.proxy[idx] = True
+        sharer = proxy >= 0
+        sharer[sharer] = c.is_sharer[proxy[sharer]]
+        orders.shared_by[idx[sharer]] = proxy[sharer]
 
     def _fulfil(self, orders: Orders, settlement, counts: dict) -> None:
         """Send today's orders down the SimPy pipeline; judge what arrived today."""

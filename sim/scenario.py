@@ -137,6 +137,22 @@ class NetworkSection(Section):
         return value
 
 
+class GroupLeaderSection(Section):
+    """Neighborhood group leaders (团长): they run group buys and a pickup point, and order
+    for neighbors who cannot buy online."""
+
+    per_neighborhood: int = param(
+        0, "Group leaders in each neighborhood (0: none).", "leaders", ge=0, le=100
+    )
+    trust: Probability = param(
+        0.5,
+        "Trust of a neighborhood's consumers in their leader (the leader is tied to "
+        "everyone in the neighborhood).",
+        "weight 0..1",
+    )
+    proxy_purchase: bool = param(True, "Leaders take orders for neighbors who cannot buy online.")
+
+
 class Category(Section):
     """A product category sold on the platform."""
 
@@ -299,6 +315,15 @@ class BehaviorSection(Section):
     sharer_quit_hazard_per_day: Probability = param(
         0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
     )
+    proxy_purchase_propensity: Probability = param(
+        0.5,
+        "A consumer who cannot buy online but has a proxy buys at this fraction of the "
+        "online hazard.",
+        "fraction",
+    )
+    proxy_via_ties: bool = param(
+        True, "Ties who buy online can act as proxies (not only group leaders)."
+    )
     negative_wom_half_life_days: float = param(
         14.0, "Half-life of the bad news a consumer heard from ties.", "days", gt=0.0
     )
@@ -388,6 +413,7 @@ class Scenario(Section):
     platform: PlatformSection = param(PlatformSection(), "The platform.")
     payout: PayoutSection = param(PayoutSection(), "The payout scheme.")
     fulfillment: FulfillmentSection = param(FulfillmentSection(), "Delivery of orders.")
+    group_leaders: GroupLeaderSection = param(GroupLeaderSection(), "Neighborhood group leaders.")
     variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
     compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
 

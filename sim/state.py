@@ -46,6 +46,7 @@ class Consumers:
     stock_units: np.ndarray  # (N,) int64: units of stock a sharer holds
     period_sales_fen: np.ndarray  # (N,) int64: list value of sales a sharer brought this month
     last_lead_hours: np.ndarray  # (N,) float: lead time of the consumer's last delivery
+    is_leader: np.ndarray  # (N,) bool: a neighborhood group leader
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
 
     @classmethod
@@ -74,6 +75,7 @@ class Consumers:
             stock_units=np.zeros(n, np.int64),
             period_sales_fen=np.zeros(n, np.int64),
             last_lead_hours=np.zeros(n),
+            is_leader=np.zeros(n, bool),
             new_customer_of=np.zeros(shape, bool),
         )
 
@@ -107,6 +109,7 @@ class Orders:
     shared_by: np.ndarray  # int64 sharer whose share won this first order, -1 otherwise
     group_order: np.ndarray  # bool: an order of a filled group buy
     bargain_cut: np.ndarray  # float: share of list price cut by friends (bargaining)
+    proxy: np.ndarray  # bool: ordered through a proxy (a leader or a tie)
 
     @classmethod
     def make(cls, buyer, category, first_in_category, shared_by=None, group_order=False):
@@ -119,6 +122,7 @@ class Orders:
             np.full(n, -1, np.int64) if shared_by is None else np.asarray(shared_by, np.int64),
             np.broadcast_to(np.asarray(group_order, bool), n).copy(),
             np.zeros(n),
+            np.zeros(n, bool),
         )
 
     @classmethod

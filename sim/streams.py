@@ -28,6 +28,8 @@ STREAM_NAMES = (
     "bargain",
     "bargain_help",
     "fulfillment",
+    "leaders",
+    "proxy",
     "mesa",
 )
 

@@ -1,0 +1,96 @@
+"""Group leaders and proxy purchase on hand-built cases."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import SocialCommerceModel
+from sim.rules import proxy_purchase
+from tests.conftest import edge_list_scenario
+
+
+def test_leaders_are_chosen_per_neighborhood_online_first():
+    neighborhood = np.array([0, 0, 0, 1, 1, 2])
+    online = np.array([False, True, True, False, False, True])
+    u = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.7])
+    leaders = proxy_purchase.choose_leaders(neighborhood, online, 1, u)
+    # nb 0: the online consumer with the lowest draw (2); nb 1: nobody online, lowest draw
+    assert leaders.tolist() == [2, 4, 5]
+    assert proxy_purchase.choose_leaders(neighborhood, online, 0, u).size == 0
+
+
+def test_a_leader_is_tied_to_everyone_in_the_neighborhood():
+    u, v = proxy_purchase.leader_ties(
+        np.array([1, 4]), np.array([0, 1]), np.array([0, 3]), np.array([3, 2])
+    )
+    assert sorted(zip(u.tolist(), v.tolist())) == [(1, 0), (1, 2), (4, 3)]
+
+
+def proxy_model(tmp_path, **behavior):
+    """Consumer 1 cannot buy online; their only tie, 0, buys online and is a sharer."""
+    s = edge_list_scenario(
+        tmp_path,
+        [(0, 1, 1.0)],
+        2,
+        run={"days": 60},
+        population={
+            "online_readiness": {"tier1": 0.5},
+            "neighborhoods": [{"count": 1, "city_tier": "tier1"}],
+        },
+        behavior={"external_influence_per_day": 0.2, "proxy_purchase_propensity": 1.0, **behavior},
+    )
+    model = SocialCommerceModel(s)
+    c = model.consumers
+    c.online_ready[:] = [True, False]
+    c.is_sharer[0] = True
+    c.first_order_day[0] = 0
+    c.customer_of[0] = True
+    model._broadcast = c.influence_state()
+    model.run_model()
+    return model
+
+
+def test_proxy_purchase_through_a_named_neighbor_pays_the_neighbor(tmp_path):
+    model = proxy_model(tmp_path)
+    c = model.consumers
+    v = model.recorder.values
+    assert c.orders[1] > 0  # the offline consumer bought, through consumer 0
+    assert v["proxy_orders"].sum() == c.orders[1]
+    assert c.referrer[1] == 0
+    # 10% commission on each of consumer 1's 100-yuan orders went to consumer 0
+    assert model.ledger.received_fen[0] == 1000 * c.orders[1]
+
+
+def test_without_proxies_offline_consumers_never_buy(tmp_path):
+    model = proxy_model(
+        tmp_path, behavior={"external_influence_per_day": 0.2, "proxy_via_ties": False}
+    )
+    assert model.consumers.orders[1] == 0
+
+
+def test_leaders_never_quit_or_lapse_and_take_orders_for_offline_neighbors(tmp_path):
+    s = edge_list_scenario(
+        tmp_path,
+        [(0, 1, 1.0)],
+        40,
+        run={"days": 90},
+        population={
+            "online_readiness": {"village": 0.3},
+            "neighborhoods": [{"count": 2, "city_tier": "village"}],
+        },
+        behavior={
+            "external_influence_per_day": 0.05,
+            "proxy_via_ties": False,
+            "churn_base_hazard_per_day": 0.05,
+        },
+        group_leaders={"per_neighborhood": 1},
+    )
+    model = SocialCommerceModel(s)
+    model.run_model()
+    c = model.consumers
+    leaders = np.flatnonzero(c.is_leader)
+    assert leaders.size == 2 and c.is_sharer[leaders].all() and not c.lapsed[leaders].any()
+    offline_buyers = np.flatnonzero(~c.online_ready & (c.orders > 0))
+    assert offline_buyers.size > 5
+    nb = model.layout.neighborhood
+    assert (c.referrer[offline_buyers] == model.leader_of_neighborhood[nb[offline_buyers]]).all()
