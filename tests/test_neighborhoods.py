@@ -23,7 +23,7 @@ def test_a_leader_is_tied_to_everyone_in_the_neighborhood():
     u, v = proxy_purchase.leader_ties(
         np.array([1, 4]), np.array([0, 1]), np.array([0, 3]), np.array([3, 2])
     )
-    assert sorted(zip(u.tolist(), v.tolist())) == [(1, 0), (1, 2), (4, 3)]
+    assert sorted(zip(u.tolist(), v.tolist(), strict=True)) == [(1, 0), (1, 2), (4, 3)]
 
 
 def proxy_model(tmp_path, **behavior):
@@ -62,9 +62,7 @@ def test_proxy_purchase_through_a_named_neighbor_pays_the_neighbor(tmp_path):
 
 
 def test_without_proxies_offline_consumers_never_buy(tmp_path):
-    model = proxy_model(
-        tmp_path, behavior={"external_influence_per_day": 0.2, "proxy_via_ties": False}
-    )
+    model = proxy_model(tmp_path, proxy_via_ties=False)
     assert model.consumers.orders[1] == 0
 
 
