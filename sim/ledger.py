@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 PLATFORM = -1
+EXTERNAL = -2  # a party outside the consumers (KOLs)
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,14 @@ ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("referral_bonus_referee", "payout"),
     EntryType("sales_bonus", "payout"),
     EntryType("gift", "payout"),
+    EntryType("kol_fee", "external_payout"),
+    EntryType("kol_commission", "external_payout"),
     EntryType("entry_fee", "fee"),
     EntryType("stock_purchase", "fee"),
 )
 TYPE_INDEX = {t.name: i for i, t in enumerate(ENTRY_TYPES)}
-PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "payout")
+PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind in ("payout", "external_payout"))
+CONSUMER_PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "payout")
 DISCOUNT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "discount")
 FEE_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind == "fee")
 MAX_LEVELS = 16
@@ -86,6 +90,8 @@ class Ledger:
             np.add.at(self.paid_fen, payer, amount_fen)
         if kind == "retail":
             np.add.at(self.sales_fen, payee, amount_fen)
+        elif kind == "external_payout":
+            self.payout_by_level_fen[np.minimum(level, MAX_LEVELS)] += int(amount_fen.sum())
         elif kind == "payout":
             np.add.at(self.received_fen, payee, amount_fen)
             levels = np.broadcast_to(np.minimum(level, MAX_LEVELS), amount_fen.shape)

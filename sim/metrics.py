@@ -34,6 +34,10 @@ COUNT_COLUMNS = (
     "delivery_minutes_total",
     "bad_news_hearers",
     "proxy_orders",
+    "kol_posts",
+    "kol_customer_gmv",
+    "community_posts",
+    "live_groups",
 )
 MONEY_COLUMNS = (
     "gmv",
@@ -50,6 +54,8 @@ MONEY_COLUMNS = (
     "contribution_margin",
     "ad_spend",
 )
+# Columns kept in fen and reported in yuan.
+IN_FEN = frozenset({*MONEY_COLUMNS, "kol_customer_gmv"})
 DAILY_COLUMNS = (
     "new_customers",
     "customers",
@@ -92,6 +98,12 @@ KPI_DEFINITIONS = {
     "hours (null without the fulfillment pipeline).",
     "late_delivery_share": "Delivered orders later than the delivery mode's promise / "
     "delivered orders.",
+    "kol_customers": "Customers whose first order a KOL's post won.",
+    "kol_repeat_rate_90d": "repeat_rate_90d among the customers KOLs brought.",
+    "kol_roi": "(GMV of the orders of customers KOLs brought - KOL fees and commissions) / "
+    "KOL fees and commissions (null without KOL costs).",
+    "group_liveness": "Share of community groups still active (activity > 0.05) at the end "
+    "(null without community groups).",
     "proxy_purchase_share": "Orders placed through a proxy (a group leader or a tie who buys "
     "online) / orders.",
     "bad_news_reach": "Consumers who heard of a bad experience from a tie, per bad "
@@ -200,7 +212,7 @@ class DailyRecorder:
         data = {"day": np.arange(days)}
         for name in DAILY_COLUMNS:
             col = self.values[name][:days]
-            data[name] = col / 100.0 if name in MONEY_COLUMNS else col
+            data[name] = col / 100.0 if name in IN_FEN else col
         return pd.DataFrame(data)
 
 
@@ -251,6 +263,19 @@ def sharer_economics(model: SocialCommerceModel) -> dict[str, float]:
     }
 
 
+def kol_kpis(model: SocialCommerceModel) -> dict[str, float]:
+    c, v = model.consumers, model.recorder.values
+    mine = model.kol_of >= 0
+    cost = v["payout_kol_fee"].sum() + v["payout_kol_commission"].sum()
+    return {
+        "kol_customers": float(np.count_nonzero(mine & c.is_customer)),
+        "kol_repeat_rate_90d": repeat_rate(
+            np.where(mine, c.first_order_day, -1), c.second_order_day, model.day, 90
+        ),
+        "kol_roi": ratio(v["kol_customer_gmv"].sum() - cost, cost) if cost else float("nan"),
+    }
+
+
 def kpis(model: SocialCommerceModel) -> dict[str, float]:
     """End-of-run KPIs, as defined in KPI_DEFINITIONS."""
     c, days = model.consumers, model.day
@@ -286,6 +311,10 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "cac": ratio(acquisition_fen / 100.0, customers),
         "payback_days": ratio(acquisition_fen / 100.0, cm / days) if cm > 0 else float("nan"),
         **sharer_economics(model),
+        **kol_kpis(model),
+        "group_liveness": float(model.community.alive.mean())
+        if model.community is not None
+        else float("nan"),
         "proxy_purchase_share": ratio(v["proxy_orders"].sum(), v["orders"].sum()),
         "bad_news_reach": ratio(v["bad_news_hearers"].sum(), v["bad_experiences"].sum()),
         "mean_delivery_hours": ratio(v["delivery_minutes_total"].sum() / 60, v["deliveries"].sum())

@@ -15,9 +15,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import metrics
+from sim import kols, metrics
 from sim.fulfillment import Fulfillment
-from sim.ledger import Ledger
+from sim.ledger import EXTERNAL, PLATFORM, Ledger
 from sim.network import (
     EdgeList,
     edge_list_network,
@@ -32,6 +32,7 @@ from sim.population import build_layout
 from sim.rules import (
     bargaining,
     churn,
+    community_groups,
     experience,
     exposure,
     gifting,
@@ -43,7 +44,16 @@ from sim.rules import (
     sharers,
 )
 from sim.scenario import Scenario
-from sim.state import SOURCE_GROUP, SOURCE_NONE, SOURCE_SHARE, Consumers, Orders
+from sim.state import (
+    SOURCE_AD,
+    SOURCE_GROUP,
+    SOURCE_KOL,
+    SOURCE_NONE,
+    SOURCE_SHARE,
+    SOURCE_WORD_OF_MOUTH,
+    Consumers,
+    Orders,
+)
 from sim.streams import Streams
 
 
@@ -197,6 +207,33 @@ class SocialCommerceModel(mesa.Model):
             Fulfillment(ff, len(self.neighborhoods), streams["fulfillment"]) if ff.enabled else None
         )
         self.lead_sensitivity = ff.lead_time_sensitivity_per_day if ff.enabled else 0.0
+        self.kols = [
+            kols.KOL(
+                self,
+                i,
+                spec,
+                kols.draw_followers(self.consumers.n, spec.followers, streams["kols"]),
+                scenario.category_names.index(spec.category) if spec.category else 0,
+            )
+            for i, spec in enumerate(scenario.kols)
+        ]
+        self.kol_of = np.full(self.consumers.n, -1, np.int64)  # the KOL who brought them
+        self.kol_match = np.array([kol.spec.audience_match for kol in self.kols] + [1.0])
+        self.kol_commission = np.array([kol.spec.commission_rate for kol in self.kols] + [0.0])
+        cg = scenario.community_groups
+        self.community = (
+            community_groups.form_groups(
+                cg,
+                self.trust,
+                layout.neighborhood_start,
+                layout.neighborhood_size,
+                layout.neighborhood,
+                len(cats),
+                streams["community"],
+            )
+            if cg.count
+            else None
+        )
         self.awareness = np.zeros((self.consumers.n, len(cats)))
         self.bad_news = np.zeros(self.consumers.n)  # trust-weighted bad news heard
         coupon = scenario.payout.rule("coupon")
@@ -253,6 +290,17 @@ class SocialCommerceModel(mesa.Model):
             self._send_gifts(sharer_idx, counts)
         wom_rate = wom_rate + self.awareness  # gifts and bargains: heard from a tie
         self.awareness = np.zeros_like(self.awareness)
+        if self.community is not None:
+            posts = community_groups.post_and_update(
+                self.community, self.spec.community_groups, self.streams["community"]
+            )
+            wom_rate = wom_rate + community_groups.group_exposure(
+                self.community, posts, self.spec.community_groups.exposure_per_post
+            )
+            counts["community_posts"] = int(posts.sum())
+            counts["live_groups"] = int(self.community.alive.sum())
+        kol_rate, kol_who = kols.kol_rates(self.kols, day, (n, k))
+        self._pay_kol_fees(counts)
 
         # 2. purchase
         waiting = self.groups.member_group >= 0 if self.groups is not None else np.zeros(n, bool)
@@ -262,7 +310,7 @@ class SocialCommerceModel(mesa.Model):
         can_buy = c.online_ready | has_proxy
         eligible = can_buy[:, None] & free[:, None] & ~c.customer_of
         share_rate = beh.share_conversion_per_share * shares_received
-        rate = (beh.external_influence_per_day + wom_rate + share_rate) * demand
+        rate = (beh.external_influence_per_day + wom_rate + share_rate + kol_rate) * demand
         rate *= np.where(c.first_order_day[:, None] < 0, self.new_user_boost, 1.0)
         rate *= np.where(c.online_ready, 1.0, beh.proxy_purchase_propensity)[:, None]
         rate *= negative_word_of_mouth.adoption_damper(
@@ -273,11 +321,16 @@ class SocialCommerceModel(mesa.Model):
         first_buyer, first_cat = np.nonzero(bought)
         u_channel, u_pick = self.uniform("attribution", (2, n, k))
         channel = purchase.credit_channel(
-            np.full(first_buyer.size, beh.external_influence_per_day),
-            np.asarray(wom_rate[first_buyer, first_cat]),
-            share_rate[first_buyer, first_cat],
+            {
+                SOURCE_AD: np.full(first_buyer.size, beh.external_influence_per_day),
+                SOURCE_WORD_OF_MOUTH: np.asarray(wom_rate[first_buyer, first_cat]),
+                SOURCE_SHARE: share_rate[first_buyer, first_cat],
+                SOURCE_KOL: kol_rate[first_buyer, first_cat],
+            },
             u_channel[first_buyer, first_cat],
         )
+        by_kol = (channel == SOURCE_KOL) & (self.kol_of[first_buyer] < 0)
+        self.kol_of[first_buyer[by_kol]] = kol_who[first_buyer[by_kol]]
         shared_by = np.full(first_buyer.size, -1, np.int64)
         shared_full = np.zeros((n, k), bool)
         shared_full[sharer_idx] = shared
@@ -293,6 +346,7 @@ class SocialCommerceModel(mesa.Model):
             (c.next_due_day <= day) & (free & can_buy)[:, None] & c.customer_of
         )
         lead = repurchase.lead_time_factor(c.last_lead_hours[due_buyer], self.lead_sensitivity)
+        lead *= np.where(self.kol_of[due_buyer] >= 0, self.kol_match[self.kol_of[due_buyer]], 1.0)
         reorder = repurchase.due_reorders(
             beh.repurchase_probability * demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
         )
@@ -316,6 +370,7 @@ class SocialCommerceModel(mesa.Model):
         ledger, scheme = self.ledger, self.platform.scheme
         earned_before = ledger.received_fen + ledger.sales_fen
         settlement = settle_orders(day, orders, c, new_customers, scheme, ledger)
+        self._pay_kol_commissions(orders, settlement, counts)
         if self.fulfillment is not None:
             self._fulfil(orders, settlement, counts)
         if (day + 1) % BONUS_PERIOD_DAYS == 0:
@@ -444,6 +499,38 @@ class SocialCommerceModel(mesa.Model):
         self._schedule_next_due(buyer, cat)
         self._record_orders(buyer)
         return new_customers
+
+    def _pay_kol_fees(self, counts: dict) -> None:
+        """The platform pays each KOL posting today their fee per post."""
+        posting = [kol for kol in self.kols if kol.posts_on(self.day)]
+        fees = np.array([round(kol.spec.fee_per_post_yuan * 100) for kol in posting], np.int64)
+        who = np.array([kol.index for kol in posting], np.int64)
+        self.ledger.record(
+            self.day,
+            "kol_fee",
+            np.full(who.size, PLATFORM),
+            np.full(who.size, EXTERNAL),
+            fees,
+            level=1,
+        )
+        counts["kol_posts"] = len(posting)
+
+    def _pay_kol_commissions(self, orders: Orders, settlement, counts: dict) -> None:
+        """CPS: each KOL earns their rate on the orders of the customers they brought."""
+        kol = self.kol_of[orders.buyer]
+        mine = kol >= 0
+        counts["kol_customer_gmv"] = int(settlement.list_fen[mine].sum())
+        if not self.kols or not mine.any():
+            return
+        amount = np.rint(settlement.list_fen[mine] * self.kol_commission[kol[mine]])
+        self.ledger.record(
+            self.day,
+            "kol_commission",
+            np.full(int(mine.sum()), PLATFORM),
+            np.full(int(mine.sum()), EXTERNAL),
+            amount.astype(np.int64),
+            level=1,
+        )
 
     def _proxies_available(self, free: np.ndarray, online_customer: np.ndarray) -> np.ndarray:
         """Who cannot buy online but has a proxy: a group leader or an online customer tie."""

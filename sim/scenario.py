@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.fulfillment import FulfillmentSection
+from sim.kols import KOLSection
 from sim.payout.scheme import PayoutSection, expand_preset
+from sim.rules.community_groups import CommunityGroupSection
 from sim.schema_base import Probability, Section, param
 
 CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
@@ -414,6 +416,10 @@ class Scenario(Section):
     payout: PayoutSection = param(PayoutSection(), "The payout scheme.")
     fulfillment: FulfillmentSection = param(FulfillmentSection(), "Delivery of orders.")
     group_leaders: GroupLeaderSection = param(GroupLeaderSection(), "Neighborhood group leaders.")
+    kols: list[KOLSection] = param([], "KOLs the platform works with.")
+    community_groups: CommunityGroupSection = param(
+        CommunityGroupSection(), "Community groups (社群)."
+    )
     variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
     compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
 
@@ -466,6 +472,16 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
         known("payout.stock.category", pay.stock.category)
     if pay.gift is not None and pay.gift.category is not None:
         known("payout.gift.category", pay.gift.category)
+    for i, kol in enumerate(scenario.kols):
+        if kol.category is not None and kol.category not in seen:
+            add(
+                "categories kols",
+                f"kols[{i}].category",
+                f"unknown category {kol.category!r}",
+                "one of the category names: " + ", ".join(names),
+                hint=kol.category,
+                candidates=names,
+            )
     own = pay.rule("self_purchase_discount")
     overrides = sum(pay.upline_override.rates) if pay.rule("upline_override") else 0.0
     for i, cat in enumerate(scenario.categories):

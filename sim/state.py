@@ -13,12 +13,20 @@ import numpy as np
 NEVER = np.iinfo(np.int32).max  # "no such day"
 
 # How a customer was acquired (first order ever), for the viral coefficient.
-SOURCE_NONE, SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE, SOURCE_GROUP = -1, 0, 1, 2, 3
+SOURCE_NONE, SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE, SOURCE_GROUP, SOURCE_KOL = (
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+)
 SOURCE_NAMES = {
     SOURCE_AD: "ad",
     SOURCE_WORD_OF_MOUTH: "word_of_mouth",
     SOURCE_SHARE: "share",
     SOURCE_GROUP: "group_buy",
+    SOURCE_KOL: "kol",
 }
 VIRAL_SOURCES = (SOURCE_WORD_OF_MOUTH, SOURCE_SHARE, SOURCE_GROUP)
 

@@ -29,6 +29,8 @@ STREAM_NAMES = (
     "bargain_help",
     "fulfillment",
     "leaders",
+    "kols",
+    "community",
     "proxy",
     "mesa",
 )

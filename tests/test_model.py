@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.ledger import PAYOUT_TYPES
+from sim.ledger import CONSUMER_PAYOUT_TYPES, PAYOUT_TYPES
 from sim.model import Neighborhood, Platform, SocialCommerceModel
 from sim.payout import PRESETS
 from sim.state import SOURCE_AD, SOURCE_WORD_OF_MOUTH
@@ -66,7 +66,8 @@ def check_invariants(model: SocialCommerceModel) -> None:
     )
     ledger = model.ledger
     assert ledger.paid_fen.sum() == v["paid"].sum()
-    assert ledger.received_fen.sum() == payouts.sum()
+    consumer_payouts = sum(v[f"payout_{t}"] for t in CONSUMER_PAYOUT_TYPES)
+    assert ledger.received_fen.sum() == consumer_payouts.sum()
     assert ledger.discount_fen.sum() == v["discounts"].sum()
     assert ledger.sales_fen.sum() == v["retail_sales"].sum()
     assert ledger.dues_fen.sum() == fees.sum()
@@ -77,12 +78,12 @@ def check_invariants(model: SocialCommerceModel) -> None:
         by_type = e.groupby("type", observed=False)["amount_fen"].sum()
         np.testing.assert_array_equal(by_type.to_numpy(), ledger.daily_fen.sum(axis=0))
         assert by_type["order_payment"] + by_type["retail_sale"] == v["paid"].sum()
-        payout_rows = e[e["type"].isin(PAYOUT_TYPES)]
+        payout_rows = e[e["type"].isin(CONSUMER_PAYOUT_TYPES)]
         received = payout_rows.groupby("payee")["amount_fen"].sum()
         np.testing.assert_array_equal(ledger.received_fen[received.index], received.to_numpy())
         assert ledger.received_fen.sum() == received.sum()
         assert (payout_rows["payer"] == -1).all()
-        levels = payout_rows.groupby("level")["amount_fen"].sum()
+        levels = e[e["type"].isin(PAYOUT_TYPES)].groupby("level")["amount_fen"].sum()
         np.testing.assert_array_equal(ledger.payout_by_level_fen[levels.index], levels.to_numpy())
 
 

@@ -90,7 +90,14 @@ def test_first_purchase_probability_matches_hazard(rng):
 
 def test_credit_channel_proportional_to_rates(rng):
     k = 100_000
-    got = purchase.credit_channel(np.full(k, 1.0), np.full(k, 2.0), np.full(k, 1.0), rng.random(k))
+    got = purchase.credit_channel(
+        {
+            SOURCE_AD: np.full(k, 1.0),
+            SOURCE_WORD_OF_MOUTH: np.full(k, 2.0),
+            SOURCE_SHARE: np.full(k, 1.0),
+        },
+        rng.random(k),
+    )
     shares = [np.mean(got == s) for s in (SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)]
     np.testing.assert_allclose(shares, [0.25, 0.5, 0.25], atol=0.01)
 

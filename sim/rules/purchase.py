@@ -21,8 +21,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.state import SOURCE_AD, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
-
 
 def adoption_probability(rate: np.ndarray) -> np.ndarray:
     """Daily probability from a daily hazard rate (rate >= 0, clipped below at 0)."""
@@ -37,22 +35,18 @@ def first_purchases(eligible: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np
     return eligible & (u < adoption_probability(rate))
 
 
-def credit_channel(
-    ad_rate: np.ndarray, word_of_mouth_rate: np.ndarray, share_rate: np.ndarray, u: np.ndarray
-) -> np.ndarray:
+def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
     """Pick the channel credited for each new purchase, proportional to its rate.
 
-    Inputs are (K,) rates of the K new purchases (word of mouth includes the cascade) and
-    (K,) uniforms. Returns (K,) SOURCE_* codes.
+    channels: {SOURCE_* code: (K,) rates of the K new purchases}; u: (K,) uniforms.
+    Returns (K,) SOURCE_* codes.
     """
-    ad = np.maximum(ad_rate, 0.0)
-    wom = np.maximum(word_of_mouth_rate, 0.0)
-    share = np.maximum(share_rate, 0.0)
-    total = ad + wom + share
-    x = u * total
-    return np.where(
-        x < ad, SOURCE_AD, np.where(x < ad + wom, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)
-    ).astype(np.int8)
+    codes = list(channels)
+    rates = np.stack([np.maximum(np.asarray(channels[c], float), 0.0) for c in codes])
+    cum = np.cumsum(rates, axis=0)
+    x = u * cum[-1]
+    pick = (x[None, :] >= cum).sum(axis=0)
+    return np.asarray(codes, np.int8)[np.minimum(pick, len(codes) - 1)]
 
 
 def pick_sharer(
