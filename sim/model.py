@@ -219,6 +219,7 @@ class SocialCommerceModel(mesa.Model):
         ]
         self.kol_of = np.full(self.consumers.n, -1, np.int64)  # the KOL who brought them
         self.kol_match = np.array([kol.spec.audience_match for kol in self.kols] + [1.0])
+        self.kol_trust = np.array([kol.spec.trust for kol in self.kols] + [1.0])
         self.kol_commission = np.array([kol.spec.commission_rate for kol in self.kols] + [0.0])
         cg = scenario.community_groups
         self.community = (
@@ -347,6 +348,8 @@ class SocialCommerceModel(mesa.Model):
         )
         lead = repurchase.lead_time_factor(c.last_lead_hours[due_buyer], self.lead_sensitivity)
         lead *= np.where(self.kol_of[due_buyer] >= 0, self.kol_match[self.kol_of[due_buyer]], 1.0)
+        effect = beh.recommendation_repurchase_effect
+        lead *= 1.0 - effect + effect * c.recommendation_trust[due_buyer]
         reorder = repurchase.due_reorders(
             beh.repurchase_probability * demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
         )
@@ -490,6 +493,15 @@ class SocialCommerceModel(mesa.Model):
         # The first credited channel of a new customer's first day decides acquisition.
         newcomer = new_customers[buyer] & (c.acquired_by[buyer] == SOURCE_NONE)
         c.acquired_by[buyer[newcomer][::-1]] = channels[newcomer][::-1]
+        kol = self.kol_of[buyer[newcomer]]
+        c.recommendation_trust[buyer[newcomer][::-1]] = purchase.recommendation_trust(
+            self.trust,
+            buyer[newcomer],
+            channels[newcomer],
+            orders.shared_by[newcomer],
+            np.where(kol >= 0, self.kol_trust[kol], np.nan),
+            c.active_customer,
+        )[::-1]
         c.customer_of[buyer, cat] = True
         c.new_customer_of = np.zeros_like(c.customer_of)
         first = orders.first_in_category

@@ -317,6 +317,13 @@ class BehaviorSection(Section):
     sharer_quit_hazard_per_day: Probability = param(
         0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
     )
+    recommendation_repurchase_effect: Probability = param(
+        0.5,
+        "Customers won by a recommendation reorder with probability x (1 - e + e x t), "
+        "t their trust in the recommender (a share's sharer, their most trusted customer "
+        "tie, a KOL).",
+        "fraction",
+    )
     proxy_purchase_propensity: Probability = param(
         0.5,
         "A consumer who cannot buy online but has a proxy buys at this fraction of the "

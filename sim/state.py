@@ -55,6 +55,7 @@ class Consumers:
     period_sales_fen: np.ndarray  # (N,) int64: list value of sales a sharer brought this month
     last_lead_hours: np.ndarray  # (N,) float: lead time of the consumer's last delivery
     is_leader: np.ndarray  # (N,) bool: a neighborhood group leader
+    recommendation_trust: np.ndarray  # (N,) float: strength of the tie that won them, 0..1
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
 
     @classmethod
@@ -84,6 +85,7 @@ class Consumers:
             period_sales_fen=np.zeros(n, np.int64),
             last_lead_hours=np.zeros(n),
             is_leader=np.zeros(n, bool),
+            recommendation_trust=np.ones(n),
             new_customer_of=np.zeros(shape, bool),
         )
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.state import SOURCE_KOL, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
+
 
 def adoption_probability(rate: np.ndarray) -> np.ndarray:
     """Daily probability from a daily hazard rate (rate >= 0, clipped below at 0)."""
@@ -47,6 +49,34 @@ def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray
     x = u * cum[-1]
     pick = (x[None, :] >= cum).sum(axis=0)
     return np.asarray(codes, np.int8)[np.minimum(pick, len(codes) - 1)]
+
+
+def recommendation_trust(
+    trust: sp.csr_matrix,
+    buyers: np.ndarray,
+    channels: np.ndarray,
+    recommender: np.ndarray,
+    kol_trust: np.ndarray,
+    customer: np.ndarray,
+) -> np.ndarray:
+    """How strong the recommendation that won each new customer was (0..1).
+
+    A share: the buyer's trust in the sharer; word of mouth: their trust in their most
+    trusted tie who is a customer; a KOL's post: their trust in the KOL; an ad or a group
+    buy: 1 (no recommendation to weigh). buyers, channels, recommender (sharer or -1),
+    kol_trust (nan where no KOL): (K,); customer: (N,) bool.
+    """
+    out = np.ones(buyers.size)
+    share = (channels == SOURCE_SHARE) & (recommender >= 0)
+    if share.any():
+        out[share] = np.asarray(trust[buyers[share], recommender[share]]).ravel()
+    wom = channels == SOURCE_WORD_OF_MOUTH
+    if wom.any():
+        rows = trust[buyers[wom]].multiply(customer[None, :].astype(float)).tocsr()
+        out[wom] = np.asarray(rows.max(axis=1).todense()).ravel()
+    kol = channels == SOURCE_KOL
+    out[kol] = kol_trust[kol]
+    return np.clip(out, 0.0, 1.0)
 
 
 def pick_sharer(

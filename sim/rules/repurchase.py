@@ -5,10 +5,13 @@ from a gamma distribution with mean repurchase_interval_days_c and shape k (k = 
 memoryless; larger k is more regular). On the due day an active customer reorders with
 probability
 
-    repurchase_probability x f_c x exp(-s x L)
+    repurchase_probability x f_c x exp(-s x L) x (1 - e + e x t) x m
 
 with f_c the category's price and hype factor, L the lead time of the customer's last
-delivery in days and s the fulfillment's lead_time_sensitivity_per_day.
+delivery in days, s the fulfillment's lead_time_sensitivity_per_day, t the strength of the
+recommendation that won the customer (1 for ads), e the
+recommendation_repurchase_effect, and m the audience match of the KOL who brought them
+(1 if none).
 """
 
 from __future__ import annotations
