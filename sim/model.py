@@ -147,6 +147,7 @@ class SocialCommerceModel(mesa.Model):
                 symmetric=False,
             )
         self.trust_by_speaker = self.trust.T.tocsr()
+        self.local_trust = proxy_purchase.same_neighborhood(self.trust, layout.neighborhood)
         self.influence_by_speaker = row_normalized(self.trust).T.tocsr()
         self.cascade_by_speaker = self.trust_by_speaker.copy()
         self.cascade_by_speaker.data = -np.log1p(
@@ -553,7 +554,7 @@ class SocialCommerceModel(mesa.Model):
             has_proxy |= offline & (self.leader_of_neighborhood[self.layout.neighborhood] >= 0)
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
-            has_proxy[ask] = proxy_purchase.has_online_tie(self.trust, ask, online_customer)
+            has_proxy[ask] = proxy_purchase.has_online_tie(self.local_trust, ask, online_customer)
         return has_proxy
 
     def _credit_proxies(self, orders: Orders, online_customer: np.ndarray) -> None:
@@ -568,7 +569,7 @@ class SocialCommerceModel(mesa.Model):
             proxy[:] = -1
         ask = proxy < 0
         proxy[ask] = purchase.pick_sharer(
-            self.trust, buyers[ask], online_customer, self.uniform("proxy", c.n)[buyers[ask]]
+            self.local_trust, buyers[ask], online_customer, self.uniform("proxy", c.n)[buyers[ask]]
         )
         orders.proxy[idx] = True
         sharer = proxy >= 0

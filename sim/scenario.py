@@ -325,7 +325,7 @@ class BehaviorSection(Section):
         "fraction",
     )
     proxy_purchase_propensity: Probability = param(
-        0.5,
+        0.1,
         "A consumer who cannot buy online but has a proxy buys at this fraction of the "
         "online hazard.",
         "fraction",

@@ -1,11 +1,11 @@
 """Rule 2b, proxy purchase: consumers who cannot buy online buy through someone who can.
 
 A consumer who cannot buy online has a proxy if their neighborhood has a group leader (who
-takes orders for neighbors) or, with `behavior.proxy_via_ties`, if one of their ties can
-buy online and is an active customer. With a proxy, they buy and reorder like everyone
+takes orders for neighbors) or, with `behavior.proxy_via_ties`, if one of their ties in the
+same neighborhood (household or neighbor) can buy online and is an active customer. With a proxy, they buy and reorder like everyone
 else, at `behavior.proxy_purchase_propensity` times the hazard (asking someone is a step).
-The proxy is the neighborhood's leader if there is one, else one of the online customer
-ties, chosen with odds by trust; a proxy who is a sharer earns the order's commission.
+The proxy is the neighborhood's leader if there is one, else one of those ties, chosen with
+odds by trust; a proxy who is a sharer earns the order's commission.
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ def leader_ties(
     members = np.repeat(neighborhood_start[leader_neighborhood], counts) + offsets
     keep = leader_rep != members
     return leader_rep[keep], members[keep]
+
+
+def same_neighborhood(trust: sp.csr_matrix, neighborhood: np.ndarray) -> sp.csr_matrix:
+    """The ties inside a neighborhood (household and neighbors): who can order for whom."""
+    coo = trust.tocoo()
+    keep = neighborhood[coo.row] == neighborhood[coo.col]
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=trust.shape)
 
 
 def has_online_tie(trust: sp.csr_matrix, who: np.ndarray, online_customer: np.ndarray):
