@@ -38,6 +38,7 @@ COUNT_COLUMNS = (
     "kol_customer_gmv",
     "community_posts",
     "live_groups",
+    "rival_customers",
 )
 MONEY_COLUMNS = (
     "gmv",
@@ -104,6 +105,8 @@ KPI_DEFINITIONS = {
     "KOL fees and commissions (null without KOL costs).",
     "group_liveness": "Share of community groups still active (activity > 0.05) at the end "
     "(null without community groups).",
+    "market_share": "The platform's active customers / (its active customers + rivals' "
+    "customers) at the end (null without rivals).",
     "proxy_purchase_share": "Orders placed through a proxy (a group leader or a tie who buys "
     "online) / orders.",
     "bad_news_reach": "Consumers who heard of a bad experience from a tie, per bad "
@@ -188,7 +191,8 @@ class DailyRecorder:
         v["contribution_margin"][day] = (
             platform_revenue - cost_fen - settlement.fulfillment_cost_fen - payouts
         )
-        v["ad_spend"][day] = round(model.platform.ad_spend_yuan_per_day * 100)
+        started = day >= model.spec.platform.start_day
+        v["ad_spend"][day] = round(model.platform.ad_spend_yuan_per_day * 100) * started
         v["new_sharers"][day] = joined.sum()
         v["quit_sharers"][day] = quit_.sum()
         v["active_sharers"][day] = c.is_sharer.sum()
@@ -314,6 +318,12 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         **kol_kpis(model),
         "group_liveness": float(model.community.alive.mean())
         if model.community is not None
+        else float("nan"),
+        "market_share": ratio(
+            np.count_nonzero(c.active_customer),
+            np.count_nonzero(c.active_customer) + v["rival_customers"][days - 1],
+        )
+        if model.rivals
         else float("nan"),
         "proxy_purchase_share": ratio(v["proxy_orders"].sum(), v["orders"].sum()),
         "bad_news_reach": ratio(v["bad_news_hearers"].sum(), v["bad_experiences"].sum()),

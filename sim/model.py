@@ -33,6 +33,7 @@ from sim.rules import (
     bargaining,
     churn,
     community_groups,
+    competition,
     experience,
     exposure,
     gifting,
@@ -236,6 +237,39 @@ class SocialCommerceModel(mesa.Model):
             if cg.count
             else None
         )
+        self.rivals = scenario.rivals
+        self.rival_of = np.full(self.consumers.n, -1, np.int64)  # rival a consumer is with
+        self.rival_p = np.array(
+            [
+                r.external_influence_per_day
+                if r.external_influence_per_day is not None
+                else beh.external_influence_per_day
+                for r in self.rivals
+            ]
+        )
+        self.rival_q = np.array(
+            [
+                r.word_of_mouth_per_day
+                if r.word_of_mouth_per_day is not None
+                else beh.word_of_mouth_per_day
+                for r in self.rivals
+            ]
+        )
+        self.rival_churn = np.array(
+            [
+                r.churn_hazard_per_day
+                if r.churn_hazard_per_day is not None
+                else beh.churn_base_hazard_per_day
+                for r in self.rivals
+            ]
+        )
+        mean_price = float(np.mean([c.price_yuan for c in cats]))
+        self.rival_price_factor = np.exp(
+            -beh.price_sensitivity_per_100_yuan
+            * mean_price
+            * np.array([r.price_multiplier for r in self.rivals])
+            / 100.0
+        )
         self.awareness = np.zeros((self.consumers.n, len(cats)))
         self.bad_news = np.zeros(self.consumers.n)  # trust-weighted bad news heard
         coupon = scenario.payout.rule("coupon")
@@ -310,7 +344,12 @@ class SocialCommerceModel(mesa.Model):
         online_customer = c.online_ready & c.active_customer
         has_proxy = self._proxies_available(free, online_customer)
         can_buy = c.online_ready | has_proxy
+        if self.rivals:
+            self._compete(free & can_buy, counts)
+            free = free & (self.rival_of < 0)
         eligible = can_buy[:, None] & free[:, None] & ~c.customer_of
+        if day < self.spec.platform.start_day:
+            eligible[:] = False
         share_rate = beh.share_conversion_per_share * shares_received
         rate = (beh.external_influence_per_day + wom_rate + share_rate + kol_rate) * demand
         rate *= np.where(c.first_order_day[:, None] < 0, self.new_user_boost, 1.0)
@@ -512,6 +551,26 @@ class SocialCommerceModel(mesa.Model):
         self._schedule_next_due(buyer, cat)
         self._record_orders(buyer)
         return new_customers
+
+    def _compete(self, free: np.ndarray, counts: dict) -> None:
+        """Rival platforms win free consumers; their customers lapse and are free again."""
+        c = self.consumers
+        u_join, u_pick, u_lapse = self.uniform("rivals", (3, c.n))
+        signal = competition.rival_signals(
+            self.rival_of, len(self.rivals), self.influence_by_speaker, self.spec.network.mixing
+        )
+        started = np.array([self.day >= r.start_day for r in self.rivals])
+        hazards = (self.rival_p[:, None] + self.rival_q[:, None] * signal) * (
+            self.rival_price_factor * started
+        )[:, None]
+        joined = competition.join_rivals(
+            free & ~c.is_customer & (self.rival_of < 0), hazards, u_join, u_pick
+        )
+        members = self.rival_of >= 0
+        lapse = members & (u_lapse < self.rival_churn[np.maximum(self.rival_of, 0)])
+        self.rival_of[lapse] = -1
+        self.rival_of[joined >= 0] = joined[joined >= 0]
+        counts["rival_customers"] = int(np.count_nonzero(self.rival_of >= 0))
 
     def _pay_kol_fees(self, counts: dict) -> None:
         """The platform pays each KOL posting today their fee per post."""

@@ -21,6 +21,7 @@ from sim.fulfillment import FulfillmentSection
 from sim.kols import KOLSection
 from sim.payout.scheme import PayoutSection, expand_preset
 from sim.rules.community_groups import CommunityGroupSection
+from sim.rules.competition import RivalSection
 from sim.schema_base import Probability, Section, param
 
 CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
@@ -354,6 +355,7 @@ class PlatformSection(Section):
     """The platform entering the market."""
 
     name: str = param("platform", "Platform name.", min_length=1)
+    start_day: int = param(0, "Day the platform enters the market.", "day", ge=0)
     ad_spend_yuan_per_day: float = param(
         300.0, "Spend on ads that drive the external influence (enters CAC).", "yuan per day", ge=0
     )
@@ -424,6 +426,7 @@ class Scenario(Section):
     fulfillment: FulfillmentSection = param(FulfillmentSection(), "Delivery of orders.")
     group_leaders: GroupLeaderSection = param(GroupLeaderSection(), "Neighborhood group leaders.")
     kols: list[KOLSection] = param([], "KOLs the platform works with.")
+    rivals: list[RivalSection] = param([], "Rival platforms on the same network.")
     community_groups: CommunityGroupSection = param(
         CommunityGroupSection(), "Community groups (社群)."
     )

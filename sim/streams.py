@@ -31,6 +31,7 @@ STREAM_NAMES = (
     "leaders",
     "kols",
     "community",
+    "rivals",
     "proxy",
     "mesa",
 )

@@ -2,8 +2,7 @@
 
 Each test runs the fact's scenario with `sim compare` (8 paired replications on common
 random numbers), then checks the direction, a stated minimum effect, and that the 95% CI of
-the paired difference excludes zero. Fact 9 (an incumbent platform on the same network)
-needs multi-platform competition, which the model does not have yet.
+the paired difference excludes zero.
 """
 
 from __future__ import annotations
@@ -102,3 +101,13 @@ def test_fact8_two_sided_rewards_raise_the_viral_coefficient_at_a_cost():
     assert clear_difference(r, "two_sided_bonus", "k_factor") >= 0.01
     assert clear_difference(r, "two_sided_bonus", "payouts_total") > 0
     assert clear_difference(r, "two_sided_bonus", "cac") > 0  # the cost a comparison shows
+
+
+def test_fact9_an_incumbent_makes_a_late_entrants_growth_much_harder():
+    r = fact("09_incumbent_platform")
+    fewer = clear_difference(r, "against_incumbent", "customers")
+    assert -fewer >= 0.25 * mean(r, "empty_market", "customers")
+    assert mean(r, "against_incumbent", "market_share") < 0.5
+    # nothing happens before the platform enters
+    d = r.daily[r.daily.variant == "empty_market"]
+    assert d.loc[d.day < 180, "orders"].sum() == 0 and d.loc[d.day < 180, "ad_spend"].sum() == 0
