@@ -74,6 +74,18 @@ class Platform(mesa.Agent):
         self.ad_spend_yuan_per_day = ad_spend_yuan_per_day
 
 
+class RivalPlatform(mesa.Agent):
+    """A rival platform on the same network (see sim.rules.competition)."""
+
+    def __init__(self, model: SocialCommerceModel, index: int, spec):
+        super().__init__(model)
+        self.index = index
+        self.spec = spec
+
+    def customers(self) -> int:
+        return int(np.count_nonzero(self.model.rival_of == self.index))
+
+
 class Neighborhood(mesa.Agent):
     """A neighborhood: a contiguous block of consumers with a city tier."""
 
@@ -87,6 +99,10 @@ class Neighborhood(mesa.Agent):
 
     def customers(self) -> int:
         return int(self.model.consumers.is_customer[self.members].sum())
+
+    def elderly_share(self) -> float:
+        members = self.model.layout.elderly[self.members]
+        return float(members.mean()) if members.size else 0.0
 
 
 class SocialCommerceModel(mesa.Model):
@@ -238,6 +254,7 @@ class SocialCommerceModel(mesa.Model):
             else None
         )
         self.rivals = scenario.rivals
+        self.rival_agents = [RivalPlatform(self, i, r) for i, r in enumerate(self.rivals)]
         self.rival_of = np.full(self.consumers.n, -1, np.int64)  # rival a consumer is with
         self.rival_p = np.array(
             [

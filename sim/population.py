@@ -1,4 +1,4 @@
-"""Where consumers live: households, neighborhoods, city tiers and online readiness.
+"""Where consumers live: households, neighborhoods, city tiers, age and online readiness.
 
 Consumers are numbered so that the members of a household are consecutive and the
 households of a neighborhood are consecutive; the network generator relies on it.
@@ -25,6 +25,7 @@ class Layout:
     neighborhood_size: np.ndarray  # (M,) consumers per neighborhood
     neighborhood_tier: np.ndarray  # (M,) city tier name per neighborhood
     online_ready: np.ndarray  # (N,) bool: can this consumer buy online?
+    elderly: np.ndarray  # (N,) bool: aged 60 or more
 
     @property
     def consumers(self) -> int:
@@ -72,6 +73,29 @@ def build_layout(pop: PopulationSection, rng: np.random.Generator) -> Layout:
     size = np.bincount(neighborhood, minlength=m)
     start = np.cumsum(size) - size
     readiness_by_tier = pop.online_readiness.model_dump()
-    readiness = np.array([readiness_by_tier[t] for t in tiers])[neighborhood]
-    online_ready = rng.random(n) < readiness
-    return Layout(household, neighborhood, start, size, tiers, online_ready)
+    tier_readiness = np.array([readiness_by_tier[t] for t in tiers])[neighborhood]
+    elderly_share = np.concatenate([np.full(g.count, g.elderly_share) for g in pop.neighborhoods])[
+        neighborhood
+    ]
+    u_ready = rng.random(n)
+    elderly = rng.random(n) < elderly_share
+    readiness = age_readiness(
+        tier_readiness, elderly, elderly_share, pop.online_readiness.elderly_factor
+    )
+    online_ready = u_ready < readiness
+    return Layout(household, neighborhood, start, size, tiers, online_ready, elderly)
+
+
+def age_readiness(
+    tier_readiness: np.ndarray,
+    elderly: np.ndarray,
+    elderly_share: np.ndarray,
+    elderly_factor: float,
+) -> np.ndarray:
+    """Each consumer's readiness: the tier average split by age.
+
+    Younger consumers have r / (1 - e + e f) and the elderly f times that (capped at 1), so
+    that a neighborhood with elderly share e averages its tier's readiness r.
+    """
+    young = np.minimum(tier_readiness / (1.0 - elderly_share + elderly_share * elderly_factor), 1.0)
+    return np.where(elderly, young * elderly_factor, young)

@@ -58,6 +58,9 @@ class NeighborhoodGroup(Section):
     weight: float = param(
         1.0, "Relative share of consumers living in this group's neighborhoods.", gt=0.0
     )
+    elderly_share: Probability = param(
+        0.19, "Share of consumers aged 60 or more (China 2020 census: 18.7%).", "fraction"
+    )
 
 
 class OnlineReadiness(Section):
@@ -73,6 +76,12 @@ class OnlineReadiness(Section):
     county: Probability = param(0.35, "Online readiness in counties.", "probability")
     town: Probability = param(0.25, "Online readiness in towns.", "probability")
     village: Probability = param(0.15, "Online readiness in villages.", "probability")
+    elderly_factor: Probability = param(
+        0.35,
+        "An elderly consumer's readiness relative to a younger neighbor's (the tier "
+        "values stay the neighborhood averages).",
+        "fraction",
+    )
 
 
 class PopulationSection(Section):

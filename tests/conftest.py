@@ -47,6 +47,7 @@ QUIET_BEHAVIOR = {
     "sharer_recruitment_per_day": 0.0,
 }
 ALL_ONLINE = {t: 1.0 for t in ("tier1", "tier2", "tier3", "county", "town", "village")}
+ALL_ONLINE["elderly_factor"] = 1.0
 
 
 def write_edges(path: Path, edges: list[tuple[int, int, float]]) -> Path:

@@ -64,8 +64,14 @@ def test_run_writes_every_output(small_file, tmp_path, capsys):
     assert kpis["scenario"] == "cli-small" and kpis["replications"] == 3
     assert set(KPI_NAMES) <= set(kpis["kpis"])
     # KPIs that have no meaning in this scenario (no groups, KOLs, rivals; a 45-day run)
-    undefined = {"repeat_rate_90d", "group_fill_rate", "kol_repeat_rate_90d", "kol_roi",
-                 "group_liveness", "market_share"}
+    undefined = {
+        "repeat_rate_90d",
+        "group_fill_rate",
+        "kol_repeat_rate_90d",
+        "kol_roi",
+        "group_liveness",
+        "market_share",
+    }
     for name, summary in kpis["kpis"].items():
         assert len(summary["values"]) == 3
         if name in undefined:

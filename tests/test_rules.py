@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from sim.network import row_normalized, ties_to_matrix
@@ -224,3 +225,14 @@ def test_join_rivals_picks_by_hazard_share(rng):
     joined = got[10:] >= 0
     assert abs(joined.mean() - (1 - np.exp(-0.4))) < 0.005
     assert abs(np.mean(got[10:][joined] == 1) - 0.75) < 0.01
+
+
+def test_age_mix_keeps_the_tier_average_readiness():
+    from sim.population import age_readiness
+
+    elderly = np.zeros(100_000, bool)
+    elderly[:20_000] = True
+    r = age_readiness(np.full(100_000, 0.4), elderly, np.full(100_000, 0.2), 0.25)
+    assert r[~elderly][0] == pytest.approx(0.4 / 0.85)
+    assert r[elderly][0] == pytest.approx(0.25 * 0.4 / 0.85)
+    assert r.mean() == pytest.approx(0.4)
