@@ -253,6 +253,11 @@ class SocialCommerceModel(mesa.Model):
             if cg.count
             else None
         )
+        if self.community is not None:
+            self.community_repurchase = community_groups.repurchase_factor(
+                community_groups.member_match(self.community, self.consumers.n),
+                cg.affinity_repurchase_effect,
+            )
         self.rivals = scenario.rivals
         self.rival_agents = [RivalPlatform(self, i, r) for i, r in enumerate(self.rivals)]
         self.rival_of = np.full(self.consumers.n, -1, np.int64)  # rival a consumer is with
@@ -405,6 +410,8 @@ class SocialCommerceModel(mesa.Model):
         )
         lead = repurchase.lead_time_factor(c.last_lead_hours[due_buyer], self.lead_sensitivity)
         lead *= np.where(self.kol_of[due_buyer] >= 0, self.kol_match[self.kol_of[due_buyer]], 1.0)
+        if self.community is not None:
+            lead *= self.community_repurchase[due_buyer, due_cat]
         effect = beh.recommendation_repurchase_effect
         lead *= 1.0 - effect + effect * c.recommendation_trust[due_buyer]
         reorder = repurchase.due_reorders(

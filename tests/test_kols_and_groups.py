@@ -110,3 +110,13 @@ def test_groups_are_formed_from_the_network():
     )
     assert result.kpis["group_liveness"]["mean"] == 1.0
     assert result.daily["community_posts"].sum() > 0
+
+
+def test_group_match_scales_members_reorders():
+    groups = groups_fixture()
+    match = cg.member_match(groups, 3)
+    np.testing.assert_allclose(match, [[1.0, 0.0], [0.625, 0.375], [0.25, 0.75]])
+    factor = cg.repurchase_factor(match, 0.5)
+    np.testing.assert_allclose(factor[0], [1.5, 0.5])  # a perfectly matched niche group
+    neutral = cg.repurchase_factor(np.full((1, 4), 0.25), 0.5)
+    np.testing.assert_allclose(neutral, 1.0)

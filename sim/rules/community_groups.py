@@ -10,8 +10,9 @@ s a day and K_g contributors posting k a day while the group is active (activity
 
 Posts are exposures: a member's adoption hazard for category c rises by
 exposure_per_post x posts_g x A_g x affinity_gc, with affinity_gc the group's match to the
-category (a Dirichlet draw per group). A group without seed users decays; seed users keep
-it alive.
+category (a Dirichlet draw per group). Members also reorder a category more when their
+groups match it: x (1 - e + e x C x match). A group without seed users decays; seed users
+keep it alive.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class CommunityGroupSection(Section):
         "per post",
         ge=0.0,
         le=50.0,
+    )
+    affinity_repurchase_effect: Probability = param(
+        0.5,
+        "Members reorder a category with probability x (1 - e + e x C x match), match "
+        "their groups' mean affinity for it (1/C is neutral).",
+        "fraction",
     )
     affinity_concentration: float = param(
         1.0, "Dirichlet concentration of groups' category affinity (small: niche groups).", gt=0.0
@@ -97,6 +104,19 @@ def form_groups(
     contributors = rng.binomial(sizes.astype(np.int64), spec.contributor_share)
     affinity = rng.dirichlet(np.full(categories, spec.affinity_concentration), size=g)
     return CommunityGroups(membership, affinity, contributors, np.full(g, spec.initial_activity))
+
+
+def member_match(groups: CommunityGroups, consumers: int) -> np.ndarray:
+    """(N, C) each member's mean category affinity over their groups; 1/C for non-members."""
+    categories = groups.affinity.shape[1]
+    counts = np.asarray(groups.membership.sum(axis=1)).ravel()
+    total = np.asarray(groups.membership @ groups.affinity)
+    return np.where(counts[:, None] > 0, total / np.maximum(counts, 1)[:, None], 1.0 / categories)
+
+
+def repurchase_factor(match: np.ndarray, effect: float) -> np.ndarray:
+    """Reorder multiplier 1 - e + e x C x match (1 for a neutral match)."""
+    return 1.0 - effect + effect * match.shape[1] * match
 
 
 def post_and_update(

@@ -11,7 +11,8 @@ with f_c the category's price and hype factor, L the lead time of the customer's
 delivery in days, s the fulfillment's lead_time_sensitivity_per_day, t the strength of the
 recommendation that won the customer (1 for ads), e the
 recommendation_repurchase_effect, and m the audience match of the KOL who brought them
-(1 if none).
+(1 if none); members of community groups also reorder by their groups' match to the
+category (sim.rules.community_groups.repurchase_factor).
 """
 
 from __future__ import annotations
