@@ -145,6 +145,46 @@ def compare(
 
 
 @app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
+    out: OutOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes of the local pool (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (needs the dask extra)."
+        ),
+    ] = None,
+    sequential: Annotated[bool, typer.Option(help="Run in this process, one at a time.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Finish an interrupted sweep in --out: run only what is missing.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(help="Runs per part file written (smaller: less lost on a crash).", min=1)
+    ] = 20,
+    progress: ProgressOption = None,
+) -> None:
+    """Run a parameter sweep (grid, Latin hypercube, Sobol or Morris design)."""
+    from sim.experiment import run_experiment
+
+    table, folder = run_experiment(
+        experiment,
+        workers=workers,
+        scheduler=scheduler,
+        sequential=sequential,
+        out=out,
+        resume=resume,
+        progress=progress,
+        batch_size=batch_size,
+    )
+    counts = table["status"].value_counts().to_dict()
+    typer.echo(f"{len(table)} runs: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    typer.echo(f"results: {folder}")
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     set_: SetOption = None,

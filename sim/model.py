@@ -114,8 +114,9 @@ class SocialCommerceModel(mesa.Model):
         replication: int = 0,
         edge_list: EdgeList | None = None,
         source: str = "<scenario>",
+        spawn_prefix: tuple[int, ...] = (),
     ):
-        streams = Streams(scenario.run.seed, replication)
+        streams = Streams(scenario.run.seed, replication, spawn_prefix)
         super().__init__(rng=streams["mesa"])
         # `self.scenario` belongs to Mesa (>= 3.4); ours is `self.spec`.
         self.spec = scenario

@@ -89,10 +89,16 @@ def summarize(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
 
 
 def run_replication(
-    scenario: Scenario, replication: int, edge_list: EdgeList | None = None, progress=None
+    scenario: Scenario,
+    replication: int,
+    edge_list: EdgeList | None = None,
+    progress=None,
+    spawn_prefix: tuple[int, ...] = (),
 ) -> SocialCommerceModel:
     """Build and run one replication; return the finished model."""
-    model = SocialCommerceModel(scenario, replication, edge_list=edge_list)
+    model = SocialCommerceModel(
+        scenario, replication, edge_list=edge_list, spawn_prefix=spawn_prefix
+    )
     while model.running:
         model.step()
         if progress is not None:

@@ -50,16 +50,17 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 class Streams:
     """Lazily created named `numpy.random.Generator`s of one replication."""
 
-    def __init__(self, seed: int, replication: int = 0):
+    def __init__(self, seed: int, replication: int = 0, prefix: tuple[int, ...] = ()):
         self.seed = seed
         self.replication = replication
+        self.prefix = tuple(prefix)  # e.g. (point,) for a sweep's design point
         self._generators: dict[str, np.random.Generator] = {}
 
     def seed_sequence(self, name: str) -> np.random.SeedSequence:
         if name not in STREAM_NAMES:
             raise KeyError(f"unknown random stream {name!r}; known: {', '.join(STREAM_NAMES)}")
         return np.random.SeedSequence(
-            entropy=self.seed, spawn_key=(self.replication, stream_key(name))
+            entropy=self.seed, spawn_key=(*self.prefix, self.replication, stream_key(name))
         )
 
     def __getitem__(self, name: str) -> np.random.Generator:

@@ -1,0 +1,345 @@
+"""Parameter sweeps: many points of a design, replications each, on any executor.
+
+A sweep is a list of runs, one per (design point, replication). Each run's random streams
+are spawned from the experiment's root seed by its (point, replication) index, so results
+depend neither on the executor, nor on the number of workers, nor on the order runs finish
+in, nor on how many points the sweep has.
+
+Runs are handed to any `concurrent.futures.Executor` (or a `dask.distributed.Client`), at
+most a window of them at a time; their results are written as they finish, in part files
+of a batch of runs each (atomically), so the parent holds no more than a batch and a
+finished run is never lost. A run that raises is recorded as failed with its error, and
+the sweep goes on. `resume=True` reads the part files and runs only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+import traceback
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor
+from concurrent.futures import wait as cf_wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import Problem, ScenarioError, SimError
+from sim.metrics import KPI_NAMES
+from sim.output import default_out_dir, to_json, versions, write_text_atomic
+from sim.runner import make_progress, summarize
+from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep: a design point's overrides and a replication index."""
+
+    point: int
+    replication: int
+    overrides: dict[str, Any]
+
+
+def grid_points(grid: dict[str, Iterable[Any]]) -> pd.DataFrame:
+    """Every combination of the grid's values, one row per point."""
+    keys = list(grid)
+    rows = list(itertools.product(*(list(grid[k]) for k in keys)))
+    return pd.DataFrame(rows, columns=keys)
+
+
+def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> dict[str, Any]:
+    """Worker side: run one task; never raises (a failure is a result too)."""
+    from sim.model import SocialCommerceModel
+
+    started = time.perf_counter()
+    out: dict[str, Any] = {
+        "point": task.point,
+        "replication": task.replication,
+        "spawn_key": f"{task.point}/{task.replication}",
+    }
+    try:
+        spec = validate_scenario(apply_overrides(scenario_data, task.overrides))
+        model = SocialCommerceModel(spec, task.replication, spawn_prefix=(task.point,))
+        model.run_model()
+        out.update(status="ok", error="", **model.kpis())
+        if want_daily:
+            daily = model.daily_frame()
+            daily.insert(0, "replication", task.replication)
+            daily.insert(0, "point", task.point)
+            out["daily"] = daily
+    except Exception as exc:  # recorded, and the sweep goes on
+        out.update(
+            status="failed", error="".join(traceback.format_exception_only(type(exc), exc)).strip()
+        )
+    out["seconds"] = round(time.perf_counter() - started, 3)
+    return out
+
+
+class PartWriter:
+    """Writes finished runs to numbered part files, atomically, a batch at a time."""
+
+    def __init__(self, folder: Path, batch_size: int):
+        self.parts = folder / "parts"
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self.batch_size = batch_size
+        self.rows: list[dict[str, Any]] = []
+        self.daily: list[pd.DataFrame] = []
+        self.next = 1 + max(
+            (int(p.stem.split("-")[1]) for p in self.parts.glob("runs-*.csv")), default=0
+        )
+
+    def add(self, result: dict[str, Any]) -> None:
+        daily = result.pop("daily", None)
+        if daily is not None:
+            self.daily.append(daily)
+        self.rows.append(result)
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        stem = f"{self.next:05d}"
+        if self.daily:
+            path = self.parts / f"daily-{stem}.csv"
+            tmp = path.with_suffix(".tmp")
+            pd.concat(self.daily, ignore_index=True).to_csv(tmp, index=False, float_format="%.10g")
+            os.replace(tmp, path)
+        # the runs file goes last: a run counts as done only once everything is written
+        path = self.parts / f"runs-{stem}.csv"
+        tmp = path.with_suffix(".tmp")
+        pd.DataFrame(self.rows).to_csv(tmp, index=False, float_format="%.10g")
+        os.replace(tmp, path)
+        self.rows, self.daily = [], []
+        self.next += 1
+
+
+def read_runs(folder: Path) -> pd.DataFrame:
+    """Every finished run recorded under `folder` (empty if none)."""
+    files = sorted((Path(folder) / "parts").glob("runs-*.csv"))
+    if not files:
+        return pd.DataFrame(columns=["point", "replication", "status"])
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
+def read_daily(folder: Path) -> pd.DataFrame:
+    """The daily series of a sweep run with daily=True."""
+    files = sorted((Path(folder) / "parts").glob("daily-*.csv"))
+    return (
+        pd.concat([pd.read_csv(f) for f in files], ignore_index=True) if files else pd.DataFrame()
+    )
+
+
+def make_executor(executor: Executor | str | None, workers: int | None):
+    """(executor, whether we own it). None and "processes" give a process pool."""
+    if executor is None or executor == "processes":
+        return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1), True
+    if executor == "sequential":
+        return None, False
+    if isinstance(executor, str):
+        raise SimError(
+            f"unknown executor {executor!r}: use 'processes', 'sequential', a "
+            f"concurrent.futures.Executor or a dask.distributed.Client"
+        )
+    return executor, False
+
+
+def _wait_first(futures: set, executor) -> tuple[set, set]:
+    if type(executor).__module__.startswith("distributed"):
+        from distributed import wait as dask_wait
+
+        done = dask_wait(list(futures), return_when="FIRST_COMPLETED").done
+        return set(done), futures - set(done)
+    return cf_wait(futures, return_when=FIRST_COMPLETED)
+
+
+def execute(
+    tasks: list[RunTask],
+    scenario_data: dict,
+    executor,
+    writer: PartWriter,
+    want_daily: bool,
+    progress: bool | None,
+    window: int,
+) -> None:
+    """Run tasks on the executor (None: in this process), streaming results to the writer."""
+    bar = make_progress(len(tasks), progress, "sweep")
+    if bar is not None:
+        bar.unit = "run"
+    try:
+        if executor is None:
+            for task in tasks:
+                writer.add(run_task(scenario_data, task, want_daily))
+                if bar is not None:
+                    bar.update(1)
+            return
+        pending = iter(tasks)
+        running: set = set()
+        for task in itertools.islice(pending, window):
+            running.add(executor.submit(run_task, scenario_data, task, want_daily))
+        while running:
+            done, running = _wait_first(running, executor)
+            for future in done:
+                writer.add(future.result())
+                if bar is not None:
+                    bar.update(1)
+                task = next(pending, None)
+                if task is not None:
+                    running.add(executor.submit(run_task, scenario_data, task, want_daily))
+    finally:
+        writer.flush()
+        if bar is not None:
+            bar.close()
+
+
+def validate_points(spec: Scenario, points: pd.DataFrame) -> None:
+    """Every design point must make a valid scenario (checked before any work)."""
+    base = spec.model_dump(mode="python", exclude={"variants"})
+    problems: list[Problem] = []
+    for i, row in enumerate(points.to_dict("records")):
+        try:
+            validate_scenario(apply_overrides(base, clean(row)))
+        except ScenarioError as exc:
+            for p in exc.problems:
+                p.key = f"point {i}: {p.key}"
+                problems.append(p)
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise ScenarioError("sweep design", problems)
+
+
+def clean(row: dict[str, Any]) -> dict[str, Any]:
+    """numpy scalars to Python values (for TOML-like overrides and JSON)."""
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+def sweep(
+    scenario: Scenario | dict | str | Path,
+    *,
+    grid: dict[str, Iterable] | None = None,
+    samples: pd.DataFrame | None = None,
+    replications: int = 1,
+    executor: Executor | str | None = None,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    daily: bool = False,
+    progress: bool | None = None,
+    resume: bool = False,
+    batch_size: int = 20,
+    overrides: dict[str, Any] | None = None,
+    experiment: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run every (point, replication) of a design and return one tidy row per run.
+
+    grid: {"key.path": [values]} for a full factorial design, or samples: a DataFrame with
+    one column per key.path and one row per point. executor: None or "processes" (a local
+    process pool with `workers`, default all cores), "sequential", any
+    `concurrent.futures.Executor`, or a `dask.distributed.Client`. Results stream to `out`
+    (default: a new folder under results/runs/); daily=True also keeps daily series (read
+    them with `read_daily(out)`). resume=True runs only what `out` does not hold yet.
+    """
+    if (grid is None) == (samples is None):
+        raise SimError("give either grid= or samples=, not both or neither")
+    points = grid_points(grid) if grid is not None else samples.reset_index(drop=True)
+    spec = coerce_scenario(scenario, overrides)
+    validate_points(spec, points)
+    folder = Path(out) if out is not None else default_out_dir(f"sweep-{spec.run.name}")
+    if folder.exists() and any(folder.iterdir()) and not resume:
+        raise SimError(
+            f"{folder}: already holds a sweep; pass resume=True (--resume) to "
+            f"finish it, or choose another folder"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    base = spec.model_dump(mode="python", exclude={"variants"})
+    design_csv = points.to_csv(index_label="point")
+    design_file = folder / "design.csv"
+    if design_file.exists() and design_file.read_text() != design_csv:
+        raise SimError(
+            f"{folder}: the sweep there has another design; it cannot be resumed with this one"
+        )
+    write_text_atomic(design_file, design_csv)
+    done = read_runs(folder)
+    finished = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
+    tasks = [
+        RunTask(p, r, clean(points.iloc[p].to_dict()))
+        for p in range(len(points))
+        for r in range(replications)
+        if (p, r) not in finished
+    ]
+    manifest = {
+        "kind": "sweep",
+        "scenario": spec.run.name,
+        "root_seed": spec.run.seed,
+        "points": len(points),
+        "replications": replications,
+        "versions": versions(),
+        "scenario_hash": hashlib.sha256(
+            json.dumps(base, sort_keys=True, default=str).encode()
+        ).hexdigest(),
+        "experiment": experiment or {},
+        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "resumed_with_done_runs": len(finished),
+    }
+    write_text_atomic(folder / "manifest.json", to_json(manifest))
+    pool, owned = make_executor(executor, workers)
+    window = 4 * (workers or os.cpu_count() or 1)
+    try:
+        execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
+    finally:
+        if owned:
+            pool.shutdown()
+    runs = read_runs(folder).sort_values(["point", "replication"]).reset_index(drop=True)
+    manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest["status"] = runs["status"].value_counts().to_dict()
+    manifest["failed_runs"] = runs.loc[runs["status"] != "ok", ["spawn_key", "error"]].to_dict(
+        "records"
+    )
+    write_text_atomic(folder / "manifest.json", to_json(manifest))
+    table = points.reset_index(names="point").merge(runs, on="point", how="right")
+    table.attrs["folder"] = str(folder)
+    return table
+
+
+def summarize_sweep(table: pd.DataFrame, kpis: Iterable[str] = KPI_NAMES) -> pd.DataFrame:
+    """Per design point and KPI: mean, 95% CI and the number of successful runs."""
+    params = [c for c in table.columns if "." in c]
+    ok = table[table["status"] == "ok"]
+    rows = []
+    for point, group in ok.groupby("point"):
+        first = group.iloc[0]
+        for kpi in kpis:
+            if kpi not in group:
+                continue
+            s = summarize(group[kpi].to_numpy(dtype=float))
+            rows.append(
+                {
+                    "point": point,
+                    **{p: first[p] for p in params},
+                    "kpi": kpi,
+                    "mean": s["mean"],
+                    "ci95_low": s["ci95_low"],
+                    "ci95_high": s["ci95_high"],
+                    "runs": len(group),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def point_means(table: pd.DataFrame, kpi: str, points: int) -> np.ndarray:
+    """Mean of a KPI per point over successful runs (NaN where none)."""
+    ok = table[table["status"] == "ok"]
+    means = ok.groupby("point")[kpi].mean()
+    return means.reindex(range(points)).to_numpy(dtype=float)
+
+
+def finite_or_none(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)

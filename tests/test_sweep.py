@@ -1,0 +1,217 @@
+"""The sweep runner: seeds independent of how runs are executed, failures, resume."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from sim.errors import ScenarioError, SimError
+from sim.experiment import load_experiment
+from sim.sweep import read_runs, summarize_sweep, sweep
+from tests.conftest import ROOT
+
+BASE = {
+    "run": {"days": 40, "seed": 3},
+    "population": {"consumers": 800, "neighborhoods": [{"count": 4}]},
+}
+GRID = {
+    "payout.direct_commission.rate": [0.05, 0.1],
+    "behavior.word_of_mouth_per_day": [0.01, 0.05],
+}
+KPIS = ["point", "replication", "customers", "gmv", "contribution_margin"]
+
+
+def run_sweep(tmp_path, name, **kw):
+    kw.setdefault("grid", GRID)
+    kw.setdefault("replications", 2)
+    return sweep(BASE, out=tmp_path / name, progress=False, **kw)
+
+
+def test_results_do_not_depend_on_the_executor_or_the_workers(tmp_path):
+    sequential = run_sweep(tmp_path, "seq", executor="sequential")
+    pool = run_sweep(tmp_path, "pool", executor="processes", workers=2)
+    with ThreadPoolExecutor(max_workers=3) as threads:
+        threaded = run_sweep(tmp_path, "threads", executor=threads)
+    assert (sequential["status"] == "ok").all() and len(sequential) == 8
+    pd.testing.assert_frame_equal(sequential[KPIS], pool[KPIS])
+    pd.testing.assert_frame_equal(sequential[KPIS], threaded[KPIS])
+
+
+def test_results_do_not_depend_on_how_many_points_the_sweep_has(tmp_path):
+    small = run_sweep(
+        tmp_path,
+        "small",
+        executor="sequential",
+        grid={"payout.direct_commission.rate": [0.05, 0.1]},
+    )
+    large = run_sweep(
+        tmp_path,
+        "large",
+        executor="sequential",
+        grid={"payout.direct_commission.rate": [0.05, 0.1, 0.15]},
+    )
+    pd.testing.assert_frame_equal(small[KPIS], large[KPIS].iloc[: len(small)])
+    # replications and points differ from each other
+    assert small["gmv"].nunique() == len(small)
+
+
+def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
+    from sim import model
+
+    original = model.SocialCommerceModel.step
+
+    def step(self):
+        if self.spec.payout.direct_commission.rate == 0.1 and self.replication == 1:
+            raise RuntimeError("boom on purpose")
+        original(self)
+
+    monkeypatch.setattr(model.SocialCommerceModel, "step", step)
+    table = run_sweep(tmp_path, "fail", executor="sequential")
+    failed = table[table["status"] == "failed"]
+    assert len(failed) == 2 and (failed["replication"] == 1).all()
+    assert failed["error"].str.contains("boom on purpose").all()
+    assert (table["status"] == "ok").sum() == 6
+    summary = summarize_sweep(table, ["gmv"])
+    assert summary.set_index("point")["runs"].to_dict() == {0: 2, 1: 2, 2: 1, 3: 1}
+
+
+def test_an_existing_sweep_is_never_overwritten(tmp_path):
+    run_sweep(tmp_path, "x", executor="sequential")
+    with pytest.raises(SimError, match="resume"):
+        run_sweep(tmp_path, "x", executor="sequential")
+    with pytest.raises(SimError, match="another design"):
+        run_sweep(
+            tmp_path,
+            "x",
+            executor="sequential",
+            resume=True,
+            grid={"payout.direct_commission.rate": [0.15]},
+        )
+
+
+def test_resume_runs_only_what_is_missing(tmp_path):
+    first = run_sweep(tmp_path, "r", executor="sequential", batch_size=3)
+    parts = sorted((tmp_path / "r" / "parts").glob("runs-*.csv"))
+    parts[-1].unlink()  # as if the sweep had died before its last batch
+    missing = 8 - len(read_runs(tmp_path / "r"))
+    before = {p.name: p.read_bytes() for p in parts[:-1]}
+    resumed = run_sweep(tmp_path, "r", executor="sequential", batch_size=3, resume=True)
+    pd.testing.assert_frame_equal(first[KPIS], resumed[KPIS])
+    assert missing > 0
+    for name, content in before.items():  # finished runs were neither lost nor recomputed
+        assert (tmp_path / "r" / "parts" / name).read_bytes() == content
+    assert not resumed.duplicated(["point", "replication"]).any()
+
+
+def test_resume_after_killing_the_sweep_mid_run(tmp_path):
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f"""
+[experiment]
+name = "killed"
+scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
+replications = 3
+[experiment.overrides]
+"run.days" = 60
+"population.consumers" = 1000
+"population.neighborhoods" = [{{ count = 4 }}]
+[[parameters]]
+key = "payout.direct_commission.rate"
+values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
+""")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(experiment),
+        "--out",
+        str(out),
+        "--sequential",
+        "--batch-size",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "parts").glob("runs-*.csv"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = read_runs(out)
+    assert 0 < len(done_before) < 18, "the kill should land mid-sweep"
+    digests = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (out / "parts").glob("runs-*.csv")
+    }
+    resume = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert resume.returncode == 0, resume.stderr
+    runs = read_runs(out)
+    assert len(runs) == 18 and not runs.duplicated(["point", "replication"]).any()
+    for name, digest in digests.items():
+        assert hashlib.sha256((out / "parts" / name).read_bytes()).hexdigest() == digest
+    whole = sweep(
+        load_experiment_scenario(experiment),
+        grid={"payout.direct_commission.rate": [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]},
+        replications=3,
+        executor="sequential",
+        out=tmp_path / "whole",
+        progress=False,
+    )
+    runs = runs.sort_values(["point", "replication"]).reset_index(drop=True)
+    pd.testing.assert_series_equal(runs["gmv"], whole["gmv"], check_names=False)
+
+
+def load_experiment_scenario(path):
+    from sim.scenario import load_scenario
+
+    exp, scenario = load_experiment(path)
+    return load_scenario(scenario, exp.experiment.overrides)
+
+
+def test_experiment_file_errors_are_clear(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[experiment]\nscenario = "x.toml"\n[[parameters]]\nkey = "run.days"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_experiment(bad)
+    assert "needs `values`" in str(info.value)
+
+
+def test_smoke_experiment_runs(tmp_path):
+    from sim.experiment import run_experiment
+
+    table, folder = run_experiment(
+        ROOT / "experiments" / "smoke.toml", out=tmp_path / "s", sequential=True, progress=False
+    )
+    assert len(table) == 12 and (table["status"] == "ok").all()
+    assert {"runs.csv", "summary.csv", "manifest.json", "design.csv"} <= {
+        p.name for p in folder.iterdir()
+    }
+
+
+def test_sobol_design_gives_indices(tmp_path):
+    from sim.experiment import run_experiment
+
+    exp = tmp_path / "sobol.toml"
+    exp.write_text(
+        (ROOT / "experiments" / "sobol_commission.toml")
+        .read_text()
+        .replace(
+            '"../scenarios/baseline.toml"', f'"{(ROOT / "scenarios" / "baseline.toml").as_posix()}"'
+        )
+        .replace("samples = 16", "samples = 4")
+        .replace('"run.days" = 120', '"run.days" = 40')
+    )
+    _, folder = run_experiment(exp, out=tmp_path / "o", workers=2, progress=False)
+    indices = pd.read_csv(folder / "sensitivity.csv")
+    assert set(indices["method"]) == {"sobol"} and len(indices) == 9
+    assert (folder / "sensitivity.png").exists()
