@@ -215,3 +215,94 @@ def test_sobol_design_gives_indices(tmp_path):
     indices = pd.read_csv(folder / "sensitivity.csv")
     assert set(indices["method"]) == {"sobol"} and len(indices) == 9
     assert (folder / "sensitivity.png").exists()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler and two workers, as separate processes on 127.0.0.1."""
+    import distributed  # noqa: F401  (the dask extra is part of the dev install)
+
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    procs = [scheduler]
+    try:
+        deadline = time.time() + 60
+        while not scheduler_file.exists() and time.time() < deadline:
+            time.sleep(0.1)
+        import json
+
+        address = json.loads(scheduler_file.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=ROOT,
+            )
+        )
+        yield address
+    finally:
+        for proc in reversed(procs):
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_dask_cluster_gives_the_same_results(tmp_path, dask_cluster):
+    from distributed import Client
+
+    sequential = run_sweep(tmp_path, "seq", executor="sequential")
+    with Client(dask_cluster, timeout=60) as client:
+        client.wait_for_workers(2, timeout=60)
+        distributed = run_sweep(tmp_path, "dask", executor=client)
+    pd.testing.assert_frame_equal(sequential[KPIS], distributed[KPIS])
+
+
+def test_sim_sweep_on_a_dask_scheduler(tmp_path, dask_cluster):
+    from sim.cli import main
+
+    out = tmp_path / "cli"
+    assert (
+        main(
+            [
+                "sweep",
+                str(ROOT / "experiments" / "smoke.toml"),
+                "--scheduler",
+                dask_cluster,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 12 and (runs["status"] == "ok").all()
