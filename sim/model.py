@@ -787,6 +787,16 @@ class SocialCommerceModel(mesa.Model):
             self.signal += np.asarray(self.influence_by_speaker[changed].T @ delta)
             self._broadcast = now
 
+    def release(self) -> None:
+        """Let a finished model be freed.
+
+        Mesa 3.3 keeps every model alive in the class-level `Agent._ids` counter (keyed by
+        model); a sweep of thousands of runs would hold them all. Call this when done.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     def run_model(self) -> None:
         while self.running:
             self.step()

@@ -152,6 +152,7 @@ def run_batch(
             entries = model.ledger.entries()
             entries.insert(0, "replication", r)
             ledgers.append(entries)
+        model.release()
     return Batch(
         pd.concat(dailies, ignore_index=True),
         pd.DataFrame(kpi_rows).set_index("replication"),

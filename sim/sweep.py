@@ -75,6 +75,7 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
             daily.insert(0, "replication", task.replication)
             daily.insert(0, "point", task.point)
             out["daily"] = daily
+        model.release()
     except Exception as exc:  # recorded, and the sweep goes on
         out.update(
             status="failed", error="".join(traceback.format_exception_only(type(exc), exc)).strip()

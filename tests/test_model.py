@@ -271,3 +271,16 @@ def test_ledger_balances_to_the_fen_in_every_preset(preset):
     model = run_model(s)
     assert model.recorder.values["orders"].sum() > 100
     check_invariants(model)
+
+
+def test_a_released_model_is_freed():
+    """Mesa 3.3's Agent._ids would otherwise keep every finished model alive."""
+    import gc
+    import weakref
+
+    model = run_model(small_scenario(run={"days": 3}))
+    ref = weakref.ref(model)
+    model.release()
+    del model
+    gc.collect()
+    assert ref() is None
