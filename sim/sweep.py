@@ -139,10 +139,24 @@ def read_daily(folder: Path) -> pd.DataFrame:
     )
 
 
+def pool_context():
+    """Worker processes start clean: forkserver where there is one (forking a parent that
+    runs threads can deadlock), spawn elsewhere; the forkserver preloads the model."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.model"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def make_executor(executor: Executor | str | None, workers: int | None):
     """(executor, whether we own it). None and "processes" give a process pool."""
     if executor is None or executor == "processes":
-        return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1), True
+        return ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count() or 1, mp_context=pool_context()
+        ), True
     if executor == "sequential":
         return None, False
     if isinstance(executor, str):
