@@ -8,6 +8,7 @@ per KPI, with a table and a plot.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -245,6 +246,7 @@ def run_experiment(
             batch_size=batch_size,
             experiment={
                 "file": str(path),
+                "file_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
                 "design": e.design,
                 "samples": e.samples,
                 "design_seed": seed,

@@ -22,7 +22,7 @@ import os
 import time
 import traceback
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -309,9 +309,15 @@ def sweep(
     window = 4 * (workers or os.cpu_count() or 1)
     try:
         execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
+    except BrokenExecutor as exc:
+        saved = len(read_runs(folder))
+        raise SimError(
+            f"{folder}: a worker process died ({exc}); the {saved} finished runs "
+            f"are saved; rerun with --resume (resume=True) to finish"
+        ) from None
     finally:
         if owned:
-            pool.shutdown()
+            pool.shutdown(wait=False, cancel_futures=True)
     runs = read_runs(folder).sort_values(["point", "replication"]).reset_index(drop=True)
     manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["status"] = runs["status"].value_counts().to_dict()

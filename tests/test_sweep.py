@@ -306,3 +306,64 @@ def test_sim_sweep_on_a_dask_scheduler(tmp_path, dask_cluster):
     )
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == 12 and (runs["status"] == "ok").all()
+
+
+def test_a_killed_worker_loses_nothing_and_resume_finishes(tmp_path):
+    import psutil
+
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f"""
+[experiment]
+name = "worker_killed"
+scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
+replications = 4
+[experiment.overrides]
+"run.days" = 60
+"population.consumers" = 1000
+"population.neighborhoods" = [{{ count = 4 }}]
+[[parameters]]
+key = "payout.direct_commission.rate"
+values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
+""")
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(experiment),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--batch-size",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "parts").glob("runs-*.csv"))) < 2:
+        time.sleep(0.05)
+    workers = [
+        p
+        for p in psutil.Process(proc.pid).children(recursive=True)
+        if "forkserver" not in " ".join(p.cmdline())
+    ]
+    assert workers, "the pool should be running"
+    workers[-1].kill()  # one worker dies mid-sweep
+    _, stderr = proc.communicate(timeout=120)
+    done_before = read_runs(out)
+    if proc.returncode != 0:  # the usual case: the pool breaks, finished runs are kept
+        assert "--resume" in stderr and "Traceback" not in stderr
+    digests = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (out / "parts").glob("runs-*.csv")
+    }
+    resume = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert resume.returncode == 0, resume.stderr
+    runs = read_runs(out)
+    assert len(runs) == 24 and not runs.duplicated(["point", "replication"]).any()
+    assert len(done_before) >= 4
+    for name, digest in digests.items():
+        assert hashlib.sha256((out / "parts" / name).read_bytes()).hexdigest() == digest
