@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from sim.scenario import load_scenario
-from sim.sweep import sweep
+from sim.sweep_runner import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

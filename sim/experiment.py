@@ -19,7 +19,7 @@ from pydantic import ValidationError, model_validator
 from sim.errors import Problem, ScenarioError, SimError, problems_from_validation_error
 from sim.scenario import apply_overrides, load_scenario, read_toml, resolve_path
 from sim.schema_base import Section, param
-from sim.sweep import point_means, summarize_sweep, sweep
+from sim.sweep_runner import point_means, summarize_sweep, sweep
 
 Design = Literal["grid", "latin_hypercube", "sobol", "morris"]
 
@@ -97,7 +97,7 @@ def design_points(exp: ExperimentFile, seed: int) -> pd.DataFrame:
     """The design's points: one row per point, one column per parameter key."""
     e = exp.experiment
     if e.design == "grid":
-        from sim.sweep import grid_points
+        from sim.sweep_runner import grid_points
 
         return grid_points({p.key: p.values for p in exp.parameters})
     from SALib.sample import latin, morris, sobol

@@ -15,7 +15,7 @@ import pytest
 
 from sim.errors import ScenarioError, SimError
 from sim.experiment import load_experiment
-from sim.sweep import read_runs, summarize_sweep, sweep
+from sim.sweep_runner import read_runs, summarize_sweep, sweep
 from tests.conftest import ROOT
 
 BASE = {
@@ -367,3 +367,24 @@ values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
     assert len(done_before) >= 4
     for name, digest in digests.items():
         assert hashlib.sha256((out / "parts" / name).read_bytes()).hexdigest() == digest
+
+
+def test_the_python_api_is_sim_dot_sweep(tmp_path):
+    import sim
+
+    table = sim.sweep(
+        BASE,
+        grid={"payout.direct_commission.rate": [0.05]},
+        replications=2,
+        executor="sequential",
+        out=tmp_path / "api",
+        progress=False,
+        daily=True,
+    )
+    assert list(table["spawn_key"]) == ["0/0", "0/1"]
+    assert "payout.direct_commission.rate" in table and "gmv" in table
+    from sim.sweep_runner import read_daily
+
+    daily = read_daily(tmp_path / "api")
+    assert len(daily) == 2 * BASE["run"]["days"] and {"point", "replication"} <= set(daily)
+    assert set(sim.summarize_sweep(table, ["gmv"])["runs"]) == {2}
