@@ -185,6 +185,79 @@ def sweep(
 
 
 @app.command()
+def baseline(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    replications: Annotated[int | None, typer.Option(help="Override run.replications.")] = None,
+    set_: SetOption = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing baseline.")] = False,
+    progress: ProgressOption = None,
+) -> None:
+    """Record regression baselines in results/baselines/ (one file per scenario)."""
+    from sim.check import record_baseline
+
+    overrides = parse_sets(set_)
+    for path in scenarios:  # validate them all before any work
+        from sim.scenario import load_scenario
+
+        load_scenario(path, overrides)
+    for path in scenarios:
+        out = record_baseline(
+            path, replications=replications, overrides=overrides, force=force, progress=progress
+        )
+        typer.echo(f"recorded {out}")
+
+
+@app.command()
+def check(
+    baselines: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Baseline files (default: every file in results/baselines/)."),
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="auto (exact where versions match, else statistical), exact or statistical."
+        ),
+    ] = "auto",
+    seed: Annotated[
+        int | None, typer.Option(help="Rerun with another seed (implies statistical mode).")
+    ] = None,
+    set_: SetOption = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    update: Annotated[
+        bool, typer.Option(help="Re-record the baselines that drifted or whose scenario changed.")
+    ] = False,
+    progress: ProgressOption = None,
+) -> None:
+    """Rerun baselined scenarios and compare: exit 0 if all hold, 1 on drift, 2 on errors."""
+    from sim.check import baseline_files, check_baseline, junit_xml, record_baseline
+    from sim.output import write_text_atomic
+
+    if mode not in ("auto", "exact", "statistical"):
+        raise SimError(f"--mode {mode!r}: use auto, exact or statistical")
+    overrides = parse_sets(set_)
+    results = []
+    for path in baseline_files(baselines):
+        result = check_baseline(path, mode=mode, seed=seed, overrides=overrides, progress=progress)
+        results.append(result)
+        typer.echo(result.table() + "\n")
+        if update and not result.holds:
+            import json
+
+            data = json.loads(path.read_text())
+            record_baseline(
+                data["scenario_file"], overrides=data["overrides"], force=True, progress=progress
+            )
+            typer.echo(f"updated {path}")
+    if junit is not None:
+        write_text_atomic(junit, junit_xml(results))
+    failed = [r for r in results if not r.holds]
+    typer.echo(f"{len(results) - len(failed)} of {len(results)} baselines hold")
+    if failed and not update:
+        raise typer.Exit(1)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
     set_: SetOption = None,

@@ -420,6 +420,31 @@ class CompareSection(Section):
         return value
 
 
+class CheckSection(Section):
+    """How `sim check` judges this scenario's regression baseline."""
+
+    relative_tolerance: dict[str, float] = param(
+        {},
+        "Per KPI, a relative tolerance that statistical mode allows on top of the "
+        "baseline's own spread, e.g. { gmv = 0.02 }.",
+        "fraction",
+    )
+
+    @field_validator("relative_tolerance")
+    @classmethod
+    def _known_kpis(cls, value: dict[str, float]) -> dict[str, float]:
+        from sim.metrics import KPI_NAMES
+
+        unknown = sorted(set(value) - set(KPI_NAMES))
+        if unknown:
+            raise ValueError(
+                f"unknown KPI(s) {', '.join(unknown)}; one of: " + ", ".join(KPI_NAMES)
+            )
+        if any(v < 0 for v in value.values()):
+            raise ValueError("tolerances must be >= 0")
+        return value
+
+
 class Scenario(Section):
     """A complete scenario: one file, validated as a whole."""
 
@@ -441,6 +466,7 @@ class Scenario(Section):
     )
     variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
     compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
+    check: CheckSection = param(CheckSection(), "How `sim check` judges regressions.")
 
     @property
     def category_names(self) -> list[str]:

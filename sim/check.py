@@ -1,0 +1,357 @@
+"""Regression checks of model outputs against stored baselines (`sim baseline`, `sim check`).
+
+A baseline records, for one scenario: the KPIs of every replication, the resolved scenario
+and its hash, the seed, the overrides it ran with, and the code and package versions.
+`sim check` reruns it and compares:
+
+* exact mode (the default where platform and package versions match the baseline's): every
+  KPI of every replication must be identical;
+* statistical mode (where they differ, or on request): each KPI's mean difference must
+  lie within a Student-t band from the spread over replications, Bonferroni-corrected over
+  the KPIs so that a scenario with no change is flagged with probability about 1%, or
+  within the KPI's relative tolerance from the scenario's `[check]`. With the baseline's
+  own seed the replications are paired (they share their random streams) and the band
+  comes from the paired differences, with a floor of 0.5% of the mean; with another seed
+  the band is a pooled two-sample one;
+* a scenario whose hash differs from the baseline's is reported as changed, not as drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+from scipy import stats
+
+from sim.errors import SimError
+from sim.metrics import KPI_NAMES
+from sim.output import package_version, to_json, versions, write_text_atomic
+from sim.runner import run
+from sim.scenario import Scenario, load_scenario
+
+BASELINE_DIR = Path("results") / "baselines"
+FAMILY_ALPHA = 0.01  # chance that a scenario with no change is flagged (Bonferroni)
+MIN_RELATIVE = 0.005  # paired mode: differences under 0.5% of the mean are not drift
+
+
+def scenario_hash(spec: Scenario) -> str:
+    """Hash of the resolved scenario (every default filled in), independent of key order."""
+    data = spec.model_dump(mode="json", exclude={"variants"})
+    edge_list = data["network"].get("edge_list")
+    if edge_list:  # the file's content, not where it lies on this machine
+        data["network"]["edge_list"] = hashlib.sha256(Path(edge_list).read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def environment() -> dict[str, str]:
+    """What exact reproduction depends on."""
+    v = versions()
+    return {
+        "machine": platform.machine(),
+        "python": v["python"],
+        "numpy": v["numpy"],
+        "scipy": v["scipy"],
+        "pandas": v["pandas"],
+        "mesa": v["mesa"],
+        "sim": package_version(),
+    }
+
+
+def record_baseline(
+    scenario_path: str | Path,
+    *,
+    replications: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    folder: Path = BASELINE_DIR,
+    force: bool = False,
+    progress: bool | None = None,
+) -> Path:
+    """Run a scenario and store its baseline as FOLDER/<run.name>.json."""
+    overrides = dict(overrides or {})
+    if replications is not None:
+        overrides["run.replications"] = replications
+    spec = load_scenario(scenario_path, overrides)
+    path = Path(folder) / f"{spec.run.name}.json"
+    if path.exists() and not force:
+        raise SimError(
+            f"{path}: a baseline exists; use --update (sim check) or --force to "
+            f"replace it on purpose"
+        )
+    result = run(spec, progress=progress)
+    data = {
+        "scenario": spec.run.name,
+        "scenario_file": Path(scenario_path).as_posix(),
+        "overrides": overrides,
+        "scenario_hash": scenario_hash(spec),
+        "seed": spec.run.seed,
+        "replications": spec.run.replications,
+        "environment": environment(),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "kpis": {
+            k: [
+                None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v)
+                for v in result.kpi_values[k]
+            ]
+            for k in KPI_NAMES
+        },
+        "resolved_scenario": spec.model_dump(mode="json", exclude={"variants"}),
+    }
+    write_text_atomic(path, to_json(data))
+    return path
+
+
+@dataclass
+class Row:
+    kpi: str
+    baseline: float | None
+    now: float | None
+    allowed: float | None
+    p_value: float | None
+    verdict: str  # "ok", "drift"
+
+    @property
+    def difference(self) -> float | None:
+        if self.baseline is None or self.now is None:
+            return None
+        return self.now - self.baseline
+
+    @property
+    def relative(self) -> float | None:
+        d = self.difference
+        if d is None or not self.baseline:
+            return None
+        return d / abs(self.baseline)
+
+
+@dataclass
+class CheckResult:
+    baseline_file: Path
+    scenario: str
+    mode: str  # "exact", "statistical" or "changed"
+    rows: list[Row] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def drifted(self) -> list[Row]:
+        return [r for r in self.rows if r.verdict != "ok"]
+
+    @property
+    def holds(self) -> bool:
+        return self.mode != "changed" and not self.drifted
+
+    def table(self) -> str:
+        head = f"{self.scenario} ({self.baseline_file}): {self.mode} mode"
+        if self.mode == "changed":
+            return f"{head}\n  {self.message}"
+        lines = [
+            head,
+            f"  {'KPI':30s} {'baseline':>14s} {'now':>14s} {'difference':>12s} "
+            f"{'relative':>9s} {'allowed':>12s}  verdict",
+        ]
+        for r in self.rows:
+            lines.append(
+                f"  {r.kpi:30s} {fmt(r.baseline):>14s} {fmt(r.now):>14s} "
+                f"{fmt(r.difference):>12s} {pct(r.relative):>9s} {fmt(r.allowed):>12s}  "
+                f"{r.verdict.upper() if r.verdict != 'ok' else 'ok'}"
+            )
+        verdict = "holds" if self.holds else f"DRIFT in {', '.join(r.kpi for r in self.drifted)}"
+        return "\n".join([*lines, f"  -> {verdict}"])
+
+
+def fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.6g}"
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:+.2f}%"
+
+
+def values(data: dict, kpi: str) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in data["kpis"][kpi]], dtype=float)
+
+
+def compare_exact(base: dict, now: dict) -> list[Row]:
+    rows = []
+    for kpi in KPI_NAMES:
+        b, n = values(base, kpi), values(now, kpi)
+        same = b.shape == n.shape and np.array_equal(b, n, equal_nan=True)
+        rows.append(Row(kpi, nanmean(b), nanmean(n), 0.0, None, "ok" if same else "drift"))
+    return rows
+
+
+def nanmean(x: np.ndarray) -> float | None:
+    return float(np.nanmean(x)) if np.isfinite(x).any() else None
+
+
+def compare_statistical(
+    base: dict, now: dict, relative: dict[str, float], paired: bool
+) -> list[Row]:
+    """Each KPI's mean difference against a Student-t band, Bonferroni-corrected so that
+    the whole scenario has a FAMILY_ALPHA chance of a false alarm.
+
+    paired (the same seed): replication r of both runs shares its random streams, so the
+    band comes from the spread of the paired differences, with a floor of MIN_RELATIVE of
+    the baseline mean (tiny numerical differences between platforms are not drift).
+    Otherwise: a pooled two-sample band from both runs' spread over replications.
+    """
+    kpis = [k for k in KPI_NAMES if np.isfinite(values(base, k)).any()]
+    alpha = FAMILY_ALPHA / max(len(kpis), 1)
+    rows = []
+    for kpi in KPI_NAMES:
+        b_all, n_all = values(base, kpi), values(now, kpi)
+        b, n = b_all[np.isfinite(b_all)], n_all[np.isfinite(n_all)]
+        if b.size == 0 or n.size == 0:
+            rows.append(
+                Row(
+                    kpi,
+                    nanmean(b_all),
+                    nanmean(n_all),
+                    None,
+                    None,
+                    "ok" if b.size == n.size else "drift",
+                )
+            )
+            continue
+        mean_b = float(b.mean())
+        diff = float(n.mean() - mean_b)
+        floor = relative.get(kpi, 0.0) * abs(mean_b)
+        if paired and b_all.shape == n_all.shape:
+            d = (n_all - b_all)[np.isfinite(n_all - b_all)]
+            sd = float(d.std(ddof=1)) if d.size > 1 else 0.0
+            band = (
+                float(stats.t.ppf(1 - alpha / 2, max(d.size - 1, 1)))
+                * sd
+                / math.sqrt(max(d.size, 1))
+            )
+            floor = max(floor, MIN_RELATIVE * abs(mean_b))
+            p = float(stats.ttest_1samp(d, 0.0).pvalue) if sd > 0 and d.size > 1 else None
+        else:
+            dof = b.size + n.size - 2
+            pooled = (
+                math.sqrt(((b.size - 1) * b.var(ddof=1) + (n.size - 1) * n.var(ddof=1)) / dof)
+                if dof > 0
+                else 0.0
+            )
+            band = (
+                float(stats.t.ppf(1 - alpha / 2, max(dof, 1)))
+                * pooled
+                * math.sqrt(1 / b.size + 1 / n.size)
+            )
+            p = float(stats.ttest_ind(n, b).pvalue) if pooled > 0 else None
+        allowed = max(band, floor)
+        drift = abs(diff) > allowed + 1e-9 * max(abs(mean_b), 1.0)
+        rows.append(Row(kpi, mean_b, float(n.mean()), allowed, p, "drift" if drift else "ok"))
+    return rows
+
+
+def check_baseline(
+    path: str | Path,
+    *,
+    mode: str = "auto",
+    seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    root: Path | None = None,
+    progress: bool | None = None,
+) -> CheckResult:
+    """Rerun a baseline's scenario and compare; overrides apply to the rerun only."""
+    path = Path(path)
+    try:
+        base = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SimError(f"{path}: not a readable baseline ({exc})") from None
+    root = root if root is not None else Path.cwd()
+    scenario_file = root / base["scenario_file"]
+    if not scenario_file.exists():
+        raise SimError(f"{path}: its scenario {scenario_file} does not exist")
+    spec = load_scenario(scenario_file, base["overrides"])
+    if scenario_hash(spec) != base["scenario_hash"]:
+        return CheckResult(
+            path,
+            base["scenario"],
+            "changed",
+            message=(
+                f"the scenario changed since the baseline was recorded ({scenario_file}); this "
+                f"is not drift: rerun `sim check --update {path}` to record it on purpose"
+            ),
+        )
+    if mode == "auto":
+        mode = (
+            "exact"
+            if environment() == base["environment"] and seed is None and not overrides
+            else "statistical"
+        )
+    rerun = dict(overrides or {})
+    if seed is not None:
+        rerun["run.seed"] = seed
+    result = run(spec, overrides=rerun, progress=progress)
+    now = {
+        "kpis": {
+            k: [None if math.isnan(v) else float(v) for v in result.kpi_values[k]]
+            for k in KPI_NAMES
+        }
+    }
+    relative = spec.check.relative_tolerance
+    rows = (
+        compare_exact(base, now)
+        if mode == "exact"
+        else compare_statistical(base, now, relative, paired=seed is None)
+    )
+    return CheckResult(path, base["scenario"], mode, rows)
+
+
+def baseline_files(paths: list[Path] | None) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    files = sorted(BASELINE_DIR.glob("*.json"))
+    if not files:
+        raise SimError(f"no baselines in {BASELINE_DIR}: record one with `sim baseline SCENARIO`")
+    return files
+
+
+def junit_xml(results: list[CheckResult]) -> str:
+    """JUnit XML: a test suite per baseline, a test case per KPI."""
+    suites = []
+    for r in results:
+        cases = []
+        if r.mode == "changed":
+            cases.append(
+                f'    <testcase classname="{escape(r.scenario)}" name="scenario">'
+                f'<failure message="scenario changed">{escape(r.message)}</failure>'
+                f"</testcase>"
+            )
+        for row in r.rows:
+            body = ""
+            if row.verdict != "ok":
+                msg = (
+                    f"{row.kpi}: baseline {fmt(row.baseline)}, now {fmt(row.now)}, "
+                    f"difference {fmt(row.difference)}, allowed {fmt(row.allowed)}"
+                )
+                body = (
+                    f'<failure message="{escape(msg, {chr(34): "&quot;"})}">{escape(msg)}</failure>'
+                )
+            cases.append(
+                f'    <testcase classname="{escape(r.scenario)}" '
+                f'name="{escape(row.kpi)}">{body}</testcase>'
+            )
+        failures = sum(1 for row in r.rows if row.verdict != "ok") + (r.mode == "changed")
+        suites.append(
+            f'  <testsuite name="{escape(r.scenario)} ({r.mode})" '
+            f'tests="{max(len(r.rows), 1)}" failures="{failures}">\n'
+            + "\n".join(cases)
+            + "\n  </testsuite>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+        + "\n".join(suites)
+        + "\n</testsuites>\n"
+    )
