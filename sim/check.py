@@ -193,6 +193,15 @@ def nanmean(x: np.ndarray) -> float | None:
     return float(np.nanmean(x)) if np.isfinite(x).any() else None
 
 
+def t_test_p(test, *samples) -> float:
+    """A t test's p-value (reported only: the verdict comes from the band)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nearly identical samples
+        return float(test(*samples).pvalue)
+
+
 def compare_statistical(
     base: dict, now: dict, relative: dict[str, float], paired: bool
 ) -> list[Row]:
@@ -234,7 +243,7 @@ def compare_statistical(
                 / math.sqrt(max(d.size, 1))
             )
             floor = max(floor, MIN_RELATIVE * abs(mean_b))
-            p = float(stats.ttest_1samp(d, 0.0).pvalue) if sd > 0 and d.size > 1 else None
+            p = t_test_p(stats.ttest_1samp, d, 0.0) if sd > 0 and d.size > 1 else None
         else:
             dof = b.size + n.size - 2
             pooled = (
@@ -247,7 +256,7 @@ def compare_statistical(
                 * pooled
                 * math.sqrt(1 / b.size + 1 / n.size)
             )
-            p = float(stats.ttest_ind(n, b).pvalue) if pooled > 0 else None
+            p = t_test_p(stats.ttest_ind, n, b) if pooled > 0 else None
         allowed = max(band, floor)
         drift = abs(diff) > allowed + 1e-9 * max(abs(mean_b), 1.0)
         rows.append(Row(kpi, mean_b, float(n.mean()), allowed, p, "drift" if drift else "ok"))
