@@ -89,9 +89,10 @@ KPI_DEFINITIONS = {
     "shorter than 90 days).",
     "active_customers_30d": "Customers with an order in the last 30 days of the run.",
     "active_sharers": "Sharers still active at the end of the run.",
-    "payouts_total": "All payouts (commissions and referral bonuses), in yuan.",
+    "payouts_total": "All payouts (commissions, upline overrides, referral and sales "
+    "bonuses, gifts, KOL fees and commissions), in yuan.",
     "payout_ratio": "payouts_total / gmv.",
-    "discounts_total": "All discounts (self-purchase), in yuan.",
+    "discounts_total": "All discounts (self-purchase, group-buy, coupon, bargain), in yuan.",
     "contribution_margin": "The platform's revenue (order payments to the platform + entry "
     "fees + stock sold to sharers) - its cost of goods (list price x (1 - margin) per unit "
     "sold) - fulfillment costs - payouts, in yuan.",
