@@ -111,22 +111,29 @@ def test_resume_runs_only_what_is_missing(tmp_path):
     assert not resumed.duplicated(["point", "replication"]).any()
 
 
-def test_resume_after_killing_the_sweep_mid_run(tmp_path):
+RATES = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
+
+
+def write_experiment(tmp_path, replications: int):
     experiment = tmp_path / "exp.toml"
     experiment.write_text(f"""
 [experiment]
 name = "killed"
 scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
-replications = 3
+replications = {replications}
 [experiment.overrides]
 "run.days" = 60
 "population.consumers" = 1000
 "population.neighborhoods" = [{{ count = 4 }}]
 [[parameters]]
 key = "payout.direct_commission.rate"
-values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
+values = {RATES}
 """)
-    out = tmp_path / "out"
+    return experiment
+
+
+def start_sweep(experiment, out, *options):
+    """Start `sim sweep` in its own process group; return it once 2 part files exist."""
     cmd = [
         sys.executable,
         "-m",
@@ -135,33 +142,47 @@ values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
         str(experiment),
         "--out",
         str(out),
-        "--sequential",
         "--batch-size",
         "2",
+        *options,
     ]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "parts").glob("runs-*.csv"))) < 2:
         time.sleep(0.05)
+    return proc, cmd
+
+
+def part_digests(out):
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (out / "parts").glob("runs-*.csv")
+    }
+
+
+def resume_and_check(cmd, out, total, digests):
+    """Resume: every run exactly once, and no part file written before was touched."""
+    resume = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert resume.returncode == 0, resume.stderr
+    runs = read_runs(out)
+    assert len(runs) == total and not runs.duplicated(["point", "replication"]).any()
+    assert part_digests(out).items() >= digests.items()
+    return runs
+
+
+def test_resume_after_killing_the_sweep_mid_run(tmp_path):
+    experiment, out = write_experiment(tmp_path, 3), tmp_path / "out"
+    proc, cmd = start_sweep(experiment, out, "--sequential")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = read_runs(out)
     assert 0 < len(done_before) < 18, "the kill should land mid-sweep"
-    digests = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in (out / "parts").glob("runs-*.csv")
-    }
-    resume = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
-    assert resume.returncode == 0, resume.stderr
-    runs = read_runs(out)
-    assert len(runs) == 18 and not runs.duplicated(["point", "replication"]).any()
-    for name, digest in digests.items():
-        assert hashlib.sha256((out / "parts" / name).read_bytes()).hexdigest() == digest
+    runs = resume_and_check(cmd, out, 18, part_digests(out))
     whole = sweep(
         load_experiment_scenario(experiment),
-        grid={"payout.direct_commission.rate": [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]},
+        grid={"payout.direct_commission.rate": RATES},
         replications=3,
         executor="sequential",
         out=tmp_path / "whole",
@@ -311,62 +332,20 @@ def test_sim_sweep_on_a_dask_scheduler(tmp_path, dask_cluster):
 def test_a_killed_worker_loses_nothing_and_resume_finishes(tmp_path):
     import psutil
 
-    experiment = tmp_path / "exp.toml"
-    experiment.write_text(f"""
-[experiment]
-name = "worker_killed"
-scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
-replications = 4
-[experiment.overrides]
-"run.days" = 60
-"population.consumers" = 1000
-"population.neighborhoods" = [{{ count = 4 }}]
-[[parameters]]
-key = "payout.direct_commission.rate"
-values = [0.02, 0.04, 0.06, 0.08, 0.10, 0.12]
-""")
-    out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
-        "sweep",
-        str(experiment),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--batch-size",
-        "2",
+    experiment, out = write_experiment(tmp_path, 4), tmp_path / "out"
+    proc, cmd = start_sweep(experiment, out, "--workers", "2")
+    # the pool's workers are forked by the forkserver, a child of the sweep process
+    servers = [
+        p for p in psutil.Process(proc.pid).children() if "forkserver" in " ".join(p.cmdline())
     ]
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list((out / "parts").glob("runs-*.csv"))) < 2:
-        time.sleep(0.05)
-    workers = [
-        p
-        for p in psutil.Process(proc.pid).children(recursive=True)
-        if "forkserver" not in " ".join(p.cmdline())
-    ]
+    workers = [w for server in servers for w in server.children()]
     assert workers, "the pool should be running"
     workers[-1].kill()  # one worker dies mid-sweep
     _, stderr = proc.communicate(timeout=120)
-    done_before = read_runs(out)
-    if proc.returncode != 0:  # the usual case: the pool breaks, finished runs are kept
-        assert "--resume" in stderr and "Traceback" not in stderr
-    digests = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in (out / "parts").glob("runs-*.csv")
-    }
-    resume = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
-    assert resume.returncode == 0, resume.stderr
-    runs = read_runs(out)
-    assert len(runs) == 24 and not runs.duplicated(["point", "replication"]).any()
-    assert len(done_before) >= 4
-    for name, digest in digests.items():
-        assert hashlib.sha256((out / "parts" / name).read_bytes()).hexdigest() == digest
+    assert proc.returncode == 2  # the pool breaks; finished runs are kept
+    assert "--resume" in stderr and "Traceback" not in stderr
+    assert len(read_runs(out)) >= 4
+    resume_and_check(cmd, out, 24, part_digests(out))
 
 
 def test_the_python_api_is_sim_dot_sweep(tmp_path):
