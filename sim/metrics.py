@@ -38,8 +38,9 @@ COUNT_COLUMNS = (
     "kol_customer_gmv",
     "community_posts",
     "live_groups",
-    "rival_customers",
 )
+# Filled by the model after every platform's day (rival platforms on the same network).
+RIVAL_COLUMNS = ("rival_customers", "rival_gmv")
 MONEY_COLUMNS = (
     "gmv",
     "paid",
@@ -56,7 +57,7 @@ MONEY_COLUMNS = (
     "ad_spend",
 )
 # Columns kept in fen and reported in yuan.
-IN_FEN = frozenset({*MONEY_COLUMNS, "kol_customer_gmv"})
+IN_FEN = frozenset({*MONEY_COLUMNS, "kol_customer_gmv", "rival_gmv"})
 DAILY_COLUMNS = (
     "new_customers",
     "customers",
@@ -76,6 +77,7 @@ DAILY_COLUMNS = (
     "acquired_by_group_buy",
     "group_orders",
     *COUNT_COLUMNS,
+    *RIVAL_COLUMNS,
 )
 
 KPI_DEFINITIONS = {

@@ -33,7 +33,6 @@ from sim.rules import (
     bargaining,
     churn,
     community_groups,
-    competition,
     experience,
     exposure,
     gifting,
@@ -44,7 +43,7 @@ from sim.rules import (
     repurchase,
     sharers,
 )
-from sim.scenario import Scenario
+from sim.scenario import Scenario, rival_scenarios
 from sim.state import (
     SOURCE_AD,
     SOURCE_GROUP,
@@ -75,15 +74,16 @@ class Platform(mesa.Agent):
 
 
 class RivalPlatform(mesa.Agent):
-    """A rival platform on the same network (see sim.rules.competition)."""
+    """A rival platform on the same network: a full model of its own (`self.rival`)."""
 
-    def __init__(self, model: SocialCommerceModel, index: int, spec):
+    def __init__(self, model: SocialCommerceModel, index: int, rival: SocialCommerceModel):
         super().__init__(model)
         self.index = index
-        self.spec = spec
+        self.rival = rival
+        self.name = rival.platform.name
 
     def customers(self) -> int:
-        return int(np.count_nonzero(self.model.rival_of == self.index))
+        return int(np.count_nonzero(self.rival.consumers.active_customer))
 
 
 class Neighborhood(mesa.Agent):
@@ -115,6 +115,7 @@ class SocialCommerceModel(mesa.Model):
         edge_list: EdgeList | None = None,
         source: str = "<scenario>",
         spawn_prefix: tuple[int, ...] = (),
+        world: tuple | None = None,
     ):
         streams = Streams(scenario.run.seed, replication, spawn_prefix)
         super().__init__(rng=streams["mesa"])
@@ -126,18 +127,24 @@ class SocialCommerceModel(mesa.Model):
         self.days = scenario.run.days
         beh = scenario.behavior
 
-        self.layout = build_layout(scenario.population, streams["population"])
-        if scenario.network.edge_list is not None:
-            edges = (
-                edge_list if edge_list is not None else read_edge_list(scenario.network.edge_list)
-            )
-            self.trust = edge_list_network(
-                edges, scenario.population.consumers, scenario.network, source
-            )
+        if world is not None:  # a rival platform on another model's population and network
+            self.layout, self.trust = world
         else:
-            self.trust = generate_network(
-                self.layout, scenario.network, beh.trust_weights, streams["network"]
-            )
+            self.layout = build_layout(scenario.population, streams["population"])
+            if scenario.network.edge_list is not None:
+                edges = (
+                    edge_list
+                    if edge_list is not None
+                    else read_edge_list(scenario.network.edge_list)
+                )
+                self.trust = edge_list_network(
+                    edges, scenario.population.consumers, scenario.network, source
+                )
+            else:
+                self.trust = generate_network(
+                    self.layout, scenario.network, beh.trust_weights, streams["network"]
+                )
+        world = (self.layout, self.trust)  # before this platform's leader ties
         gl = scenario.group_leaders
         layout = self.layout
         self.leaders = proxy_purchase.choose_leaders(
@@ -259,40 +266,13 @@ class SocialCommerceModel(mesa.Model):
                 community_groups.member_match(self.community, self.consumers.n),
                 cg.affinity_repurchase_effect,
             )
-        self.rivals = scenario.rivals
+        # Rival platforms: full models of their own on this population and network.
+        self.excluded = np.zeros(self.consumers.n, bool)  # customers of another platform
+        self.rivals = [
+            SocialCommerceModel(spec, replication, spawn_prefix=(*spawn_prefix, i + 1), world=world)
+            for i, spec in enumerate(rival_scenarios(scenario))
+        ]
         self.rival_agents = [RivalPlatform(self, i, r) for i, r in enumerate(self.rivals)]
-        self.rival_of = np.full(self.consumers.n, -1, np.int64)  # rival a consumer is with
-        self.rival_p = np.array(
-            [
-                r.external_influence_per_day
-                if r.external_influence_per_day is not None
-                else beh.external_influence_per_day
-                for r in self.rivals
-            ]
-        )
-        self.rival_q = np.array(
-            [
-                r.word_of_mouth_per_day
-                if r.word_of_mouth_per_day is not None
-                else beh.word_of_mouth_per_day
-                for r in self.rivals
-            ]
-        )
-        self.rival_churn = np.array(
-            [
-                r.churn_hazard_per_day
-                if r.churn_hazard_per_day is not None
-                else beh.churn_base_hazard_per_day
-                for r in self.rivals
-            ]
-        )
-        mean_price = float(np.mean([c.price_yuan for c in cats]))
-        self.rival_price_factor = np.exp(
-            -beh.price_sensitivity_per_100_yuan
-            * mean_price
-            * np.array([r.price_multiplier for r in self.rivals])
-            / 100.0
-        )
         self.awareness = np.zeros((self.consumers.n, len(cats)))
         self.bad_news = np.zeros(self.consumers.n)  # trust-weighted bad news heard
         coupon = scenario.payout.rule("coupon")
@@ -321,6 +301,39 @@ class SocialCommerceModel(mesa.Model):
         return np.power(0.5, self.day / self.hype_half_life)
 
     def step(self) -> None:
+        """One day for this platform and its rivals, in alternating order (fair on ties).
+
+        Before each platform's day, the consumers who are active customers of another
+        platform are out of its reach: a consumer belongs to one platform at a time.
+        """
+        if self.day >= self.days:
+            self.running = False
+            return
+        if not self.rivals:
+            self._step_day()
+            return
+        day = self.day
+        platforms = [self, *self.rivals]
+        for model in platforms if day % 2 == 0 else platforms[::-1]:
+            model.excluded = np.zeros(self.consumers.n, bool)
+            for other in platforms:
+                if other is not model:
+                    model.excluded |= other.claimed()
+            model._step_day()
+        v = self.recorder.values
+        v["rival_customers"][day] = sum(
+            int(np.count_nonzero(r.consumers.active_customer)) for r in self.rivals
+        )
+        v["rival_gmv"][day] = sum(int(r.recorder.values["gmv"][day]) for r in self.rivals)
+
+    def claimed(self) -> np.ndarray:
+        """Consumers this platform holds: active customers and consumers in its open groups."""
+        held = self.consumers.active_customer.copy()
+        if self.groups is not None:
+            held |= self.groups.member_group >= 0
+        return held
+
+    def _step_day(self) -> None:
         if self.day >= self.days:
             self.running = False
             return
@@ -367,9 +380,7 @@ class SocialCommerceModel(mesa.Model):
         online_customer = c.online_ready & c.active_customer
         has_proxy = self._proxies_available(free, online_customer)
         can_buy = c.online_ready | has_proxy
-        if self.rivals:
-            self._compete(free & can_buy, counts)
-            free = free & (self.rival_of < 0)
+        free = free & ~self.excluded
         eligible = can_buy[:, None] & free[:, None] & ~c.customer_of
         if day < self.spec.platform.start_day:
             eligible[:] = False
@@ -577,26 +588,6 @@ class SocialCommerceModel(mesa.Model):
         self._record_orders(buyer)
         return new_customers
 
-    def _compete(self, free: np.ndarray, counts: dict) -> None:
-        """Rival platforms win free consumers; their customers lapse and are free again."""
-        c = self.consumers
-        u_join, u_pick, u_lapse = self.uniform("rivals", (3, c.n))
-        signal = competition.rival_signals(
-            self.rival_of, len(self.rivals), self.influence_by_speaker, self.spec.network.mixing
-        )
-        started = np.array([self.day >= r.start_day for r in self.rivals])
-        hazards = (self.rival_p[:, None] + self.rival_q[:, None] * signal) * (
-            self.rival_price_factor * started
-        )[:, None]
-        joined = competition.join_rivals(
-            free & ~c.is_customer & (self.rival_of < 0), hazards, u_join, u_pick
-        )
-        members = self.rival_of >= 0
-        lapse = members & (u_lapse < self.rival_churn[np.maximum(self.rival_of, 0)])
-        self.rival_of[lapse] = -1
-        self.rival_of[joined >= 0] = joined[joined >= 0]
-        counts["rival_customers"] = int(np.count_nonzero(self.rival_of >= 0))
-
     def _pay_kol_fees(self, counts: dict) -> None:
         """The platform pays each KOL posting today their fee per post."""
         posting = [kol for kol in self.kols if kol.posts_on(self.day)]
@@ -743,7 +734,7 @@ class SocialCommerceModel(mesa.Model):
         group_buying.join_groups(
             book,
             self.trust_by_speaker,
-            c.online_ready & ~c.lapsed,
+            c.online_ready & ~c.lapsed & ~self.excluded,
             rule.join_rate_per_share,
             self.group_demand * self.hype(),
             rule.group_size,

@@ -21,7 +21,6 @@ from sim.fulfillment import FulfillmentSection
 from sim.kols import KOLSection
 from sim.payout.scheme import PayoutSection, expand_preset
 from sim.rules.community_groups import CommunityGroupSection
-from sim.rules.competition import RivalSection
 from sim.schema_base import Probability, Section, param
 
 CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
@@ -390,6 +389,26 @@ class Variant(BaseModel):
         return dict(self.model_extra or {})
 
 
+class RivalSection(BaseModel):
+    """A rival platform on the same population and network: a name and overrides of the base
+    scenario (its own payout scheme, categories, platform start day and ad spend, behavior
+    toward it...). Tables merge key by key; a `payout.preset` replaces the whole scheme."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = param(
+        ...,
+        "Rival platform name.",
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+    )
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class CompareSection(Section):
     """How `sim compare` judges the variants."""
 
@@ -642,35 +661,67 @@ def variant_scenarios(
 
 
 def variant_problems(scenario: Scenario, base_dir: Path | None) -> list[Problem]:
-    """Problems of every variant, with keys under variants[i]."""
+    """Problems of every variant and every rival, with keys under variants[i] / rivals[i]."""
+    return [
+        *override_problems(scenario.variants, "variants", scenario, base_dir, ("variants",)),
+        *override_problems(
+            scenario.rivals,
+            "rivals",
+            scenario,
+            base_dir,
+            ("variants", "rivals", "population", "network"),
+        ),
+    ]
+
+
+def override_problems(
+    items, field: str, scenario: Scenario, base_dir: Path | None, forbidden: tuple[str, ...]
+) -> list[Problem]:
     problems: list[Problem] = []
-    names = [v.name for v in scenario.variants]
-    base = scenario.model_dump(mode="python", exclude={"variants"})
-    for i, variant in enumerate(scenario.variants):
-        if variant.name in names[:i]:
+    names = [item.name for item in items]
+    base = scenario.model_dump(mode="python", exclude={"variants", "rivals"})
+    for i, item in enumerate(items):
+        if item.name in names[:i]:
             problems.append(
                 Problem(
-                    f"variants[{i}].name",
-                    f"duplicate variant {variant.name!r}",
-                    "each variant needs its own name",
+                    f"{field}[{i}].name",
+                    f"duplicate name {item.name!r}",
+                    f"each of the {field} needs its own name",
                 )
             )
-        if "variants" in variant.overrides:
+        bad = [key for key in forbidden if key in item.overrides]
+        if bad:
             problems.append(
                 Problem(
-                    f"variants[{i}].variants",
-                    "variants cannot be nested",
-                    "overrides of the base scenario",
+                    f"{field}[{i}].{bad[0]}",
+                    f"{field} cannot override {bad[0]!r}",
+                    "overrides of the base scenario"
+                    + (
+                        "; rivals share the base's population and network"
+                        if field == "rivals"
+                        else ""
+                    ),
                 )
             )
             continue
         try:
-            validate_scenario(merge_variant(base, variant.overrides), base_dir=base_dir)
+            validate_scenario(merge_variant(base, item.overrides), base_dir=base_dir)
         except ScenarioError as exc:
             for p in exc.problems:
-                p.key = f"variants[{i}].{p.key}" if p.key else f"variants[{i}]"
+                p.key = f"{field}[{i}].{p.key}" if p.key else f"{field}[{i}]"
                 problems.append(p)
     return problems
+
+
+def rival_scenarios(scenario: Scenario) -> list[Scenario]:
+    """Each rival platform as a full scenario on the base's population and network."""
+    base = scenario.model_dump(mode="python", exclude={"variants", "rivals"})
+    out = []
+    for rival in scenario.rivals:
+        spec = validate_scenario(merge_variant(base, rival.overrides), f"rival {rival.name}")
+        spec.platform.name = rival.name
+        out.append(spec)
+    return out
 
 
 def resolve_path(value: str, base_dir: Path | None) -> Path:

@@ -284,3 +284,44 @@ def test_a_released_model_is_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_rival_platforms_share_the_network_and_never_share_a_customer():
+    s = small_scenario(
+        run={"days": 90},
+        rivals=[
+            {
+                "name": "rival",
+                "payout": {"preset": "group_buy"},
+                "categories": [
+                    {
+                        "name": "fruit",
+                        "price_yuan": 20.0,
+                        "margin": 0.3,
+                        "repurchase_interval_days": 7,
+                    }
+                ],
+            }
+        ],
+    )
+    model = run_model(s)
+    (rival,) = model.rivals
+    assert rival.trust is not model.trust or rival.layout is model.layout
+    assert rival.layout is model.layout  # the same population
+    assert rival.platform.name == "rival" and rival.spec.payout.rule("group_buy") is not None
+    assert rival.spec.category_names == ["fruit"]
+    mine, theirs = model.consumers.active_customer, rival.consumers.active_customer
+    assert mine.sum() > 50 and theirs.sum() > 50
+    assert not (mine & theirs).any()
+    assert model.recorder.values["rival_customers"][89] == theirs.sum()
+    assert 0 < model.kpis()["market_share"] < 1
+    check_invariants(model)
+    check_invariants(rival)
+
+
+def test_rivals_may_not_change_the_population():
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        small_scenario(rivals=[{"name": "r", "population": {"consumers": 10}}])
+    assert info.value.problems[0].key == "rivals[0].population"

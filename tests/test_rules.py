@@ -199,34 +199,6 @@ def test_bad_news_reaches_ties_by_trust_and_fades():
     np.testing.assert_allclose(nwom.churn_amplifier(np.array([0.0, 2.0]), 0.5), [1.0, 2.0])
 
 
-# ---------------------------------------------------------------- competition
-def test_rival_signal_is_share_of_ties_with_the_rival():
-    from sim.rules import competition
-
-    trust = ties_to_matrix(
-        3, np.array([0, 0]), np.array([1, 2]), np.array([1.0, 3.0]), symmetric=False
-    )
-    by_speaker = row_normalized(trust).T.tocsr()
-    got = competition.rival_signals(np.array([-1, 0, 1]), 2, by_speaker, "network")
-    np.testing.assert_allclose(got[:, 0], [0.25, 0.75])
-    uniform = competition.rival_signals(np.array([-1, 0, 0]), 1, by_speaker, "uniform")
-    np.testing.assert_allclose(uniform, [[2 / 3] * 3])
-
-
-def test_join_rivals_picks_by_hazard_share(rng):
-    from sim.rules import competition
-
-    n = 100_000
-    hazards = np.vstack([np.full(n, 0.1), np.full(n, 0.3)])
-    free = np.ones(n, bool)
-    free[:10] = False
-    got = competition.join_rivals(free, hazards, rng.random(n), rng.random(n))
-    assert (got[:10] == -1).all()
-    joined = got[10:] >= 0
-    assert abs(joined.mean() - (1 - np.exp(-0.4))) < 0.005
-    assert abs(np.mean(got[10:][joined] == 1) - 0.75) < 0.01
-
-
 def test_age_mix_keeps_the_tier_average_readiness():
     from sim.population import age_readiness
 
