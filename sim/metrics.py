@@ -61,6 +61,7 @@ IN_FEN = frozenset({*MONEY_COLUMNS, "kol_customer_gmv", "rival_gmv"})
 DAILY_COLUMNS = (
     "new_customers",
     "customers",
+    "active_customers",
     "active_customers_30d",
     "lapsed_today",
     "lapsed",
@@ -90,6 +91,7 @@ KPI_DEFINITIONS = {
     "repeat_rate_90d": "As repeat_rate_30d with a 90-day window (undefined, null, in runs "
     "shorter than 90 days).",
     "active_customers_30d": "Customers with an order in the last 30 days of the run.",
+    "active_customers": "Customers who have not lapsed, at the end of the run.",
     "active_sharers": "Sharers still active at the end of the run.",
     "payouts_total": "All payouts (commissions, upline overrides, referral and sales "
     "bonuses, gifts, KOL fees and commissions), in yuan.",
@@ -164,6 +166,7 @@ class DailyRecorder:
         payouts = ledger.day_total_fen(day, PAYOUT_TYPES)
         v["new_customers"][day] = new_customers.sum()
         v["customers"][day] = (v["customers"][day - 1] if day else 0) + v["new_customers"][day]
+        v["active_customers"][day] = np.count_nonzero(c.active_customer)
         v["active_customers_30d"][day] = np.count_nonzero(
             (c.last_order_day >= 0) & (c.last_order_day > day - 30)
         )
@@ -215,11 +218,15 @@ class DailyRecorder:
         self.first_order_commission_fen += int(settlement.commission_fen[first].sum())
         self.first_order_discount_fen += int(settlement.discount_fen[first].sum())
 
-    def frame(self, days: int) -> pd.DataFrame:
+    def frame(self, days: int, rivals: bool = False) -> pd.DataFrame:
         data = {"day": np.arange(days)}
         for name in DAILY_COLUMNS:
             col = self.values[name][:days]
             data[name] = col / 100.0 if name in IN_FEN else col
+        if rivals:  # the platform's share of the consumers some platform holds
+            own, other = data["active_customers"], data["rival_customers"]
+            total = own + other
+            data["market_share"] = np.divide(own, total, out=np.full(days, np.nan), where=total > 0)
         return pd.DataFrame(data)
 
 
@@ -306,6 +313,7 @@ def kpis(model: SocialCommerceModel) -> dict[str, float]:
         "gmv": float(gmv),
         "repeat_rate_30d": repeat_rate(c.first_order_day, c.second_order_day, days, 30),
         "repeat_rate_90d": repeat_rate(c.first_order_day, c.second_order_day, days, 90),
+        "active_customers": float(np.count_nonzero(c.active_customer)),
         "active_customers_30d": float(
             np.count_nonzero((c.last_order_day >= 0) & (c.last_order_day >= days - 30))
         ),

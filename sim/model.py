@@ -794,7 +794,7 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ results
     def daily_frame(self):
-        return self.recorder.frame(self.day)
+        return self.recorder.frame(self.day, rivals=bool(self.rivals))
 
     def kpis(self) -> dict[str, float]:
         return metrics.kpis(self)

@@ -315,6 +315,9 @@ def test_rival_platforms_share_the_network_and_never_share_a_customer():
     assert not (mine & theirs).any()
     assert model.recorder.values["rival_customers"][89] == theirs.sum()
     assert 0 < model.kpis()["market_share"] < 1
+    share = model.daily_frame()["market_share"]  # market share over time
+    assert share.iloc[-1] == pytest.approx(model.kpis()["market_share"])
+    assert share.dropna().between(0, 1).all()
     check_invariants(model)
     check_invariants(rival)
 
