@@ -141,7 +141,7 @@ class CheckResult:
 
     @property
     def drifted(self) -> list[Row]:
-        return [r for r in self.rows if r.verdict != "ok"]
+        return [r for r in self.rows if r.verdict in ("drift", "missing")]
 
     @property
     def holds(self) -> bool:
@@ -160,7 +160,7 @@ class CheckResult:
             lines.append(
                 f"  {r.kpi:30s} {fmt(r.baseline):>14s} {fmt(r.now):>14s} "
                 f"{fmt(r.difference):>12s} {pct(r.relative):>9s} {fmt(r.allowed):>12s}  "
-                f"{r.verdict.upper() if r.verdict != 'ok' else 'ok'}"
+                f"{r.verdict.upper() if r.verdict in ('drift', 'missing') else r.verdict}"
             )
         verdict = "holds" if self.holds else f"DRIFT in {', '.join(r.kpi for r in self.drifted)}"
         return "\n".join([*lines, f"  -> {verdict}"])
@@ -180,13 +180,27 @@ def values(data: dict, kpi: str) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in data["kpis"][kpi]], dtype=float)
 
 
+def kpi_set_rows(base: dict) -> tuple[list[str], list[Row]]:
+    """The KPIs both runs have, and rows for KPIs added since the baseline ("new", not
+    drift) or gone from the model ("missing", drift)."""
+    shared = [k for k in KPI_NAMES if k in base["kpis"]]
+    rows = [Row(k, None, None, None, None, "new") for k in KPI_NAMES if k not in base["kpis"]]
+    rows += [
+        Row(k, nanmean(values(base, k)), None, None, None, "missing")
+        for k in base["kpis"]
+        if k not in KPI_NAMES
+    ]
+    return shared, rows
+
+
 def compare_exact(base: dict, now: dict) -> list[Row]:
+    shared, extra = kpi_set_rows(base)
     rows = []
-    for kpi in KPI_NAMES:
+    for kpi in shared:
         b, n = values(base, kpi), values(now, kpi)
         same = b.shape == n.shape and np.array_equal(b, n, equal_nan=True)
         rows.append(Row(kpi, nanmean(b), nanmean(n), 0.0, None, "ok" if same else "drift"))
-    return rows
+    return rows + extra
 
 
 def nanmean(x: np.ndarray) -> float | None:
@@ -213,10 +227,11 @@ def compare_statistical(
     the baseline mean (tiny numerical differences between platforms are not drift).
     Otherwise: a pooled two-sample band from both runs' spread over replications.
     """
-    kpis = [k for k in KPI_NAMES if np.isfinite(values(base, k)).any()]
+    shared, extra = kpi_set_rows(base)
+    kpis = [k for k in shared if np.isfinite(values(base, k)).any()]
     alpha = FAMILY_ALPHA / max(len(kpis), 1)
     rows = []
-    for kpi in KPI_NAMES:
+    for kpi in shared:
         b_all, n_all = values(base, kpi), values(now, kpi)
         b, n = b_all[np.isfinite(b_all)], n_all[np.isfinite(n_all)]
         if b.size == 0 or n.size == 0:
@@ -260,7 +275,7 @@ def compare_statistical(
         allowed = max(band, floor)
         drift = abs(diff) > allowed + 1e-9 * max(abs(mean_b), 1.0)
         rows.append(Row(kpi, mean_b, float(n.mean()), allowed, p, "drift" if drift else "ok"))
-    return rows
+    return rows + extra
 
 
 def check_baseline(
@@ -340,7 +355,7 @@ def junit_xml(results: list[CheckResult]) -> str:
             )
         for row in r.rows:
             body = ""
-            if row.verdict != "ok":
+            if row.verdict in ("drift", "missing"):
                 msg = (
                     f"{row.kpi}: baseline {fmt(row.baseline)}, now {fmt(row.now)}, "
                     f"difference {fmt(row.difference)}, allowed {fmt(row.allowed)}"
@@ -352,7 +367,7 @@ def junit_xml(results: list[CheckResult]) -> str:
                 f'    <testcase classname="{escape(r.scenario)}" '
                 f'name="{escape(row.kpi)}">{body}</testcase>'
             )
-        failures = sum(1 for row in r.rows if row.verdict != "ok") + (r.mode == "changed")
+        failures = len(r.drifted) + (r.mode == "changed")
         suites.append(
             f'  <testsuite name="{escape(r.scenario)} ({r.mode})" '
             f'tests="{max(len(r.rows), 1)}" failures="{failures}">\n'

@@ -109,3 +109,15 @@ def test_baseline_file_records_what_a_rerun_needs(project):
     data = json.loads(path.read_text())
     assert data["replications"] == 10 and len(data["kpis"]["gmv"]) == 10
     assert {"scenario_hash", "seed", "environment", "overrides", "resolved_scenario"} <= set(data)
+
+
+def test_kpis_added_since_the_baseline_are_new_not_drift(project):
+    _, path = project
+    data = json.loads(path.read_text())
+    del data["kpis"]["active_customers"]  # as if recorded before the KPI existed
+    data["kpis"]["retired_kpi"] = [1.0] * 10
+    path.write_text(json.dumps(data))
+    result = check_baseline(path, progress=False)
+    verdicts = {r.kpi: r.verdict for r in result.rows}
+    assert verdicts["active_customers"] == "new" and verdicts["retired_kpi"] == "missing"
+    assert [r.kpi for r in result.drifted] == ["retired_kpi"]
