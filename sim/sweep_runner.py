@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import time
 import traceback
@@ -360,7 +359,3 @@ def point_means(table: pd.DataFrame, kpi: str, points: int) -> np.ndarray:
     ok = table[table["status"] == "ok"]
     means = ok.groupby("point")[kpi].mean()
     return means.reindex(range(points)).to_numpy(dtype=float)
-
-
-def finite_or_none(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
