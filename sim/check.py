@@ -35,7 +35,7 @@ from sim.errors import SimError
 from sim.metrics import KPI_NAMES
 from sim.output import package_version, to_json, versions, write_text_atomic
 from sim.runner import run
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, variant_scenarios
 
 BASELINE_DIR = Path("results") / "baselines"
 FAMILY_ALPHA = 0.01  # chance that a scenario with no change is flagged (Bonferroni)
@@ -65,21 +65,46 @@ def environment() -> dict[str, str]:
     }
 
 
+def baseline_scenario(
+    scenario_path: str | Path, overrides: dict[str, Any], variant: str | None
+) -> Scenario:
+    """The scenario a baseline runs: the file with overrides, or one of its [[variants]]."""
+    spec = load_scenario(scenario_path, overrides)
+    if variant is None:
+        return spec
+    pairs = variant_scenarios(spec, Path(scenario_path).parent)
+    for v, variant_spec in pairs:
+        if v.name == variant:
+            return variant_spec
+    names = ", ".join(v.name for v, _ in pairs) or "none"
+    raise SimError(f"{scenario_path}: no variant named {variant!r} (its variants: {names})")
+
+
+def daily_hash(daily) -> str:
+    """Hash of the daily series of every replication (full float precision)."""
+    return hashlib.sha256(daily.to_csv(index=False, float_format="%.17g").encode()).hexdigest()
+
+
 def record_baseline(
     scenario_path: str | Path,
     *,
     replications: int | None = None,
     overrides: dict[str, Any] | None = None,
+    variant: str | None = None,
     folder: Path = BASELINE_DIR,
+    path: Path | None = None,
     force: bool = False,
     progress: bool | None = None,
 ) -> Path:
-    """Run a scenario and store its baseline as FOLDER/<run.name>.json."""
+    """Run a scenario (or one of its variants) and store its baseline as
+    FOLDER/<run.name>.json (FOLDER/<run.name>--<variant>.json), or at `path`."""
     overrides = dict(overrides or {})
     if replications is not None:
         overrides["run.replications"] = replications
-    spec = load_scenario(scenario_path, overrides)
-    path = Path(folder) / f"{spec.run.name}.json"
+    spec = baseline_scenario(scenario_path, overrides, variant)
+    if path is None:
+        stem = spec.run.name if variant is None else f"{spec.run.name}--{variant}"
+        path = Path(folder) / f"{stem}.json"
     if path.exists() and not force:
         raise SimError(
             f"{path}: a baseline exists; use --update (sim check) or --force to "
@@ -87,10 +112,12 @@ def record_baseline(
         )
     result = run(spec, progress=progress)
     data = {
-        "scenario": spec.run.name,
+        "scenario": spec.run.name if variant is None else f"{spec.run.name}--{variant}",
         "scenario_file": Path(scenario_path).as_posix(),
+        "variant": variant,
         "overrides": overrides,
         "scenario_hash": scenario_hash(spec),
+        "daily_hash": daily_hash(result.daily),
         "seed": spec.run.seed,
         "replications": spec.run.replications,
         "environment": environment(),
@@ -297,7 +324,7 @@ def check_baseline(
     scenario_file = root / base["scenario_file"]
     if not scenario_file.exists():
         raise SimError(f"{path}: its scenario {scenario_file} does not exist")
-    spec = load_scenario(scenario_file, base["overrides"])
+    spec = baseline_scenario(scenario_file, base["overrides"], base.get("variant"))
     if scenario_hash(spec) != base["scenario_hash"]:
         return CheckResult(
             path,
@@ -325,18 +352,20 @@ def check_baseline(
         }
     }
     relative = spec.check.relative_tolerance
-    rows = (
-        compare_exact(base, now)
-        if mode == "exact"
-        else compare_statistical(base, now, relative, paired=seed is None)
-    )
+    if mode == "exact":
+        rows = compare_exact(base, now)
+        if "daily_hash" in base:  # every daily series of every replication, to the bit
+            same = daily_hash(result.daily) == base["daily_hash"]
+            rows.append(Row("daily series", None, None, 0.0, None, "ok" if same else "drift"))
+    else:
+        rows = compare_statistical(base, now, relative, paired=seed is None)
     return CheckResult(path, base["scenario"], mode, rows)
 
 
 def baseline_files(paths: list[Path] | None) -> list[Path]:
     if paths:
         return [Path(p) for p in paths]
-    files = sorted(BASELINE_DIR.glob("*.json"))
+    files = sorted(BASELINE_DIR.rglob("*.json"))
     if not files:
         raise SimError(f"no baselines in {BASELINE_DIR}: record one with `sim baseline SCENARIO`")
     return files

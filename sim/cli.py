@@ -190,19 +190,38 @@ def baseline(
     replications: Annotated[int | None, typer.Option(help="Override run.replications.")] = None,
     set_: SetOption = None,
     force: Annotated[bool, typer.Option(help="Replace an existing baseline.")] = False,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="One baseline per [[variants]] entry (files without variants: one for the file).",
+        ),
+    ] = False,
+    folder: Annotated[Path, typer.Option(help="Folder for the baseline files.")] = Path("results")
+    / "baselines",
     progress: ProgressOption = None,
 ) -> None:
-    """Record regression baselines in results/baselines/ (one file per scenario)."""
-    from sim.check import record_baseline
+    """Record regression baselines in results/baselines/ (one file per scenario or variant)."""
+    from sim.check import baseline_scenario, record_baseline
+    from sim.scenario import load_scenario
 
     overrides = parse_sets(set_)
+    jobs: list[tuple[Path, str | None]] = []
     for path in scenarios:  # validate them all before any work
-        from sim.scenario import load_scenario
-
-        load_scenario(path, overrides)
-    for path in scenarios:
+        spec = load_scenario(path, overrides)
+        names = [v.name for v in spec.variants] if variants else []
+        for name in names or [None]:
+            baseline_scenario(path, overrides, name)
+            jobs.append((path, name))
+    for path, name in jobs:
         out = record_baseline(
-            path, replications=replications, overrides=overrides, force=force, progress=progress
+            path,
+            replications=replications,
+            overrides=overrides,
+            variant=name,
+            folder=folder,
+            force=force,
+            progress=progress,
         )
         typer.echo(f"recorded {out}")
 
@@ -246,7 +265,12 @@ def check(
 
             data = json.loads(path.read_text())
             record_baseline(
-                data["scenario_file"], overrides=data["overrides"], force=True, progress=progress
+                data["scenario_file"],
+                overrides=data["overrides"],
+                variant=data.get("variant"),
+                path=path,
+                force=True,
+                progress=progress,
             )
             typer.echo(f"updated {path}")
     if junit is not None:
