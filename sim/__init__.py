@@ -11,13 +11,14 @@ Python API::
 """
 
 from sim.compare import CompareResult, compare
-from sim.model import SocialCommerceModel
+from sim.market import Market, SocialCommerceModel
 from sim.runner import RunResult, run
 from sim.scenario import Scenario, load_scenario
 from sim.sweep_runner import summarize_sweep, sweep
 
 __all__ = [
     "CompareResult",
+    "Market",
     "RunResult",
     "Scenario",
     "SocialCommerceModel",

@@ -22,8 +22,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import Problem, ScenarioError
-from sim.formatting import fmt
-from sim.metrics import KPI_NAMES
+from sim.catalog import fmt
+from sim.catalog import KPI_NAMES, LOWER_IS_BETTER
 from sim.network import read_edge_list
 from sim.runner import Batch, make_progress, run_batch, summarize
 from sim.scenario import (
@@ -33,17 +33,6 @@ from sim.scenario import (
     variant_scenarios,
 )
 
-# KPIs where less is better; for all others more is better.
-LOWER_IS_BETTER = frozenset(
-    {
-        "cac",
-        "payback_days",
-        "payout_ratio",
-        "sharers_negative_income_share",
-        "downline_income_share",
-        "payout_levels",
-    }
-)
 AUTO_START_REPLICATIONS = 5
 
 

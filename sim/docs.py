@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sim.errors import _unwrap, describe_allowed
-from sim.metrics import KPI_DEFINITIONS
+from sim.catalog import KPI_DEFINITIONS
 from sim.scenario import Scenario
 
 HEADER = """# Scenario reference

@@ -11,8 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.formatting import KPI_UNITS, fmt
-from sim.metrics import KPI_DEFINITIONS
+from sim.catalog import KPI_BY_NAME, fmt
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -95,8 +94,8 @@ def kpi_markdown(result: RunResult) -> str:
             else f"{fmt(s['ci95_low'], name)} .. {fmt(s['ci95_high'], name)}"
         )
         lines.append(
-            f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_UNITS.get(name, '')} "
-            f"| {KPI_DEFINITIONS[name]} |"
+            f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_BY_NAME[name].unit} "
+            f"| {KPI_BY_NAME[name].definition} |"
         )
     return "\n".join(lines)
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.metrics import KPI_NAMES
-from sim.model import SocialCommerceModel
+from sim.catalog import KPI_NAMES
+from sim.market import Market
 from sim.network import EdgeList, read_edge_list
 from sim.scenario import Scenario, coerce_scenario
 
@@ -94,11 +94,9 @@ def run_replication(
     edge_list: EdgeList | None = None,
     progress=None,
     spawn_prefix: tuple[int, ...] = (),
-) -> SocialCommerceModel:
+) -> Market:
     """Build and run one replication; return the finished model."""
-    model = SocialCommerceModel(
-        scenario, replication, edge_list=edge_list, spawn_prefix=spawn_prefix
-    )
+    model = Market(scenario, replication, edge_list=edge_list, spawn_prefix=spawn_prefix)
     while model.running:
         model.step()
         if progress is not None:

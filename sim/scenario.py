@@ -17,10 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
-from sim.fulfillment import FulfillmentSection
-from sim.kols import KOLSection
+from sim.catalog import KPI_NAMES
+from sim.mechanisms.community_groups import CommunityGroupSection
+from sim.mechanisms.fulfillment import FulfillmentSection
+from sim.mechanisms.kols import KOLSection
 from sim.payout.scheme import PayoutSection, expand_preset
-from sim.rules.community_groups import CommunityGroupSection
 from sim.schema_base import Probability, Section, param
 
 CityTier = Literal["tier1", "tier2", "tier3", "county", "town", "village"]
@@ -432,8 +433,6 @@ class CompareSection(Section):
     @field_validator("objective")
     @classmethod
     def _known_kpi(cls, value: str) -> str:
-        from sim.metrics import KPI_NAMES
-
         if value not in KPI_NAMES:
             raise ValueError(f"unknown KPI {value!r}; one of: " + ", ".join(KPI_NAMES))
         return value
@@ -452,8 +451,6 @@ class CheckSection(Section):
     @field_validator("relative_tolerance")
     @classmethod
     def _known_kpis(cls, value: dict[str, float]) -> dict[str, float]:
-        from sim.metrics import KPI_NAMES
-
         unknown = sorted(set(value) - set(KPI_NAMES))
         if unknown:
             raise ValueError(

@@ -1,14 +1,20 @@
-"""The consumers as a structure of numpy arrays (N consumers, C categories).
+"""The consumers of one platform as a structure of numpy arrays (N consumers, C categories).
 
-Every consumer is a row; the sharer role is a set of columns on the same rows. The daily
-rules read and write these arrays; nothing here loops over consumers.
+Every consumer is a row; the sharer role is a set of columns on the same rows. The fields
+below are the population's core state, shared by many mechanisms; a mechanism's own arrays
+are registered on top (`Consumers.register`), so `Consumers.registry()` is the one list of
+every per-consumer array, with its owner. Nothing here loops over consumers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.mechanisms.base import State
 
 NEVER = np.iinfo(np.int32).max  # "no such day"
 
@@ -85,6 +91,22 @@ class Consumers:
     @property
     def n(self) -> int:
         return int(self.online_ready.size)
+
+    def register(self, state: State, owner: str) -> np.ndarray:
+        """Allocate a mechanism's per-consumer array as an attribute of the population."""
+        owners = self.__dict__.setdefault("_owners", {})
+        if state.name in owners or state.name in self.__dataclass_fields__:
+            taken = owners.get(state.name, "the population")
+            raise ValueError(f"state {state.name!r} of {owner!r} is already owned by {taken!r}")
+        array = state.allocate(self.n, self.customer_of.shape[1])
+        setattr(self, state.name, array)
+        owners[state.name] = owner
+        return array
+
+    def registry(self) -> dict[str, str]:
+        """Every per-consumer array and who owns it ('population' for the core fields)."""
+        core = {f.name: "population" for f in fields(self)}
+        return core | self.__dict__.get("_owners", {})
 
     @property
     def is_customer(self) -> np.ndarray:

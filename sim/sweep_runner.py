@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError, SimError
-from sim.metrics import KPI_NAMES
+from sim.catalog import KPI_NAMES
 from sim.output import default_out_dir, to_json, versions, write_text_atomic
 from sim.runner import make_progress, summarize
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
@@ -56,7 +56,7 @@ def grid_points(grid: dict[str, Iterable[Any]]) -> pd.DataFrame:
 
 def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> dict[str, Any]:
     """Worker side: run one task; never raises (a failure is a result too)."""
-    from sim.model import SocialCommerceModel
+    from sim.runner import run_replication
 
     started = time.perf_counter()
     out: dict[str, Any] = {
@@ -66,8 +66,7 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
     }
     try:
         spec = validate_scenario(apply_overrides(scenario_data, task.overrides))
-        model = SocialCommerceModel(spec, task.replication, spawn_prefix=(task.point,))
-        model.run_model()
+        model = run_replication(spec, task.replication, spawn_prefix=(task.point,))
         out.update(status="ok", error="", **model.kpis())
         if want_daily:
             daily = model.daily_frame()
@@ -145,7 +144,7 @@ def pool_context():
 
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.model"])
+        context.set_forkserver_preload(["sim.market"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -1,4 +1,4 @@
-"""Bargaining (砍价): parameters. The daily mechanism is `sim.rules.bargaining`."""
+"""Bargaining (砍价): parameters. The daily mechanism is `sim.mechanisms.bargaining`."""
 
 from __future__ import annotations
 

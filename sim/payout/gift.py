@@ -1,4 +1,4 @@
-"""Gifting (派礼): parameters. The daily mechanism is `sim.rules.gifting`."""
+"""Gifting (派礼): parameters. The daily mechanism is `sim.mechanisms.gifting`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Group buying (拼团): the price holds only if k people join within a window.
 
-Parameters only; the daily mechanism is `sim.rules.group_buying`.
+Parameters only; the daily mechanism is `sim.mechanisms.group_buying`.
 """
 
 from __future__ import annotations

@@ -19,12 +19,16 @@ mode's fulfillment cost (in the contribution margin).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import simpy
 
+from sim.mechanisms.base import Day, Mechanism
 from sim.schema_base import Section, param
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 Mode = Literal["pickup", "flash", "same_day", "next_day"]
 
@@ -180,3 +184,56 @@ class Fulfillment:
     @property
     def cost_per_order_fen(self) -> int:
         return round(self.mode["cost"] * 100)
+
+
+def lead_time_factor(lead_hours: np.ndarray, sensitivity_per_day: float) -> np.ndarray:
+    """Repurchase multiplier exp(-sensitivity x lead days) of the last delivery."""
+    return np.exp(-sensitivity_per_day * lead_hours / 24.0)
+
+
+class FulfillmentMechanism(Mechanism):
+    name = "fulfillment"
+    phase = "settle"
+    streams = ("fulfillment",)
+    series = ("fulfillment_cost", "deliveries", "late_deliveries", "delivery_minutes_total")
+    kpis = ("mean_delivery_hours", "late_delivery_share")
+
+    @classmethod
+    def enabled(cls, spec: Scenario) -> bool:
+        return spec.fulfillment.enabled
+
+    def setup(self) -> None:
+        self.pipeline = Fulfillment(
+            self.spec.fulfillment,
+            len(self.platform.layout.neighborhood_size),
+            self.rng("fulfillment"),
+        )
+
+    def reorder_factor(self, day: Day, buyers: np.ndarray, categories: np.ndarray) -> np.ndarray:
+        return lead_time_factor(
+            self.pop.last_lead_hours[buyers], self.spec.fulfillment.lead_time_sensitivity_per_day
+        )
+
+    def settle(self, day: Day) -> None:
+        """Send today's orders down the SimPy pipeline; judge what arrived today."""
+        c, ff, orders = self.pop, self.pipeline, day.orders
+        ff.submit(day.index, orders.buyer, self.platform.layout.neighborhood[orders.buyer])
+        delivered = ff.advance(day.index)
+        late = delivered.buyers[delivered.lead_hours > ff.promise_hours]
+        day.bad_experiences(late, c.bad_experiences)
+        c.last_lead_hours[delivered.buyers] = delivered.lead_hours
+        day.settlement.fulfillment_cost_fen = orders.size * ff.cost_per_order_fen
+        day.count("fulfillment_cost", day.settlement.fulfillment_cost_fen)
+        day.count("late_deliveries", late.size)
+        day.count("deliveries", delivered.buyers.size)
+        day.count("delivery_minutes_total", round(float(delivered.lead_hours.sum()) * 60))
+
+    def kpi_values(self) -> dict[str, float]:
+        v = self.platform.recorder.values
+        deliveries = v["deliveries"].sum()
+        if not deliveries:
+            return {"mean_delivery_hours": float("nan"), "late_delivery_share": float("nan")}
+        return {
+            "mean_delivery_hours": float(v["delivery_minutes_total"].sum() / 60 / deliveries),
+            "late_delivery_share": float(v["late_deliveries"].sum() / deliveries),
+        }

@@ -1,4 +1,4 @@
-"""Rule 6b, negative word of mouth: bad experiences are told to ties.
+"""Negative word of mouth: bad experiences are told to ties.
 
 Every bad experience (product mismatch, late delivery, failed group buy) is told to all of
 the consumer's ties. A consumer's negative signal N_j is the trust-weighted number of bad
@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+from sim.mechanisms.base import Day, Mechanism, State
+from sim.metrics import ratio
 
 
 def spread_bad_news(
@@ -42,3 +45,34 @@ def adoption_damper(signal: np.ndarray, sensitivity: float) -> np.ndarray:
 def churn_amplifier(signal: np.ndarray, sensitivity: float) -> np.ndarray:
     """Multiplier of the churn hazard, 1 + sensitivity x signal."""
     return 1.0 + sensitivity * signal
+
+
+class NegativeWordOfMouth(Mechanism):
+    name = "negative_word_of_mouth"
+    phase = "experience"
+    series = ("bad_news_hearers",)
+    kpis = ("bad_news_reach",)
+    states = (State("bad_news", np.float64, 0.0, doc="trust-weighted bad news heard"),)
+
+    def adoption_factor(self, day: Day) -> np.ndarray:
+        sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
+        return adoption_damper(self.pop.bad_news, sensitivity)[:, None]
+
+    def experience(self, day: Day) -> None:
+        day.count(
+            "bad_news_hearers",
+            spread_bad_news(
+                self.pop.bad_news,
+                self.platform.network.by_speaker,
+                day.bad_experience_counts(),
+                self.spec.behavior.negative_wom_half_life_days,
+            ),
+        )
+
+    def churn_factor(self, day: Day) -> np.ndarray:
+        sensitivity = self.spec.behavior.negative_wom_churn_sensitivity
+        return churn_amplifier(self.pop.bad_news, sensitivity)
+
+    def kpi_values(self) -> dict[str, float]:
+        v = self.platform.recorder.values
+        return {"bad_news_reach": ratio(v["bad_news_hearers"].sum(), v["bad_experiences"].sum())}

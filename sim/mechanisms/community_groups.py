@@ -18,11 +18,16 @@ keep it alive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from sim.mechanisms.base import Day, Mechanism
 from sim.schema_base import Probability, Section, param
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 ALIVE_ACTIVITY = 0.05
 
@@ -140,3 +145,46 @@ def group_exposure(groups: CommunityGroups, posts: np.ndarray, per_post: float) 
     """(N, C) adoption hazard from today's posts read by members."""
     weight = (posts * groups.activity)[:, None] * groups.affinity * per_post
     return np.asarray(groups.membership @ weight)
+
+
+class CommunityGroupsMechanism(Mechanism):
+    name = "community_groups"
+    phase = "expose"
+    streams = ("community",)
+    series = ("community_posts", "live_groups")
+    kpis = ("group_liveness",)
+
+    @classmethod
+    def enabled(cls, spec: Scenario) -> bool:
+        return spec.community_groups.count > 0
+
+    def setup(self) -> None:
+        spec, layout = self.spec.community_groups, self.platform.layout
+        self.groups = form_groups(
+            spec,
+            self.platform.network.trust,
+            layout.neighborhood_start,
+            layout.neighborhood_size,
+            layout.neighborhood,
+            len(self.spec.categories),
+            self.rng("community"),
+        )
+        self.repurchase = repurchase_factor(
+            member_match(self.groups, self.pop.n), spec.affinity_repurchase_effect
+        )
+
+    def expose(self, day: Day) -> None:
+        spec = self.spec.community_groups
+        posts = post_and_update(self.groups, spec, self.rng("community"))
+        day.hazard["word_of_mouth"] = day.hazard["word_of_mouth"] + group_exposure(
+            self.groups, posts, spec.exposure_per_post
+        )
+        day.count("community_posts", posts.sum())
+        day.count("live_groups", self.groups.alive.sum())
+
+    def reorder_factor(self, day: Day, buyers: np.ndarray, categories: np.ndarray) -> np.ndarray:
+        """Members reorder a category more when their groups match it."""
+        return self.repurchase[buyers, categories]
+
+    def kpi_values(self) -> dict[str, float]:
+        return {"group_liveness": float(self.groups.alive.mean())}

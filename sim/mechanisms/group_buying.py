@@ -1,4 +1,4 @@
-"""Rule 3b, group buying (拼团): a price that holds only if k people join in time.
+"""Group buying (拼团): a price that holds only if k people join in time.
 
 A purchase in a group-buy category is, with probability `open_probability`, made by opening
 a group instead of buying alone. While a group is open, every member shares it to their
@@ -18,8 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
+
+from sim.mechanisms.base import Day, Mechanism
+from sim.state import SOURCE_GROUP, Orders
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 OPEN, FILLED, FAILED = 0, 1, 2
 
@@ -138,3 +146,76 @@ def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
     book.member_group[filled] = -1
     book.member_group[failed] = -1
     return filled, filled_cat, failed, failed_cat
+
+
+class GroupBuying(Mechanism):
+    name = "group_buying"
+    phase = "route"
+    streams = ("group_buy", "group_join")
+    series = ("groups_opened", "groups_filled", "groups_failed")
+    kpis = ("group_fill_rate",)
+
+    @classmethod
+    def enabled(cls, spec: Scenario) -> bool:
+        return spec.payout.rule("group_buy") is not None
+
+    def setup(self) -> None:
+        rule, beh = self.spec.payout.group_buy, self.spec.behavior
+        self.book = GroupBook.create(self.pop.n)
+        prices = np.array([c.price_yuan for c in self.spec.categories])
+        self.group_demand = np.exp(
+            -beh.price_sensitivity_per_100_yuan * prices * (1 - rule.discount_rate) / 100.0
+        )
+
+    def reach(self, day: Day) -> None:
+        """A consumer waiting in an open group buys nothing else meanwhile."""
+        day.reachable &= self.book.member_group < 0
+
+    def route(self, day: Day) -> None:
+        """Divert purchases into groups, let groups recruit, fill or fail them."""
+        c, book, rule = self.pop, self.book, self.spec.payout.group_buy
+        orders, channels = day.orders, day.channels
+        u_open = self.uniform("group_buy", (day.consumers, day.categories))
+        divert = self.platform.scheme.group_categories[orders.category] & (
+            u_open[orders.buyer, orders.category] < rule.open_probability
+        )
+        # A consumer opens one group at a time; their other purchases today stay solo.
+        idx = np.flatnonzero(divert)
+        _, first = np.unique(orders.buyer[idx], return_index=True)
+        divert[:] = False
+        divert[idx[first]] = True
+        opened = open_groups(
+            book, orders.buyer[divert], orders.category[divert], channels[divert], day.index
+        )
+        kept = ~divert
+        orders = orders.subset(kept)
+        channels = channels[kept]
+        join_groups(
+            book,
+            self.platform.network.by_speaker,
+            c.online_ready & ~c.lapsed & ~day.held_elsewhere,
+            rule.join_rate_per_share,
+            self.group_demand * day.hype,
+            rule.group_size,
+            self.rng("group_join").random,
+            SOURCE_GROUP,
+        )
+        closed_before = np.bincount(book.status, minlength=3)
+        filled, filled_cat, failed, failed_cat = close_groups(
+            book, day.index, rule.group_size, rule.window_days
+        )
+        closed = np.bincount(book.status, minlength=3) - closed_before
+        day.bad_experiences(failed, c.bad_experiences)
+        was_customer = c.customer_of[failed, failed_cat]
+        day.schedule_next_due(failed[was_customer], failed_cat[was_customer])
+        group_orders = Orders.make(filled, filled_cat, False, group_order=True)
+        day.orders = Orders.concat(orders, group_orders)
+        day.channels = np.concatenate([channels, book.member_channel[filled]])
+        day.count("groups_opened", opened.size)
+        day.count("groups_filled", closed[FILLED])
+        day.count("groups_failed", closed[FAILED])
+
+    def kpi_values(self) -> dict[str, float]:
+        v = self.platform.recorder.values
+        filled, failed = v["groups_filled"].sum(), v["groups_failed"].sum()
+        return {"group_fill_rate": float(filled / (filled + failed)) if filled + failed else 0.0}

@@ -1,0 +1,53 @@
+"""The mechanisms of a platform's day, one module each (see `base` for the protocol).
+
+`REGISTRY` lists every mechanism class; inside a phase of the day, mechanisms run in this
+order (which also fixes the order in which factors multiply). Adding a mechanism is one
+new module and one line here.
+"""
+
+from __future__ import annotations
+
+from sim.mechanisms.advertising import Advertising
+from sim.mechanisms.bargaining import Bargaining
+from sim.mechanisms.base import CHANNELS, FACTORS, PHASES, Day, Mechanism, State
+from sim.mechanisms.churn import Churn
+from sim.mechanisms.community_groups import CommunityGroupsMechanism
+from sim.mechanisms.coupons import Coupons
+from sim.mechanisms.experience import Experience
+from sim.mechanisms.fulfillment import FulfillmentMechanism
+from sim.mechanisms.gifting import Gifting
+from sim.mechanisms.group_buying import GroupBuying
+from sim.mechanisms.kols import KOLs
+from sim.mechanisms.negative_word_of_mouth import NegativeWordOfMouth
+from sim.mechanisms.proxy_purchase import ProxyPurchase
+from sim.mechanisms.purchase import Purchase
+from sim.mechanisms.repurchase import Repurchase
+from sim.mechanisms.sales_bonus import SalesBonus
+from sim.mechanisms.settlement import Settlement
+from sim.mechanisms.sharers import Sharers
+from sim.mechanisms.sharing import Sharing
+from sim.mechanisms.word_of_mouth import WordOfMouth
+
+REGISTRY: list[type[Mechanism]] = [
+    Advertising,
+    Sharing,
+    Gifting,
+    WordOfMouth,
+    Settlement,
+    FulfillmentMechanism,
+    KOLs,
+    CommunityGroupsMechanism,
+    Coupons,
+    ProxyPurchase,
+    Experience,
+    NegativeWordOfMouth,
+    GroupBuying,
+    Purchase,
+    Repurchase,
+    Bargaining,
+    SalesBonus,
+    Sharers,
+    Churn,
+]
+
+__all__ = ["CHANNELS", "FACTORS", "PHASES", "REGISTRY", "Day", "Mechanism", "State"]

@@ -1,0 +1,181 @@
+"""The mechanism protocol and the `Day` context every mechanism reads and adds to.
+
+A mechanism is one module of `sim.mechanisms`: pure rule functions over arrays (each with
+its rule in its docstring) and one `Mechanism` subclass that declares
+
+* `name`, and the `phase` of the day its main step belongs to;
+* `enabled(spec)`: whether a scenario switches it on (a mechanism that is off costs nothing
+  and draws nothing);
+* `states`: the per-consumer arrays it owns, registered on the platform's population;
+* `streams`: the named random streams it draws from (and no others);
+* `series` and `kpis`: the daily series and end-of-run KPIs it provides (their definitions
+  live in `sim.catalog`);
+* `setup()`, and one method per phase it takes part in (`expose`, `reach`, `purchase`,
+  `attribute`, `reorder`, `route`, `order`, `settle`, `roles`, `experience`, `churn`,
+  `update`), called with the day's `Day`;
+* optionally factors other mechanisms apply: `adoption_factor(day)` (first purchases),
+  `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day)` (lapses).
+
+The platform runs the phases in the fixed order of `PHASES`; inside a phase, mechanisms run
+in the order of `sim.mechanisms.REGISTRY`. Rules stay pure functions; a mechanism's methods
+are the wiring between the day's context, the population and its rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.payout import Settlement
+    from sim.platform import Platform
+    from sim.scenario import Scenario
+    from sim.state import Consumers, Orders
+
+# The phases of a day, in order. Each is a method name a mechanism may implement.
+PHASES: tuple[str, ...] = (
+    "expose",  # what each consumer hears today: adoption hazards by channel
+    "reach",  # who can buy today (reachable, can_buy)
+    "purchase",  # first purchases and the channel credited
+    "attribute",  # who gets the credit of a first purchase (KOLs)
+    "reorder",  # reorders of customers whose interval is up
+    "route",  # how orders are placed: through proxies, into group buys
+    "order",  # orders happen: customers, bindings, bargains
+    "settle",  # money: settlement, commissions, fulfillment costs, bonuses
+    "roles",  # customers become sharers; sharers quit
+    "experience",  # bad experiences and the news of them
+    "churn",  # customers lapse
+    "update",  # state the next day starts from (word-of-mouth signal)
+)
+FACTORS: tuple[str, ...] = ("adoption_factor", "reorder_factor", "churn_factor")
+
+# Adoption channels, in the order their hazards are summed (and credit is drawn).
+CHANNELS: tuple[str, ...] = ("ad", "word_of_mouth", "share", "kol")
+
+
+@dataclass(frozen=True)
+class State:
+    """A per-consumer array a mechanism owns: shape (N,) or (N, C) with C categories."""
+
+    name: str
+    dtype: Any
+    fill: Any = 0
+    per_category: bool = False
+    doc: str = ""
+
+    def allocate(self, consumers: int, categories: int) -> np.ndarray:
+        shape = (consumers, categories) if self.per_category else (consumers,)
+        return np.full(shape, self.fill, dtype=self.dtype)
+
+
+class Mechanism:
+    """Base class of every mechanism (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    phase: ClassVar[str] = ""
+    states: ClassVar[tuple[State, ...]] = ()
+    streams: ClassVar[tuple[str, ...]] = ()
+    series: ClassVar[tuple[str, ...]] = ()
+    kpis: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+        self.spec: Scenario = platform.spec
+        self.pop: Consumers = platform.consumers
+
+    @classmethod
+    def enabled(cls, spec: Scenario) -> bool:
+        return True
+
+    def setup(self) -> None:
+        """Build what the mechanism needs before day 0 (after every state is registered)."""
+
+    def kpi_values(self) -> dict[str, float]:
+        """End-of-run values of the KPIs this mechanism provides."""
+        return {}
+
+    def uniform(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
+        """Uniforms of a fixed shape from one of this mechanism's named streams.
+
+        Each rule draws the same shape every day (per consumer, or per consumer and
+        category) whatever the state, so two variants of a scenario consume their streams
+        in lockstep: common random numbers for paired comparisons.
+        """
+        return self.rng(stream).random(shape, dtype=np.float32)
+
+    def rng(self, stream: str) -> np.random.Generator:
+        """A named stream this mechanism declared."""
+        if stream not in self.streams:
+            raise KeyError(
+                f"mechanism {self.name!r} draws from stream {stream!r}, which it does not "
+                f"declare (declared: {', '.join(self.streams) or 'none'})"
+            )
+        return self.platform.streams[stream]
+
+    @classmethod
+    def hooks(cls) -> tuple[str, ...]:
+        """The phases and factors this mechanism implements."""
+        return tuple(
+            name for name in (*PHASES, *FACTORS) if getattr(cls, name, None) is not None
+        )
+
+
+@dataclass
+class Day:
+    """What one platform's day has produced so far; mechanisms read it and add to it.
+
+    Created by the platform at the start of its day; phases fill it in order.
+    """
+
+    index: int
+    consumers: int
+    categories: int
+    ledger: Ledger
+    held_elsewhere: np.ndarray  # (N,) bool: customers of another platform today
+    hype: np.ndarray | None = None  # (C,) demand multiplier from hype half-lives
+    hazard: dict[str, Any] = field(default_factory=dict)  # channel -> (N, C) or scalar
+    demand: np.ndarray | None = None  # (C,) price and hype factor of each category
+    reachable: np.ndarray | None = None  # (N,) bool: may buy today
+    can_buy: np.ndarray | None = None  # (N,) bool: online, or with a proxy
+    first_buyer: np.ndarray | None = None  # (K,) first purchases today ...
+    first_category: np.ndarray | None = None  # ... their category
+    first_channel: np.ndarray | None = None  # ... the channel credited (SOURCE_*)
+    orders: Orders | None = None
+    channels: np.ndarray | None = None  # (orders,) SOURCE_* of each order (NONE: reorder)
+    new_customers: np.ndarray | None = None  # (N,) bool: first order ever today
+    settlement: Settlement | None = None
+    earned_before_fen: np.ndarray | None = None  # sharers' earnings before settlement
+    joined: np.ndarray | None = None  # (N,) bool: became sharers today
+    quit: np.ndarray | None = None  # (N,) bool: stopped sharing today
+    lapsed: np.ndarray | None = None  # (N,) bool: lapsed today
+    shared: np.ndarray | None = None  # (S, C) bool: which sharer shared which category
+    counts: dict[str, int] = field(default_factory=dict)  # the day's declared counters
+    bad_today: list[np.ndarray] = field(default_factory=list)
+    schedule_next_due: Callable[[np.ndarray, np.ndarray], None] | None = None
+
+    def __post_init__(self) -> None:
+        for channel in CHANNELS:
+            self.hazard.setdefault(channel, 0.0)
+
+    def count(self, name: str, value: int) -> None:
+        """Set one of the day's counters (a daily series declared by a mechanism)."""
+        self.counts[name] = int(value)
+
+    def bad_experiences(self, who: np.ndarray, bad_experiences: np.ndarray) -> None:
+        """Record bad experiences (one per entry of `who`, repeats allowed)."""
+        np.add.at(bad_experiences, who, 1)
+        self.bad_today.append(np.asarray(who, np.int64))
+
+    def bad_experience_counts(self) -> np.ndarray:
+        """(N,) bad experiences each consumer had today."""
+        if not self.bad_today:
+            return np.zeros(self.consumers, np.int64)
+        return np.bincount(np.concatenate(self.bad_today), minlength=self.consumers)
+
+    @property
+    def bad_experience_total(self) -> int:
+        return int(sum(w.size for w in self.bad_today))

@@ -1,0 +1,46 @@
+"""Coupons: a new-user coupon lowers the price a newcomer weighs.
+
+With a `[payout.coupon]` whose new-user coupon applies to a category (its price reaches the
+coupon's minimum spend), a consumer who has never ordered sees the category's adoption
+hazard multiplied by exp(s x min(coupon, price) / 100 yuan), s the price sensitivity per
+100 yuan: the coupon undoes that much of the price's deterrence. The discount itself is
+taken off the order at settlement (`sim.payout.coupon`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms.base import Day, Mechanism
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+def new_user_boost(
+    prices_yuan: np.ndarray, coupon_yuan: np.ndarray, sensitivity_per_100_yuan: float
+) -> np.ndarray:
+    """(C,) adoption multiplier of a newcomer holding a coupon worth `coupon_yuan`."""
+    return np.exp(sensitivity_per_100_yuan * np.minimum(coupon_yuan, prices_yuan) / 100.0)
+
+
+class Coupons(Mechanism):
+    name = "coupons"
+    phase = "purchase"
+
+    @classmethod
+    def enabled(cls, spec: Scenario) -> bool:
+        return spec.payout.rule("coupon") is not None
+
+    def setup(self) -> None:
+        coupon = self.spec.payout.coupon
+        prices = np.array([c.price_yuan for c in self.spec.categories])
+        coupon_yuan = np.where(prices >= coupon.min_spend_yuan, coupon.new_user_yuan, 0.0)
+        self.boost = new_user_boost(
+            prices, coupon_yuan, self.spec.behavior.price_sensitivity_per_100_yuan
+        )
+
+    def adoption_factor(self, day: Day) -> np.ndarray:
+        return np.where(self.pop.first_order_day[:, None] < 0, self.boost, 1.0)

@@ -1,0 +1,33 @@
+"""Experience: some orders are bad experiences (product mismatch).
+
+Each order is a bad experience with probability product_mismatch_probability; a consumer's
+count of bad experiences raises their churn hazard (rule 7). Later mechanisms (late
+delivery, failed group buys) add to the same count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import Day, Mechanism
+
+
+def bad_orders(order_buyers: np.ndarray, mismatch_probability: float, u: np.ndarray) -> np.ndarray:
+    """Buyers (with repeats) of today's orders that went badly; u: (K,) uniforms."""
+    return order_buyers[u < mismatch_probability]
+
+
+class Experience(Mechanism):
+    name = "experience"
+    phase = "experience"
+    streams = ("experience",)
+
+    def experience(self, day: Day) -> None:
+        orders = day.orders
+        u = self.uniform("experience", (day.consumers, day.categories))
+        bad = bad_orders(
+            orders.buyer,
+            self.spec.behavior.product_mismatch_probability,
+            u[orders.buyer, orders.category],
+        )
+        day.bad_experiences(bad, self.pop.bad_experiences)

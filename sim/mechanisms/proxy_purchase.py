@@ -1,0 +1,139 @@
+"""Proxy purchase and group leaders (团长): consumers who cannot buy online buy through someone who can.
+
+A consumer who cannot buy online has a proxy if their neighborhood has a group leader (who
+takes orders for neighbors) or, with `behavior.proxy_via_ties`, if one of their ties in the
+same neighborhood (household or neighbor) can buy online and is an active customer. With a proxy, they buy and reorder like everyone
+else, at `behavior.proxy_purchase_propensity` times the hazard (asking someone is a step).
+The proxy is the neighborhood's leader if there is one, else one of those ties, chosen with
+odds by trust; a proxy who is a sharer earns the order's commission.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.purchase import pick_sharer
+from sim.metrics import ratio
+
+
+def choose_leaders(
+    neighborhood: np.ndarray, online_ready: np.ndarray, per_neighborhood: int, u: np.ndarray
+) -> np.ndarray:
+    """Up to `per_neighborhood` leaders per neighborhood, online-ready consumers first."""
+    if per_neighborhood == 0:
+        return np.empty(0, np.int64)
+    key = u + np.where(online_ready, 0.0, 10.0)
+    order = np.lexsort((key, neighborhood))
+    nb = neighborhood[order]
+    starts = np.r_[True, nb[1:] != nb[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(nb.size), 0))
+    rank = np.arange(nb.size) - run_start
+    return np.sort(order[rank < per_neighborhood])
+
+
+def leader_ties(
+    leaders: np.ndarray,
+    leader_neighborhood: np.ndarray,
+    neighborhood_start: np.ndarray,
+    neighborhood_size: np.ndarray,
+):
+    """(leader, member) pairs tying each leader to everyone in their neighborhood
+    (a neighborhood's consumers are consecutive)."""
+    counts = neighborhood_size[leader_neighborhood]
+    leader_rep = np.repeat(leaders, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    members = np.repeat(neighborhood_start[leader_neighborhood], counts) + offsets
+    keep = leader_rep != members
+    return leader_rep[keep], members[keep]
+
+
+def has_online_tie(trust: sp.csr_matrix, who: np.ndarray, online_customer: np.ndarray):
+    """For consumers `who`, do they trust at least one online, active customer?"""
+    if who.size == 0:
+        return np.zeros(0, bool)
+    return np.asarray(trust[who] @ online_customer.astype(float)).ravel() > 0
+
+
+class ProxyPurchase(Mechanism):
+    name = "proxy_purchase"
+    phase = "route"
+    streams = ("leaders", "proxy")
+    series = ("proxy_orders",)
+    kpis = ("proxy_purchase_share",)
+
+    def setup_network(self) -> None:
+        """Appoint the neighborhoods' group leaders and tie each to their neighborhood."""
+        gl, layout, c = self.spec.group_leaders, self.platform.layout, self.pop
+        self.leaders = choose_leaders(
+            layout.neighborhood,
+            layout.online_ready,
+            gl.per_neighborhood,
+            self.rng("leaders").random(layout.consumers),
+        )
+        self.leader_of_neighborhood = np.full(layout.neighborhood_size.size, -1, np.int64)
+        self.leader_of_neighborhood[layout.neighborhood[self.leaders[::-1]]] = self.leaders[::-1]
+        if self.leaders.size:
+            lu, lv = leader_ties(
+                self.leaders,
+                layout.neighborhood[self.leaders],
+                layout.neighborhood_start,
+                layout.neighborhood_size,
+            )
+            w = np.full(lu.size, gl.trust)
+            self.platform.network = self.platform.network.with_ties(
+                np.concatenate([lu, lv]), np.concatenate([lv, lu]), np.concatenate([w, w])
+            )
+        for role in (c.is_leader, c.is_sharer, c.was_sharer):
+            role[self.leaders] = True
+        c.sharer_since_day[self.leaders] = 0
+        c.sharer_level[self.leaders] = 1
+
+    def reach(self, day: Day) -> None:
+        """Who cannot buy online but has a proxy: a group leader or an online customer tie."""
+        c, spec = self.pop, self.spec
+        offline = ~c.online_ready & day.reachable
+        has_proxy = np.zeros(c.n, bool)
+        if self.leaders.size and spec.group_leaders.proxy_purchase:
+            layout = self.platform.layout
+            has_proxy |= offline & (self.leader_of_neighborhood[layout.neighborhood] >= 0)
+        self.online_customer = c.online_ready & c.active_customer
+        if spec.behavior.proxy_via_ties:
+            ask = np.flatnonzero(offline & ~has_proxy)
+            has_proxy[ask] = has_online_tie(
+                self.platform.network.local, ask, self.online_customer
+            )
+        day.can_buy = c.online_ready | has_proxy
+
+    def adoption_factor(self, day: Day) -> np.ndarray:
+        """Asking someone is a step: offline consumers buy at a fraction of the hazard."""
+        propensity = self.spec.behavior.proxy_purchase_propensity
+        return np.where(self.pop.online_ready, 1.0, propensity)[:, None]
+
+    def route(self, day: Day) -> None:
+        """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""
+        c, orders = self.pop, day.orders
+        idx = np.flatnonzero(~c.online_ready[orders.buyer])
+        if idx.size == 0:
+            return  # no draw today (the stream is not in lockstep across variants)
+        u = self.uniform("proxy", c.n)
+        buyers = orders.buyer[idx]
+        proxy = self.leader_of_neighborhood[self.platform.layout.neighborhood[buyers]]
+        if not self.spec.group_leaders.proxy_purchase:
+            proxy[:] = -1
+        ask = proxy < 0
+        proxy[ask] = pick_sharer(
+            self.platform.network.local, buyers[ask], self.online_customer, u[buyers[ask]]
+        )
+        orders.proxy[idx] = True
+        sharer = proxy >= 0
+        sharer[sharer] = c.is_sharer[proxy[sharer]]
+        orders.shared_by[idx[sharer]] = proxy[sharer]
+
+    def order(self, day: Day) -> None:
+        day.count("proxy_orders", day.orders.proxy.sum())
+
+    def kpi_values(self) -> dict[str, float]:
+        v = self.platform.recorder.values
+        return {"proxy_purchase_share": ratio(v["proxy_orders"].sum(), v["orders"].sum())}

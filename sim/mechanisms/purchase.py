@@ -1,0 +1,228 @@
+"""Purchase: first purchases by category, who gets the credit, and orders becoming customers.
+
+A consumer j who can buy online, has not lapsed and has not yet bought category c buys it
+today with probability
+
+    1 - exp(-f_c x (p + q x W_jc + r x S_jc + K_jc))
+
+where p is the external influence (per day), W_jc the word-of-mouth signal (share of ties
+who are customers, 0..1) times q (per day), S_jc the trust-weighted shares received times r
+(per share), K_jc the independent-cascade rate, and f_c = exp(-price sensitivity x price /
+100 yuan) x hype_c the category's price and hype factor. With f = 1 and uniform mixing this
+is the discrete-time Bass model: F(t+1) = F(t) + (1 - F(t))(1 - exp(-(p + q F(t)))).
+
+Other mechanisms multiply the hazard (`adoption_factor`: coupons, proxies, bad news).
+
+Credit (for the viral coefficient and for payouts) goes to one channel in proportion to its
+share of the hazard rate; a share's credit goes to one of the sharers who shared the
+category to j today, chosen with probability proportional to j's trust in them.
+
+When the day's orders happen (`order`), buyers become customers of the category, are bound
+to the sharer whose share won them, are credited to a channel, and draw their next
+repurchase day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.mechanisms.base import CHANNELS, Day, Mechanism
+from sim.state import (
+    SOURCE_AD,
+    SOURCE_KOL,
+    SOURCE_NONE,
+    SOURCE_SHARE,
+    SOURCE_WORD_OF_MOUTH,
+    Orders,
+)
+
+CHANNEL_SOURCE = {
+    "ad": SOURCE_AD,
+    "word_of_mouth": SOURCE_WORD_OF_MOUTH,
+    "share": SOURCE_SHARE,
+    "kol": SOURCE_KOL,
+}
+
+
+def adoption_probability(rate: np.ndarray) -> np.ndarray:
+    """Daily probability from a daily hazard rate (rate >= 0, clipped below at 0)."""
+    return -np.expm1(-np.maximum(rate, 0.0))
+
+
+def first_purchases(eligible: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which eligible consumer buys which category for the first time today.
+
+    eligible, rate, u: (N, C). Returns (N, C) bool.
+    """
+    return eligible & (u < adoption_probability(rate))
+
+
+def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
+    """Pick the channel credited for each new purchase, proportional to its rate.
+
+    channels: {SOURCE_* code: (K,) rates of the K new purchases}; u: (K,) uniforms.
+    Returns (K,) SOURCE_* codes.
+    """
+    codes = list(channels)
+    rates = np.stack([np.maximum(np.asarray(channels[c], float), 0.0) for c in codes])
+    cum = np.cumsum(rates, axis=0)
+    x = u * cum[-1]
+    pick = (x[None, :] >= cum).sum(axis=0)
+    return np.asarray(codes, np.int8)[np.minimum(pick, len(codes) - 1)]
+
+
+def recommendation_trust(
+    trust: sp.csr_matrix,
+    buyers: np.ndarray,
+    channels: np.ndarray,
+    recommender: np.ndarray,
+    kol_trust: np.ndarray,
+    customer: np.ndarray,
+) -> np.ndarray:
+    """How strong the recommendation that won each new customer was (0..1).
+
+    A share: the buyer's trust in the sharer; word of mouth: their trust in their most
+    trusted tie who is a customer; a KOL's post: their trust in the KOL; an ad or a group
+    buy: 1 (no recommendation to weigh). buyers, channels, recommender (sharer or -1),
+    kol_trust (nan where no KOL): (K,); customer: (N,) bool.
+    """
+    out = np.ones(buyers.size)
+    share = (channels == SOURCE_SHARE) & (recommender >= 0)
+    if share.any():
+        out[share] = np.asarray(trust[buyers[share], recommender[share]]).ravel()
+    wom = channels == SOURCE_WORD_OF_MOUTH
+    if wom.any():
+        rows = trust[buyers[wom]].multiply(customer[None, :].astype(float)).tocsr()
+        out[wom] = np.asarray(rows.max(axis=1).todense()).ravel()
+    kol = channels == SOURCE_KOL
+    out[kol] = kol_trust[kol]
+    return np.clip(out, 0.0, 1.0)
+
+
+def pick_sharer(
+    trust: sp.csr_matrix, listeners: np.ndarray, shared_today: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """For each listener, one sharer who shared to it today, with odds proportional to trust.
+
+    trust: (N, N) CSR, rows listeners; listeners: (K,) consumer indices; shared_today: (N,)
+    bool, speakers who shared the category; u: (K,) uniforms. Returns (K,) sharer indices
+    (-1 where no tie shared, which cannot happen for a share-credited purchase).
+    """
+    if listeners.size == 0:
+        return np.empty(0, np.int64)
+    sub = trust[listeners].tocsr()
+    weights = np.where(shared_today[sub.indices], np.maximum(sub.data, 0.0), 0.0)
+    cum = np.concatenate([[0.0], np.cumsum(weights)])
+    before, after = cum[sub.indptr[:-1]], cum[sub.indptr[1:]]
+    totals = after - before
+    # First entry whose running sum passes the target: a tie that shared, odds by trust.
+    pos = np.searchsorted(cum[1:], before + u * totals, side="right")
+    pos = np.clip(pos, sub.indptr[:-1], np.maximum(sub.indptr[1:] - 1, sub.indptr[:-1]))
+    chosen = (
+        sub.indices[np.minimum(pos, max(sub.indices.size - 1, 0))].astype(np.int64)
+        if sub.indices.size
+        else np.zeros(listeners.size, np.int64)
+    )
+    return np.where(totals > 0, chosen, -1)
+
+
+def price_factor(prices_yuan: np.ndarray, sensitivity_per_100_yuan: float) -> np.ndarray:
+    """(C,) demand multiplier exp(-s x price / 100 yuan) of each category."""
+    return np.exp(-sensitivity_per_100_yuan * prices_yuan / 100.0)
+
+
+class Purchase(Mechanism):
+    name = "purchase"
+    phase = "purchase"
+    streams = ("purchase", "attribution")
+
+    def setup(self) -> None:
+        prices = np.array([c.price_yuan for c in self.spec.categories])
+        self.price_factor = price_factor(prices, self.spec.behavior.price_sensitivity_per_100_yuan)
+
+    def expose(self, day: Day) -> None:
+        """The day's demand per category; who may buy: not lapsed, not held elsewhere."""
+        day.demand = self.price_factor * day.hype
+        day.reachable = ~self.pop.lapsed & ~day.held_elsewhere
+
+    def purchase(self, day: Day) -> None:
+        """First purchases, the channel credited, and the sharer a share credits."""
+        c = self.pop
+        n, k = day.consumers, day.categories
+        eligible = (day.can_buy & day.reachable)[:, None] & ~c.customer_of
+        if day.index < self.spec.platform.start_day:
+            eligible[:] = False
+        hazard = [day.hazard[channel] for channel in CHANNELS]
+        rate = hazard[0]
+        for h in hazard[1:]:
+            rate = rate + h
+        rate = rate * day.demand
+        for factor in self.platform.factors("adoption_factor"):
+            rate *= factor(day)
+        bought = first_purchases(eligible, rate, self.uniform("purchase", (n, k)))
+        buyer, cat = np.nonzero(bought)
+        u_channel, u_pick = self.uniform("attribution", (2, n, k))
+        channel = credit_channel(
+            {
+                CHANNEL_SOURCE[name]: np.broadcast_to(day.hazard[name], (n, k))[buyer, cat]
+                if name != "ad"
+                else np.full(buyer.size, day.hazard["ad"])
+                for name in CHANNELS
+            },
+            u_channel[buyer, cat],
+        )
+        shared_by = np.full(buyer.size, -1, np.int64)
+        for category in range(k):  # a handful of categories, not consumers
+            pick = np.flatnonzero((channel == SOURCE_SHARE) & (cat == category))
+            shared_by[pick] = pick_sharer(
+                self.platform.network.trust,
+                buyer[pick],
+                c.shared_today[:, category],
+                u_pick[buyer[pick], category],
+            )
+        day.first_buyer, day.first_category, day.first_channel = buyer, cat, channel
+        day.orders = Orders.make(buyer, cat, True, shared_by)
+        day.channels = channel
+
+    def order(self, day: Day) -> None:
+        """Make the day's orders happen for the buyers (see the module docstring)."""
+        c, orders, channels = self.pop, day.orders, day.channels
+        buyer, cat = orders.buyer, orders.category
+        orders.first_in_category = ~c.customer_of[buyer, cat]
+        new_customers = np.zeros(c.n, bool)
+        new_customers[buyer] = c.first_order_day[buyer] < 0
+        # The first credited channel of a new customer's first day decides acquisition.
+        newcomer = new_customers[buyer] & (c.acquired_by[buyer] == SOURCE_NONE)
+        c.acquired_by[buyer[newcomer][::-1]] = channels[newcomer][::-1]
+        kols = self.platform.get("kols")
+        c.recommendation_trust[buyer[newcomer][::-1]] = recommendation_trust(
+            self.platform.network.trust,
+            buyer[newcomer],
+            channels[newcomer],
+            orders.shared_by[newcomer],
+            kols.trust_in_recommender(buyer[newcomer])
+            if kols is not None
+            else np.full(int(newcomer.sum()), np.nan),
+            c.active_customer,
+        )[::-1]
+        c.customer_of[buyer, cat] = True
+        c.new_customer_of = np.zeros_like(c.customer_of)
+        first = orders.first_in_category
+        c.new_customer_of[buyer[first], cat[first]] = True
+        bind = (orders.shared_by >= 0) & (c.referrer[buyer] < 0)
+        c.referrer[buyer[bind][::-1]] = orders.shared_by[bind][::-1]
+        day.schedule_next_due(buyer, cat)
+        record_orders(c, buyer, day.index)
+        day.new_customers = new_customers
+
+
+def record_orders(c, buyers: np.ndarray, day: int) -> None:
+    """Update each buyer's order count and first/second/last order days."""
+    np.add.at(c.orders, buyers, 1)
+    who = np.unique(buyers)
+    first = c.first_order_day[who] < 0
+    second = ~first & (c.second_order_day[who] < 0) & (c.first_order_day[who] < day)
+    c.first_order_day[who[first]] = day
+    c.second_order_day[who[second]] = day
+    c.last_order_day[who] = day

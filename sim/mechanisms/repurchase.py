@@ -1,0 +1,79 @@
+"""Repurchase: customers reorder when a category's interval is up.
+
+After every order in category c (and after every skipped reorder) the next due day is drawn
+from a gamma distribution with mean repurchase_interval_days_c and shape k (k = 1 is
+memoryless; larger k is more regular). On the due day an active customer reorders with
+probability
+
+    repurchase_probability x f_c x exp(-s x L) x (1 - e + e x t) x m
+
+with f_c the category's price and hype factor, L the lead time of the customer's last
+delivery in days, s the fulfillment's lead_time_sensitivity_per_day, t the strength of the
+recommendation that won the customer (1 for ads), e the
+recommendation_repurchase_effect, and m the audience match of the KOL who brought them
+(1 if none); members of community groups also reorder by their groups' match to the
+category. The lead-time, KOL and group factors are other mechanisms' `reorder_factor`s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaincinv
+
+from sim.mechanisms.base import Day, Mechanism
+from sim.state import SOURCE_NONE, Orders
+
+
+def draw_intervals(mean_days: np.ndarray, shape: float, u: np.ndarray) -> np.ndarray:
+    """Gamma(shape, mean/shape) intervals by inversion of uniforms u, at least 1 day."""
+    days = gammaincinv(shape, u) * (mean_days / shape)
+    return np.maximum(np.rint(days), 1).astype(np.int32)
+
+
+def due_reorders(reorder_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which due (consumer, category) pairs reorder: (K,) probabilities and uniforms."""
+    return u < reorder_probability
+
+
+class Repurchase(Mechanism):
+    name = "repurchase"
+    phase = "reorder"
+    streams = ("repurchase",)
+
+    def setup(self) -> None:
+        self.interval_days = np.array([c.repurchase_interval_days for c in self.spec.categories])
+
+    def schedule(self, buyers: np.ndarray, categories: np.ndarray) -> None:
+        """Draw the next repurchase day of each (buyer, category) from today's uniforms."""
+        self.pop.next_due_day[buyers, categories] = self.day + draw_intervals(
+            self.interval_days[categories],
+            self.spec.behavior.repurchase_interval_shape,
+            self.u_interval[buyers, categories],
+        )
+
+    def reorder(self, day: Day) -> None:
+        """Due customers reorder (or skip and draw their next due day)."""
+        c, beh = self.pop, self.spec.behavior
+        self.day = day.index
+        u_reorder, self.u_interval = self.uniform(
+            "repurchase", (2, day.consumers, day.categories)
+        )
+        day.schedule_next_due = self.schedule
+        free = day.reachable & day.can_buy
+        due_buyer, due_cat = np.nonzero((c.next_due_day <= day.index) & free[:, None] & c.customer_of)
+        factors = [f(day, due_buyer, due_cat) for f in self.platform.factors("reorder_factor")]
+        lead = factors[0] if factors else np.ones(due_buyer.size)
+        for factor in factors[1:]:
+            lead *= factor
+        effect = beh.recommendation_repurchase_effect
+        lead *= 1.0 - effect + effect * c.recommendation_trust[due_buyer]
+        reorder = due_reorders(
+            beh.repurchase_probability * day.demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
+        )
+        self.schedule(due_buyer[~reorder], due_cat[~reorder])
+        day.orders = Orders.concat(
+            day.orders, Orders.make(due_buyer[reorder], due_cat[reorder], False)
+        )
+        day.channels = np.concatenate(
+            [day.channels, np.full(int(reorder.sum()), SOURCE_NONE, np.int8)]
+        )

@@ -1,0 +1,99 @@
+"""Word of mouth: customers talk about what they buy to the people who trust them.
+
+Under the Bass model, consumer j's word-of-mouth hazard for category c is
+q x W_jc, with q = `behavior.word_of_mouth_per_day` and W_jc the trust-weighted share of
+j's ties who are active customers of c (with uniform mixing, the share of all consumers
+who are: the classic Bass model). Under the independent cascade, each tie that first
+bought c yesterday converts j with probability cascade_probability x trust, once.
+
+What consumers heard from a tie outside word of mouth proper (a gift they claimed, a
+bargain they helped) is their `awareness`: it joins the word-of-mouth hazard for one day.
+
+W is kept up to date incrementally: each day only the columns of consumers whose state
+changed are added (`update`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.mechanisms.base import Day, Mechanism, State
+
+
+def word_of_mouth_signal(
+    mixing: str, normalized_signal: np.ndarray, broadcasting: np.ndarray
+) -> np.ndarray:
+    """Share of a consumer's (trust-weighted) ties who are active customers, per category.
+
+    mixing: "network" uses the maintained row-normalized signal (N, C); "uniform" gives
+    every consumer the population share of active customers (Bass 1969).
+    """
+    if mixing == "uniform":
+        share = broadcasting.mean(axis=0)
+        return np.broadcast_to(share, broadcasting.shape)
+    return normalized_signal
+
+
+def cascade_rate(cascade_by_speaker: sp.csr_matrix, new_customer_of: np.ndarray) -> np.ndarray:
+    """Independent cascade: -log P(no tie that first bought yesterday converts me).
+
+    cascade_by_speaker: (N, N) CSR whose entry (i, j) is -log(1 - pc x trust_ji), pc the
+    cascade probability; new_customer_of: (N, C) bool. Returns (N, C) hazard rate, so that
+    1 - exp(-rate) is the probability that at least one of those ties converts j.
+    """
+    speakers = np.flatnonzero(new_customer_of.any(axis=1))
+    n, c = new_customer_of.shape
+    if speakers.size == 0:
+        return np.zeros((n, c))
+    return np.asarray(cascade_by_speaker[speakers].T @ new_customer_of[speakers].astype(np.float64))
+
+
+class WordOfMouth(Mechanism):
+    name = "word_of_mouth"
+    phase = "expose"
+    states = (
+        State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),
+    )
+
+    def setup(self) -> None:
+        self.broadcast = self.pop.influence_state()  # what each consumer broadcasts
+        self.signal = np.zeros_like(self.broadcast)  # (N, C+1) trust-weighted shares
+
+    @cached_property
+    def cascade_by_speaker(self) -> sp.csr_matrix:
+        """Entry (i, j): -log(1 - pc x trust_ji), the cascade hazard of speaker i on j."""
+        matrix = self.platform.network.by_speaker.copy()
+        pc = self.spec.behavior.cascade_probability
+        matrix.data = -np.log1p(-pc * np.clip(matrix.data, 0.0, 1.0) * (1 - 1e-12))
+        return matrix
+
+    @property
+    def sharer_signal(self) -> np.ndarray:
+        """(N,) trust-weighted share of each consumer's ties who are sharers."""
+        return self.signal[:, -1]
+
+    def expose(self, day: Day) -> None:
+        beh, k = self.spec.behavior, day.categories
+        if beh.word_of_mouth_model == "bass":
+            wom = word_of_mouth_signal(
+                self.spec.network.mixing, self.signal[:, :k], self.broadcast[:, :k]
+            )
+            rate = beh.word_of_mouth_per_day * wom
+        else:
+            rate = cascade_rate(self.cascade_by_speaker, self.pop.new_customer_of)
+        day.hazard["word_of_mouth"] = rate + self.pop.awareness
+        self.pop.awareness[:] = 0.0
+
+    def update(self, day: Day) -> None:
+        """Add the columns of consumers whose broadcast state changed today."""
+        now = self.pop.influence_state()
+        changed = np.flatnonzero((now != self.broadcast).any(axis=1))
+        if changed.size:
+            delta = now[changed] - self.broadcast[changed]
+            self.signal += np.asarray(
+                self.platform.network.influence_by_speaker[changed].T @ delta
+            )
+            self.broadcast = now

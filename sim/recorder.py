@@ -1,0 +1,96 @@
+"""The daily recorder of one platform: one value per day of every series in the catalog.
+
+Money is kept in fen and reported in yuan. The platform's own bookkeeping (customers,
+orders, money by ledger type) is read from the day's context, the population and the
+ledger; every other series is a counter a mechanism set on the day (`Day.count`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.catalog import IN_FEN, PLATFORM_SERIES, SERIES_BY_NAME
+from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES, TYPE_INDEX
+from sim.state import SOURCE_GROUP, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
+
+if TYPE_CHECKING:
+    from sim.mechanisms.base import Day
+    from sim.platform import Platform
+
+# Series a mechanism reports as a counter on the day (the rest are the platform's own).
+COUNTED = tuple(
+    name
+    for name in PLATFORM_SERIES
+    if SERIES_BY_NAME[name].provider not in ("platform", "churn", "sharers")
+)
+
+
+class Recorder:
+    """Preallocated daily series of one platform."""
+
+    def __init__(self, days: int):
+        self.values = {name: np.zeros(days, dtype=np.int64) for name in PLATFORM_SERIES}
+        self.first_order_commission_fen = 0
+        self.first_order_discount_fen = 0
+
+    def record(self, day: Day, platform: Platform) -> None:
+        t, c, v, ledger = day.index, platform.consumers, self.values, day.ledger
+        orders, settlement, new_customers = day.orders, day.settlement, day.new_customers
+        cost_fen = settlement.cost_of_goods_fen
+        payouts = ledger.day_total_fen(t, PAYOUT_TYPES)
+        v["new_customers"][t] = new_customers.sum()
+        v["customers"][t] = (v["customers"][t - 1] if t else 0) + v["new_customers"][t]
+        v["active_customers"][t] = np.count_nonzero(c.active_customer)
+        v["active_customers_30d"][t] = np.count_nonzero(
+            (c.last_order_day >= 0) & (c.last_order_day > t - 30)
+        )
+        v["lapsed_today"][t] = day.lapsed.sum()
+        v["lapsed"][t] = (v["lapsed"][t - 1] if t else 0) + v["lapsed_today"][t]
+        v["orders"][t] = orders.size
+        v["first_orders"][t] = orders.first_in_category.sum()
+        v["repeat_orders"][t] = orders.size - v["first_orders"][t]
+        v["gmv"][t] = settlement.list_fen.sum()
+        v["paid"][t] = settlement.paid_fen.sum()
+        v["discounts"][t] = ledger.day_total_fen(t, DISCOUNT_TYPES)
+        for name in DISCOUNT_TYPES:
+            v[f"discount_{name.removesuffix('_discount')}"][t] = ledger.day_total_fen(t, (name,))
+        for name in PAYOUT_TYPES:
+            v[f"payout_{name}"][t] = ledger.day_total_fen(t, (name,))
+        v["payouts_total"][t] = payouts
+        v["cost_of_goods"][t] = cost_fen
+        v["retail_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["retail_sale"]]
+        v["entry_fees"][t] = ledger.daily_fen[t, TYPE_INDEX["entry_fee"]]
+        v["stock_purchases"][t] = ledger.daily_fen[t, TYPE_INDEX["stock_purchase"]]
+        platform_revenue = (
+            v["paid"][t] - v["retail_sales"][t] + v["entry_fees"][t] + v["stock_purchases"][t]
+        )
+        v["contribution_margin"][t] = (
+            platform_revenue - cost_fen - settlement.fulfillment_cost_fen - payouts
+        )
+        v["new_sharers"][t] = day.joined.sum()
+        v["quit_sharers"][t] = day.quit.sum()
+        v["active_sharers"][t] = c.is_sharer.sum()
+        v["bad_experiences"][t] = day.bad_experience_total
+        for name in COUNTED:
+            if name != "bad_experiences":
+                v[name][t] = day.counts.get(name, 0)
+        v["group_orders"][t] = orders.group_order.sum()
+        newcomers = np.flatnonzero(new_customers)
+        acquired = c.acquired_by[newcomers]
+        v["acquired_by_group_buy"][t] = np.count_nonzero(acquired == SOURCE_GROUP)
+        v["acquired_by_share"][t] = np.count_nonzero(acquired == SOURCE_SHARE)
+        v["acquired_by_word_of_mouth"][t] = np.count_nonzero(acquired == SOURCE_WORD_OF_MOUTH)
+        first = orders.first_in_category & new_customers[orders.buyer]
+        self.first_order_commission_fen += int(settlement.commission_fen[first].sum())
+        self.first_order_discount_fen += int(settlement.discount_fen[first].sum())
+
+    def frame(self, days: int) -> pd.DataFrame:
+        """The first `days` days as a table, money in yuan."""
+        data: dict[str, np.ndarray] = {"day": np.arange(days)}
+        for name, column in self.values.items():
+            col = column[:days]
+            data[name] = col / 100.0 if name in IN_FEN else col
+        return pd.DataFrame(data)
