@@ -31,8 +31,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 from scipy import stats
 
-from sim.errors import SimError
 from sim.catalog import KPI_NAMES
+from sim.errors import SimError
 from sim.output import package_version, to_json, versions, write_text_atomic
 from sim.runner import run
 from sim.scenario import Scenario, load_scenario, variant_scenarios

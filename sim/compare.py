@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.catalog import KPI_NAMES, LOWER_IS_BETTER, fmt
 from sim.errors import Problem, ScenarioError
-from sim.catalog import fmt
-from sim.catalog import KPI_NAMES, LOWER_IS_BETTER
 from sim.network import read_edge_list
 from sim.runner import Batch, make_progress, run_batch, summarize
 from sim.scenario import (

@@ -1,14 +1,17 @@
-"""Generate the scenario reference and the KPI definitions from the schema."""
+"""Generate the reference docs from the code: the scenario schema, the KPI and series
+catalog, the mechanisms and the compliance flags."""
 
 from __future__ import annotations
 
+import sys
 import typing
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from sim.catalog import KPIS, SERIES
 from sim.errors import _unwrap, describe_allowed
-from sim.catalog import KPI_DEFINITIONS
+from sim.mechanisms.base import PHASES
 from sim.scenario import Scenario
 
 HEADER = """# Scenario reference
@@ -71,18 +74,63 @@ def scenario_reference() -> str:
 
 
 def kpi_reference() -> str:
+    better = {True: "higher", False: "lower", None: "-"}
     lines = [
-        "# KPIs",
+        "# KPIs and daily series",
         "",
-        "Generated from `sim/metrics.py` by `sim docs`; do not edit by hand.",
+        "Generated from the catalog in `sim/catalog.py` by `sim docs`; do not edit by hand.",
         "Each KPI is computed per replication; reports show the mean over replications",
-        "with a 95% Student-t confidence interval.",
+        "with a 95% Student-t confidence interval. *Better* says which direction is better",
+        "for the platform (used by `sim compare`); *provider* is the mechanism that computes",
+        "it, and a switched-off mechanism's KPI takes the value in *when off*.",
         "",
-        "| KPI | definition |",
-        "|---|---|",
+        "| KPI | definition | formula | unit | better | provider | when off |",
+        "|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| `{k}` | {v} |" for k, v in KPI_DEFINITIONS.items()]
+    lines += [
+        f"| `{k.name}` | {k.definition} | {k.formula} | {k.unit} | "
+        f"{better[k.higher_is_better]} | {k.provider} | {k.when_off:g} |"
+        for k in KPIS
+    ]
+    lines += [
+        "",
+        "## Daily series",
+        "",
+        "Columns of `daily.csv`, one row per replication and day (money in yuan).",
+        "",
+        "| series | definition | unit | provider |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{s.name}` | {s.definition} | {s.unit} | {s.provider} |" for s in SERIES]
     return "\n".join(lines) + "\n"
+
+
+def mechanism_reference() -> str:
+    from sim.mechanisms import REGISTRY
+
+    lines = [
+        "# Mechanisms",
+        "",
+        "Generated from `sim/mechanisms/` by `sim docs`; do not edit by hand. A platform's",
+        "day runs these phases in order: "
+        + ", ".join(f"`{p}`" for p in PHASES)
+        + ". Inside a phase, mechanisms run in the order below (the order of `REGISTRY`).",
+        "",
+        "| mechanism | module | hooks | streams | own state | series | KPIs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cls in REGISTRY:
+        cell = lambda items: ", ".join(f"`{x}`" for x in items) or "-"  # noqa: E731
+        lines.append(
+            f"| **{cls.name}** | `{cls.__module__}` | {cell(cls.hooks())} | "
+            f"{cell(cls.streams)} | {cell(s.name for s in cls.states)} | "
+            f"{cell(cls.series)} | {cell(cls.kpis)} |"
+        )
+    lines += ["", "## What each mechanism does", ""]
+    for cls in REGISTRY:
+        module = sys.modules[cls.__module__]
+        lines += [f"### {cls.name}", "", (module.__doc__ or "").strip(), ""]
+    return "\n".join(lines)
 
 
 def compliance_reference() -> str:
@@ -107,6 +155,7 @@ def write_docs(folder: Path) -> list[Path]:
         ("scenario-reference.md", scenario_reference()),
         ("kpis.md", kpi_reference()),
         ("compliance.md", compliance_reference()),
+        ("mechanisms.md", mechanism_reference()),
     ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)

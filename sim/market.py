@@ -19,8 +19,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.catalog import KPI_NAMES, KPIS, MARKET_SERIES, SERIES_BY_NAME
-from sim.metrics import platform_kpis, ratio
+from sim.catalog import MARKET_SERIES, SERIES_BY_NAME
+from sim.metrics import ratio
 from sim.network import EdgeList
 from sim.platform import Platform
 from sim.scenario import Scenario, rival_scenarios
@@ -143,21 +143,12 @@ class Market(mesa.Model):
 
     def kpis(self) -> dict[str, float]:
         """End-of-run KPIs of the first platform, in catalog order (see `sim.catalog`)."""
-        platform = self.platform
-        values = platform_kpis(platform)
-        for mechanism in platform.mechanisms.values():
-            values.update(mechanism.kpi_values())
-        c = platform.consumers
-        values["market_share"] = (
-            ratio(
-                np.count_nonzero(c.active_customer),
-                np.count_nonzero(c.active_customer)
-                + self.market_series["rival_customers"][self.day - 1],
-            )
-            if self.rivals
-            else float("nan")
-        )
-        return {k.name: values.get(k.name, k.when_off) for k in KPIS if k.name in KPI_NAMES}
+        values = self.platform.kpis()
+        if self.rivals:
+            active = np.count_nonzero(self.platform.consumers.active_customer)
+            rivals = self.market_series["rival_customers"][self.day - 1]
+            values["market_share"] = ratio(active, active + rivals)
+        return values
 
 
 SocialCommerceModel = Market  # the name earlier versions used

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+import pandas as pd
 
+from sim.catalog import KPIS
 from sim.ledger import Ledger
 from sim.mechanisms import REGISTRY
 from sim.mechanisms.base import FACTORS, PHASES, Day, Mechanism
+from sim.metrics import platform_kpis
 from sim.payout import PayoutScheme
 from sim.recorder import Recorder
 from sim.state import Consumers
@@ -108,3 +111,16 @@ class Platform(mesa.Agent):
 
     def step(self) -> None:  # a Mesa agent's step: the market decides the order
         self.step_day()
+
+    # ------------------------------------------------------------------ results
+    def daily_frame(self) -> pd.DataFrame:
+        """This platform's daily series so far (money in yuan)."""
+        return self.recorder.frame(self.day)
+
+    def kpis(self) -> dict[str, float]:
+        """This platform's end-of-run KPIs in catalog order; a switched-off mechanism's
+        KPIs take their `when_off` value (market share is the market's)."""
+        values = platform_kpis(self)
+        for mechanism in self.mechanisms.values():
+            values.update(mechanism.kpi_values())
+        return {k.name: values.get(k.name, k.when_off) for k in KPIS}

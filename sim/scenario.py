@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.catalog import KPI_NAMES
+from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.mechanisms.community_groups import CommunityGroupSection
 from sim.mechanisms.fulfillment import FulfillmentSection
 from sim.mechanisms.kols import KOLSection

@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import Problem, ScenarioError, SimError
 from sim.catalog import KPI_NAMES
+from sim.errors import Problem, ScenarioError, SimError
 from sim.output import default_out_dir, to_json, versions, write_text_atomic
 from sim.runner import make_progress, summarize
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario

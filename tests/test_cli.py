@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.catalog import KPI_NAMES
 from sim.cli import main
-from sim.docs import compliance_reference, kpi_reference, scenario_reference
-from sim.metrics import KPI_NAMES
+from sim.docs import compliance_reference, kpi_reference, mechanism_reference, scenario_reference
 from tests.conftest import ROOT
 
 SMALL_TOML = """
@@ -224,3 +224,4 @@ def test_generated_docs_are_up_to_date():
     assert (ROOT / "docs" / "scenario-reference.md").read_text() == scenario_reference()
     assert (ROOT / "docs" / "kpis.md").read_text() == kpi_reference()
     assert (ROOT / "docs" / "compliance.md").read_text() == compliance_reference()
+    assert (ROOT / "docs" / "mechanisms.md").read_text() == mechanism_reference()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ScenarioError
-from sim.model import SocialCommerceModel
+from sim.market import SocialCommerceModel
 from sim.network import (
     edge_list_network,
     friend_ties,

@@ -8,6 +8,7 @@ from sim.ledger import PAYOUT_TYPES, PLATFORM, TYPE_INDEX, Ledger
 from sim.payout import PayoutScheme, settle_orders
 from sim.payout.referral_bonus import rank_within
 from sim.state import Consumers, Orders
+from tests.conftest import small_scenario
 
 
 def scheme(**kw) -> PayoutScheme:
@@ -203,3 +204,17 @@ def test_entry_fee_and_first_stock_on_joining():
     assert ledger.dues_fen.tolist() == [0, 0, 59_800, 0, 0, 59_800]
     assert c.stock_units.tolist() == [0, 0, 10, 0, 0, 10]
     assert cost == 2 * 10 * 2_000
+
+
+def test_scheme_compiles_every_rule():
+    s = small_scenario(
+        payout={
+            "coupon": {"new_user_yuan": 8.0, "min_spend_yuan": 39.0},
+            "sales_bonus": {},
+            "gift": {"gift_cost_yuan": 3.5},
+        }
+    )
+    compiled = PayoutScheme.from_section(s.payout, s.categories)
+    assert compiled.coupon_new_user_fen == 800 and compiled.coupon_min_spend_fen == 3_900
+    assert compiled.sales_thresholds_fen.tolist() == [100_000, 500_000]
+    assert compiled.gift_cost_fen == 350

@@ -65,8 +65,8 @@ def test_streams_differ_by_name_replication_and_seed():
 def test_a_payout_change_leaves_the_network_and_population_draws_alone():
     base = small_scenario()
     variant = small_scenario(payout={"direct_commission": {"rate": 0.05}})
-    from sim.model import SocialCommerceModel
+    from sim.market import SocialCommerceModel
 
     m1, m2 = SocialCommerceModel(base), SocialCommerceModel(variant)
-    assert (m1.trust != m2.trust).nnz == 0
+    assert (m1.platform.network.trust != m2.platform.network.trust).nnz == 0
     assert np.array_equal(m1.consumers.online_ready, m2.consumers.online_ready)

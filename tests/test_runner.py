@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.metrics import KPI_NAMES
+from sim.catalog import KPI_NAMES
 from sim.runner import summarize
 from tests.conftest import small_scenario
 

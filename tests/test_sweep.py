@@ -64,7 +64,7 @@ def test_results_do_not_depend_on_how_many_points_the_sweep_has(tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
-    from sim import model
+    from sim import market as model
 
     original = model.SocialCommerceModel.step
 

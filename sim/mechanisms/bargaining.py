@@ -69,6 +69,8 @@ class Bargaining(Mechanism):
         )
         helpers = np.bincount(owner, minlength=idx.size)
         orders.bargain_cut[idx] = cut_rate(helpers, rule.helpers_needed, rule.max_cut_rate)
-        np.add.at(self.pop.awareness, (helper, orders.category[idx[owner]]), rule.awareness_per_help)
+        np.add.at(
+            self.pop.awareness, (helper, orders.category[idx[owner]]), rule.awareness_per_help
+        )
         day.count("bargains", idx.size)
         day.count("bargain_helpers", helper.size)

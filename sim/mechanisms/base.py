@@ -119,9 +119,7 @@ class Mechanism:
     @classmethod
     def hooks(cls) -> tuple[str, ...]:
         """The phases and factors this mechanism implements."""
-        return tuple(
-            name for name in (*PHASES, *FACTORS) if getattr(cls, name, None) is not None
-        )
+        return tuple(name for name in (*PHASES, *FACTORS) if getattr(cls, name, None) is not None)
 
 
 @dataclass

@@ -17,7 +17,6 @@ member has a bad experience. A consumer waits in at most one group at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -101,9 +101,7 @@ class ProxyPurchase(Mechanism):
         self.online_customer = c.online_ready & c.active_customer
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
-            has_proxy[ask] = has_online_tie(
-                self.platform.network.local, ask, self.online_customer
-            )
+            has_proxy[ask] = has_online_tie(self.platform.network.local, ask, self.online_customer)
         day.can_buy = c.online_ready | has_proxy
 
     def adoption_factor(self, day: Day) -> np.ndarray:

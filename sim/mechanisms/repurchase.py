@@ -55,12 +55,12 @@ class Repurchase(Mechanism):
         """Due customers reorder (or skip and draw their next due day)."""
         c, beh = self.pop, self.spec.behavior
         self.day = day.index
-        u_reorder, self.u_interval = self.uniform(
-            "repurchase", (2, day.consumers, day.categories)
-        )
+        u_reorder, self.u_interval = self.uniform("repurchase", (2, day.consumers, day.categories))
         day.schedule_next_due = self.schedule
         free = day.reachable & day.can_buy
-        due_buyer, due_cat = np.nonzero((c.next_due_day <= day.index) & free[:, None] & c.customer_of)
+        due_buyer, due_cat = np.nonzero(
+            (c.next_due_day <= day.index) & free[:, None] & c.customer_of
+        )
         factors = [f(day, due_buyer, due_cat) for f in self.platform.factors("reorder_factor")]
         lead = factors[0] if factors else np.ones(due_buyer.size)
         for factor in factors[1:]:

@@ -54,9 +54,7 @@ def cascade_rate(cascade_by_speaker: sp.csr_matrix, new_customer_of: np.ndarray)
 class WordOfMouth(Mechanism):
     name = "word_of_mouth"
     phase = "expose"
-    states = (
-        State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),
-    )
+    states = (State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),)
 
     def setup(self) -> None:
         self.broadcast = self.pop.influence_state()  # what each consumer broadcasts
@@ -93,7 +91,5 @@ class WordOfMouth(Mechanism):
         changed = np.flatnonzero((now != self.broadcast).any(axis=1))
         if changed.size:
             delta = now[changed] - self.broadcast[changed]
-            self.signal += np.asarray(
-                self.platform.network.influence_by_speaker[changed].T @ delta
-            )
+            self.signal += np.asarray(self.platform.network.influence_by_speaker[changed].T @ delta)
             self.broadcast = now

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.fulfillment import Fulfillment, FulfillmentSection
+from sim.mechanisms.fulfillment import Fulfillment, FulfillmentSection
 
 
 def pipeline(**spec) -> Fulfillment:

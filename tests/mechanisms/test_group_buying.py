@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms import group_buying as gb
 from sim.network import ties_to_matrix
-from sim.rules import group_buying as gb
 from sim.runner import run
 from sim.state import SOURCE_AD, SOURCE_GROUP
 from tests.conftest import small_scenario

@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.ledger import CONSUMER_PAYOUT_TYPES, PAYOUT_TYPES
-from sim.model import Neighborhood, Platform, SocialCommerceModel
+from sim.market import SocialCommerceModel
 from sim.payout import PRESETS
+from sim.platform import Platform
 from sim.state import SOURCE_AD, SOURCE_WORD_OF_MOUTH
+from sim.world import Neighborhood
 from tests.conftest import ALL_ONLINE, edge_list_scenario, small_scenario
 
 
@@ -26,7 +28,7 @@ def test_is_a_mesa_model_driven_step_by_step():
     assert isinstance(model, mesa.Model)
     assert isinstance(model.platform, Platform)
     assert all(isinstance(nb, Neighborhood) for nb in model.neighborhoods)
-    assert len(model.agents) == 1 + len(model.neighborhoods)
+    assert len(model.agents) == len(model.platforms) + len(model.neighborhoods)
     for expected_day in range(1, 6):
         model.step()
         assert model.day == expected_day
@@ -307,12 +309,12 @@ def test_rival_platforms_share_the_network_and_never_share_a_customer():
     model = run_model(s)
     (rival,) = model.rivals
     assert rival.layout is model.layout  # the same population
-    assert rival.platform.name == "rival" and rival.spec.payout.rule("group_buy") is not None
+    assert rival.name == "rival" and rival.spec.payout.rule("group_buy") is not None
     assert rival.spec.category_names == ["fruit"]
     mine, theirs = model.consumers.active_customer, rival.consumers.active_customer
     assert mine.sum() > 50 and theirs.sum() > 50
     assert not (mine & theirs).any()
-    assert model.recorder.values["rival_customers"][89] == theirs.sum()
+    assert model.market_series["rival_customers"][89] == theirs.sum()
     assert 0 < model.kpis()["market_share"] < 1
     share = model.daily_frame()["market_share"]  # market share over time
     assert share.iloc[-1] == pytest.approx(model.kpis()["market_share"])

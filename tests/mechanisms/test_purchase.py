@@ -1,0 +1,51 @@
+"""Purchase: first purchases, channel credit and the sharer a share credits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms import (
+    purchase,
+)
+from sim.network import ties_to_matrix
+from sim.state import SOURCE_AD, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
+
+
+def test_first_purchase_probability_matches_hazard(rng):
+    n = 200_000
+    rate = np.full((n, 1), 0.1)
+    eligible = np.ones((n, 1), bool)
+    eligible[: n // 2] = False
+    bought = purchase.first_purchases(eligible, rate, rng.random((n, 1)))
+    assert not bought[: n // 2].any()
+    expected = 1 - np.exp(-0.1)
+    se = np.sqrt(expected * (1 - expected) / (n // 2))
+    assert abs(bought[n // 2 :].mean() - expected) < 5 * se
+
+
+def test_credit_channel_proportional_to_rates(rng):
+    k = 100_000
+    got = purchase.credit_channel(
+        {
+            SOURCE_AD: np.full(k, 1.0),
+            SOURCE_WORD_OF_MOUTH: np.full(k, 2.0),
+            SOURCE_SHARE: np.full(k, 1.0),
+        },
+        rng.random(k),
+    )
+    shares = [np.mean(got == s) for s in (SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)]
+    np.testing.assert_allclose(shares, [0.25, 0.5, 0.25], atol=0.01)
+
+
+def test_pick_sharer_only_picks_ties_who_shared_with_odds_by_trust(rng):
+    # Listener 0 trusts 1 (0.2), 2 (0.6), 3 (1.0); 3 did not share today.
+    trust = ties_to_matrix(
+        4, np.zeros(3, int), np.array([1, 2, 3]), np.array([0.2, 0.6, 1.0]), symmetric=False
+    )
+    shared = np.array([False, True, True, False])
+    k = 40_000
+    got = purchase.pick_sharer(trust, np.zeros(k, int), shared, rng.random(k))
+    assert set(np.unique(got)) == {1, 2}
+    assert abs(np.mean(got == 2) - 0.75) < 0.01
+    none = purchase.pick_sharer(trust, np.array([1]), shared, np.array([0.5]))
+    assert none[0] == -1  # consumer 1 has no tie that shared

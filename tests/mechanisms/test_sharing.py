@@ -1,0 +1,27 @@
+"""Sharing: who shares, and the trust-weighted shares each consumer receives."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms import (
+    sharing,
+)
+from sim.network import ties_to_matrix
+
+
+def test_share_exposure_sums_trust_of_sharers():
+    # 0 trusts 1 with 0.5 and 2 with 1.0; 1 and 2 share category 0, only 2 shares category 1.
+    trust = ties_to_matrix(
+        3, np.array([0, 0]), np.array([1, 2]), np.array([0.5, 1.0]), symmetric=False
+    )
+    shared = np.array([[True, False], [True, True]])
+    got = sharing.share_exposure(trust.T.tocsr(), np.array([1, 2]), shared)
+    np.testing.assert_allclose(got, [[1.5, 1.0], [0, 0], [0, 0]])
+
+
+def test_share_products_respects_probability(rng):
+    u = rng.random((100_000, 2))
+    shared = sharing.share_products(np.arange(100_000), np.array([0.2, 0.0]), u)
+    assert abs(shared[:, 0].mean() - 0.2) < 0.005  # 5 standard errors
+    assert not shared[:, 1].any()
