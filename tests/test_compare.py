@@ -122,6 +122,7 @@ def test_variant_with_a_preset_replaces_the_scheme():
     assert "entry_fee" in {f["flag"] for f in flags["weishang"]}  # stock required up front
 
 
+@pytest.mark.slow
 def test_auto_replications_stop_when_precise_or_at_the_cap():
     loose = compare(
         with_variants(

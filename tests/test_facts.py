@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pytest
 
 from sim.compare import CompareResult, compare
 from tests.conftest import ROOT
@@ -20,6 +21,9 @@ FACTS = ROOT / "scenarios" / "facts"
 @cache
 def fact(name: str) -> CompareResult:
     return compare(FACTS / f"{name}.toml", progress=False)
+
+
+pytestmark = pytest.mark.slow  # scenario-level: stylized facts
 
 
 def clear_difference(result: CompareResult, variant: str, kpi: str) -> float:

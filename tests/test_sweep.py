@@ -172,6 +172,7 @@ def resume_and_check(cmd, out, total, digests):
     return runs
 
 
+@pytest.mark.slow
 def test_resume_after_killing_the_sweep_mid_run(tmp_path):
     experiment, out = write_experiment(tmp_path, 3), tmp_path / "out"
     proc, cmd = start_sweep(experiment, out, "--sequential")
@@ -298,6 +299,7 @@ def dask_cluster(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_results(tmp_path, dask_cluster):
     from distributed import Client
 
@@ -308,6 +310,7 @@ def test_a_dask_cluster_gives_the_same_results(tmp_path, dask_cluster):
     pd.testing.assert_frame_equal(sequential[KPIS], distributed[KPIS])
 
 
+@pytest.mark.slow
 def test_sim_sweep_on_a_dask_scheduler(tmp_path, dask_cluster):
     from sim.cli import main
 
@@ -329,6 +332,7 @@ def test_sim_sweep_on_a_dask_scheduler(tmp_path, dask_cluster):
     assert len(runs) == 12 and (runs["status"] == "ok").all()
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing_and_resume_finishes(tmp_path):
     import psutil
 
