@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,36 +32,13 @@ from scipy import stats
 
 from sim.catalog import KPI_NAMES
 from sim.errors import SimError
-from sim.output import package_version, to_json, versions, write_text_atomic
+from sim.provenance import environment, scenario_hash, to_json, write_text_atomic
 from sim.runner import run
 from sim.scenario import Scenario, load_scenario, variant_scenarios
 
 BASELINE_DIR = Path("results") / "baselines"
 FAMILY_ALPHA = 0.01  # chance that a scenario with no change is flagged (Bonferroni)
 MIN_RELATIVE = 0.005  # paired mode: differences under 0.5% of the mean are not drift
-
-
-def scenario_hash(spec: Scenario) -> str:
-    """Hash of the resolved scenario (every default filled in), independent of key order."""
-    data = spec.model_dump(mode="json", exclude={"variants"})
-    edge_list = data["network"].get("edge_list")
-    if edge_list:  # the file's content, not where it lies on this machine
-        data["network"]["edge_list"] = hashlib.sha256(Path(edge_list).read_bytes()).hexdigest()
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def environment() -> dict[str, str]:
-    """What exact reproduction depends on."""
-    v = versions()
-    return {
-        "machine": platform.machine(),
-        "python": v["python"],
-        "numpy": v["numpy"],
-        "scipy": v["scipy"],
-        "pandas": v["pandas"],
-        "mesa": v["mesa"],
-        "sim": package_version(),
-    }
 
 
 def baseline_scenario(

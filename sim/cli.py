@@ -83,7 +83,8 @@ def run(
     progress: ProgressOption = None,
 ) -> None:
     """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
-    from sim.output import check_out_dir, save_run
+    from sim.output import save_run
+    from sim.provenance import check_out_dir
     from sim.runner import run as run_scenario
     from sim.scenario import load_scenario
 
@@ -92,7 +93,9 @@ def run(
     if out is not None:
         check_out_dir(out)
     result = run_scenario(spec, progress=progress)
-    folder = save_run(result, out, report=report)
+    if report:
+        from sim.report import write_report
+    folder = save_run(result, out, report=write_report if report else None)
     typer.echo(result.kpi_table().to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     typer.echo(f"\nresults: {folder}")
     if report:
@@ -121,7 +124,8 @@ def compare(
     """Compare payout schemes (variants) on common random numbers, paired by replication."""
     from sim.compare import compare as run_compare
     from sim.compare import comparison_scenarios
-    from sim.output import check_out_dir, save_comparison
+    from sim.output import save_comparison
+    from sim.provenance import check_out_dir
 
     overrides = overrides_from(set_, seed=seed, days=days)
     reps: int | str | None = None
@@ -136,7 +140,9 @@ def compare(
     if out is not None:
         check_out_dir(out)
     result = run_compare(scenarios, replications=reps, overrides=overrides, progress=progress)
-    folder = save_comparison(result, out, report=report)
+    if report:
+        from sim.compare_report import write_compare_report
+    folder = save_comparison(result, out, report=write_compare_report if report else None)
     table = result.table()
     obj = table[table["kpi"] == result.objective].drop(columns="kpi")
     typer.echo(obj.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
@@ -250,7 +256,7 @@ def check(
 ) -> None:
     """Rerun baselined scenarios and compare: exit 0 if all hold, 1 on drift, 2 on errors."""
     from sim.check import baseline_files, check_baseline, junit_xml, record_baseline
-    from sim.output import write_text_atomic
+    from sim.provenance import write_text_atomic
 
     if mode not in ("auto", "exact", "statistical"):
         raise SimError(f"--mode {mode!r}: use auto, exact or statistical")

@@ -339,7 +339,7 @@ def compare(
         if not auto or done >= settings.max_replications or precise_enough(result, settings):
             break
         target = min(settings.max_replications, done + first_batch)
-    from sim.output import manifest
+    from sim.provenance import manifest
 
     result.manifest = manifest(spec, started, time.perf_counter() - t0)
     result.manifest.update(

@@ -147,7 +147,7 @@ def compliance_reference() -> str:
 
 
 def write_docs(folder: Path) -> list[Path]:
-    from sim.output import write_text_atomic
+    from sim.provenance import write_text_atomic
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []

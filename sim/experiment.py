@@ -227,7 +227,7 @@ def run_experiment(
             ) from None
     seed = e.seed if e.seed is not None else spec.run.seed
     points = design_points(exp, seed)
-    from sim.output import default_out_dir
+    from sim.provenance import default_out_dir
 
     folder = Path(out) if out is not None else default_out_dir(f"sweep-{e.name}")
     client = connect(scheduler)

@@ -204,7 +204,7 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    from sim.output import manifest
+    from sim.provenance import manifest
 
     return RunResult(
         scenario=spec,

@@ -14,9 +14,7 @@ the sweep goes on. `resume=True` reads the part files and runs only what is miss
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import os
 import time
 import traceback
@@ -33,7 +31,7 @@ import pandas as pd
 
 from sim.catalog import KPI_NAMES
 from sim.errors import Problem, ScenarioError, SimError
-from sim.output import default_out_dir, to_json, versions, write_text_atomic
+from sim.provenance import default_out_dir, manifest, to_json, write_text_atomic
 from sim.runner import make_progress, summarize
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
 
@@ -288,21 +286,14 @@ def sweep(
         for r in range(replications)
         if (p, r) not in finished
     ]
-    manifest = {
+    record = manifest(spec, datetime.now(UTC)) | {
         "kind": "sweep",
-        "scenario": spec.run.name,
-        "root_seed": spec.run.seed,
         "points": len(points),
         "replications": replications,
-        "versions": versions(),
-        "scenario_hash": hashlib.sha256(
-            json.dumps(base, sort_keys=True, default=str).encode()
-        ).hexdigest(),
         "experiment": experiment or {},
-        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "resumed_with_done_runs": len(finished),
     }
-    write_text_atomic(folder / "manifest.json", to_json(manifest))
+    write_text_atomic(folder / "manifest.json", to_json(record))
     pool, owned = make_executor(executor, workers)
     window = 4 * (workers or os.cpu_count() or 1)
     try:
@@ -317,12 +308,12 @@ def sweep(
         if owned:
             pool.shutdown(wait=False, cancel_futures=True)
     runs = read_runs(folder).sort_values(["point", "replication"]).reset_index(drop=True)
-    manifest["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest["status"] = runs["status"].value_counts().to_dict()
-    manifest["failed_runs"] = runs.loc[runs["status"] != "ok", ["spawn_key", "error"]].to_dict(
+    record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+    record["status"] = runs["status"].value_counts().to_dict()
+    record["failed_runs"] = runs.loc[runs["status"] != "ok", ["spawn_key", "error"]].to_dict(
         "records"
     )
-    write_text_atomic(folder / "manifest.json", to_json(manifest))
+    write_text_atomic(folder / "manifest.json", to_json(record))
     table = points.reset_index(names="point").merge(runs, on="point", how="right")
     table.attrs["folder"] = str(folder)
     return table

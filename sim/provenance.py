@@ -1,0 +1,170 @@
+"""Provenance: where a result came from, and writing it so that nothing is ever lost.
+
+One place for the scenario hash (what `sim check` compares), the package and platform
+versions, the manifest every result folder carries (runs, comparisons, sweeps, baselines),
+and the atomic, never-overwriting writes of files and folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import OutputExistsError
+from sim.scenario import Scenario
+
+PACKAGE = "social-commerce-sim"
+
+
+def package_version() -> str:
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree the package runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "sim": package_version()}
+    for dist in ("numpy", "scipy", "pandas", "mesa", "simpy", "pydantic", "matplotlib"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def manifest(
+    spec: Scenario, started: datetime, wall_seconds: float | None = None
+) -> dict[str, Any]:
+    """What a result folder records of its origin (wall_seconds None: not finished yet)."""
+    return {
+        "package": PACKAGE,
+        "version": package_version(),
+        "git_commit": git_commit(),
+        "versions": versions(),
+        "platform": platform.platform(),
+        "scenario": spec.run.name,
+        "scenario_hash": scenario_hash(spec),
+        "seed_entropy": spec.run.seed,
+        "replications": spec.run.replications,
+        "days": spec.run.days,
+        "consumers": spec.population.consumers,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    }
+
+
+def default_out_dir(name: str, root: Path = Path("results") / "runs") -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    candidate = root / f"{name}-{stamp}"
+    k = 2
+    while candidate.exists():
+        candidate = root / f"{name}-{stamp}-{k}"
+        k += 1
+    return candidate
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse to write into an existing, non-empty folder."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputExistsError(
+            f"{out}: already exists and holds earlier results; choose another --out "
+            f"(or omit it for a new time-stamped folder under results/runs/)"
+        )
+
+
+def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
+    """Call write(tmp) on a fresh temporary folder, then rename it to `out`."""
+    out = Path(out)
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        write(tmp)
+        if out.exists():  # an empty folder we may replace
+            out.rmdir()
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write one file through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_json_default, allow_nan=False) + "\n"
+
+
+def scenario_hash(spec: Scenario) -> str:
+    """Hash of the resolved scenario (every default filled in), independent of key order."""
+    data = spec.model_dump(mode="json", exclude={"variants"})
+    edge_list = data["network"].get("edge_list")
+    if edge_list:  # the file's content, not where it lies on this machine
+        data["network"]["edge_list"] = hashlib.sha256(Path(edge_list).read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def environment() -> dict[str, str]:
+    """What exact reproduction depends on."""
+    v = versions()
+    return {
+        "machine": platform.machine(),
+        "python": v["python"],
+        "numpy": v["numpy"],
+        "scipy": v["scipy"],
+        "pandas": v["pandas"],
+        "mesa": v["mesa"],
+        "sim": package_version(),
+    }

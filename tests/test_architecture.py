@@ -1,0 +1,77 @@
+"""The architecture holds: no import cycles, results flow one way, the day lives in the
+mechanisms (not in the model), and every mechanism keeps the protocol."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "sim"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """The sim modules a module imports at run time, in functions too (not TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text())
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for child in node.body for n in ast.walk(child)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "sim"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim"):
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in modules else node.module)
+    return {m for m in found if m in modules}
+
+
+def import_graph() -> nx.DiGraph:
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(files)
+    for name, path in files.items():
+        for target in runtime_imports(path, set(files)):
+            if target != name and not name.startswith(target + "."):  # a package's own init
+                graph.add_edge(name, target)
+    return graph
+
+
+def test_there_are_no_import_cycles():
+    cycles = [c for c in nx.simple_cycles(import_graph()) if len(c) > 1]
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def test_the_cycle_check_can_fail(tmp_path):
+    graph = nx.DiGraph([("sim.a", "sim.b"), ("sim.b", "sim.a")])
+    assert list(nx.simple_cycles(graph))
+
+
+def test_results_flow_one_way():
+    """The engine never imports what reads its results; the output writer imports no report."""
+    graph = import_graph()
+    engine = [n for n in graph if n.startswith(("sim.mechanisms", "sim.payout"))] + [
+        "sim.market",
+        "sim.platform",
+        "sim.world",
+        "sim.scenario",
+    ]
+    downstream = {"sim.runner", "sim.compare", "sim.sweep_runner", "sim.check", "sim.cli"}
+    downstream |= {"sim.report", "sim.compare_report", "sim.output", "sim.experiment"}
+    for module in engine:
+        reached = nx.descendants(graph, module) & downstream
+        assert not reached, f"{module} imports {sorted(reached)}"
+    reports = {"sim.report", "sim.compare_report"}
+    assert not nx.descendants(graph, "sim.output") & reports
