@@ -28,13 +28,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
-from scipy import stats
 
 from sim.catalog import KPI_NAMES
 from sim.errors import SimError
 from sim.provenance import environment, scenario_hash, to_json, write_text_atomic
 from sim.runner import run
 from sim.scenario import Scenario, load_scenario, variant_scenarios
+from sim.stats import bonferroni_alpha, mean_band, pooled_band, t_test_p
 
 BASELINE_DIR = Path("results") / "baselines"
 FAMILY_ALPHA = 0.01  # chance that a scenario with no change is flagged (Bonferroni)
@@ -210,15 +210,6 @@ def nanmean(x: np.ndarray) -> float | None:
     return float(np.nanmean(x)) if np.isfinite(x).any() else None
 
 
-def t_test_p(test, *samples) -> float:
-    """A t test's p-value (reported only: the verdict comes from the band)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # nearly identical samples
-        return float(test(*samples).pvalue)
-
-
 def compare_statistical(
     base: dict, now: dict, relative: dict[str, float], paired: bool
 ) -> list[Row]:
@@ -232,7 +223,7 @@ def compare_statistical(
     """
     shared, extra = kpi_set_rows(base)
     kpis = [k for k in shared if np.isfinite(values(base, k)).any()]
-    alpha = FAMILY_ALPHA / max(len(kpis), 1)
+    alpha = bonferroni_alpha(FAMILY_ALPHA, len(kpis))
     rows = []
     for kpi in shared:
         b_all, n_all = values(base, kpi), values(now, kpi)
@@ -253,28 +244,13 @@ def compare_statistical(
         diff = float(n.mean() - mean_b)
         floor = relative.get(kpi, 0.0) * abs(mean_b)
         if paired and b_all.shape == n_all.shape:
-            d = (n_all - b_all)[np.isfinite(n_all - b_all)]
-            sd = float(d.std(ddof=1)) if d.size > 1 else 0.0
-            band = (
-                float(stats.t.ppf(1 - alpha / 2, max(d.size - 1, 1)))
-                * sd
-                / math.sqrt(max(d.size, 1))
-            )
+            both = np.isfinite(n_all - b_all)
+            band = mean_band((n_all - b_all)[both], alpha)
             floor = max(floor, MIN_RELATIVE * abs(mean_b))
-            p = t_test_p(stats.ttest_1samp, d, 0.0) if sd > 0 and d.size > 1 else None
+            p = t_test_p(True, b_all[both], n_all[both]) if both.sum() > 1 else None
         else:
-            dof = b.size + n.size - 2
-            pooled = (
-                math.sqrt(((b.size - 1) * b.var(ddof=1) + (n.size - 1) * n.var(ddof=1)) / dof)
-                if dof > 0
-                else 0.0
-            )
-            band = (
-                float(stats.t.ppf(1 - alpha / 2, max(dof, 1)))
-                * pooled
-                * math.sqrt(1 / b.size + 1 / n.size)
-            )
-            p = t_test_p(stats.ttest_ind, n, b) if pooled > 0 else None
+            band = pooled_band(b, n, alpha)
+            p = t_test_p(False, b, n) if b.size + n.size > 2 else None
         allowed = max(band, floor)
         drift = abs(diff) > allowed + 1e-9 * max(abs(mean_b), 1.0)
         rows.append(Row(kpi, mean_b, float(n.mean()), allowed, p, "drift" if drift else "ok"))

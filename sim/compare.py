@@ -10,7 +10,6 @@ two independent runs' intervals.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,18 +18,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.catalog import KPI_NAMES, LOWER_IS_BETTER, fmt
 from sim.errors import Problem, ScenarioError
 from sim.network import read_edge_list
-from sim.runner import Batch, make_progress, run_batch, summarize
+from sim.runner import Batch, make_progress, run_batch
 from sim.scenario import (
     Scenario,
     coerce_scenario,
     load_scenario,
     variant_scenarios,
 )
+from sim.stats import paired_difference, summarize
 
 AUTO_START_REPLICATIONS = 5
 
@@ -38,47 +37,6 @@ AUTO_START_REPLICATIONS = 5
 def signed(value: float, kpi: str) -> str:
     text = fmt(value, kpi)
     return text if text.startswith("-") else "+" + text
-
-
-def paired_difference(
-    baseline: np.ndarray, variant: np.ndarray, lower_is_better: bool = False
-) -> dict[str, Any]:
-    """Mean paired difference (variant - baseline), its 95% t interval and P(variant better).
-
-    P(better) is the posterior probability that the true mean difference lies on the better
-    side, under the usual flat-prior t approximation: T_{R-1}(d / se), or T(-d / se) where
-    less is better. Undefined pairs (NaN on either side) are left out.
-    """
-    d = np.asarray(variant, float) - np.asarray(baseline, float)
-    d = d[np.isfinite(d)]
-    if d.size == 0:
-        return {
-            "diff": None,
-            "diff_ci95_low": None,
-            "diff_ci95_high": None,
-            "p_beats_baseline": None,
-        }
-    mean = float(d.mean())
-    if d.size < 2:
-        return {
-            "diff": mean,
-            "diff_ci95_low": None,
-            "diff_ci95_high": None,
-            "p_beats_baseline": None,
-        }
-    se = float(d.std(ddof=1) / math.sqrt(d.size))
-    half = float(stats.t.ppf(0.975, d.size - 1) * se)
-    sign = -1.0 if lower_is_better else 1.0
-    if se > 0:
-        p = float(stats.t.cdf(sign * mean / se, d.size - 1))
-    else:
-        p = 0.5 if mean == 0 else float(sign * mean > 0)
-    return {
-        "diff": mean,
-        "diff_ci95_low": mean - half,
-        "diff_ci95_high": mean + half,
-        "p_beats_baseline": p,
-    }
 
 
 @dataclass

@@ -6,7 +6,6 @@ results with `sim.output`.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.catalog import KPI_NAMES
 from sim.market import Market
 from sim.network import EdgeList, read_edge_list
 from sim.scenario import Scenario, coerce_scenario
+from sim.stats import summarize
 
 
 @dataclass
@@ -60,32 +59,6 @@ class RunResult:
             "kpis": self.kpis,
             "compliance": self.compliance(),
         }
-
-
-def summarize(values: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
-    """Mean and two-sided Student-t confidence interval over replications.
-
-    Undefined values (NaN, e.g. a 90-day repeat rate in a 60-day run) are left out and
-    reported as None; the CI is None with fewer than two defined values.
-    """
-    values = np.asarray(values, dtype=float)
-    defined = values[np.isfinite(values)]
-    mean = float(defined.mean()) if defined.size else None
-    if defined.size < 2:
-        low = high = None
-    else:
-        half = float(
-            stats.t.ppf(0.5 + confidence / 2, defined.size - 1)
-            * defined.std(ddof=1)
-            / math.sqrt(defined.size)
-        )
-        low, high = mean - half, mean + half
-    return {
-        "mean": mean,
-        "ci95_low": low,
-        "ci95_high": high,
-        "values": [float(v) if np.isfinite(v) else None for v in values],
-    }
 
 
 def run_replication(

@@ -32,8 +32,9 @@ import pandas as pd
 from sim.catalog import KPI_NAMES
 from sim.errors import Problem, ScenarioError, SimError
 from sim.provenance import default_out_dir, manifest, to_json, write_text_atomic
-from sim.runner import make_progress, summarize
+from sim.runner import make_progress
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
+from sim.stats import summarize
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ import pytest
 from scipy import stats
 
 from sim.cli import main
-from sim.compare import compare, paired_difference
+from sim.compare import compare
 from sim.errors import ScenarioError
 from sim.runner import run
+from sim.stats import paired_difference
 from tests.conftest import SMALL, deep_update
 
 BASE = deep_update(

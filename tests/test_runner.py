@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from sim.catalog import KPI_NAMES
-from sim.runner import summarize
+from sim.stats import summarize
 from tests.conftest import small_scenario
 
 
