@@ -2,7 +2,12 @@
 
 Each entry names the mechanism that provides it (`platform` for the platform's own
 bookkeeping, `market` for what only the market knows). Reports, `sim compare`, `sim check`
-and `docs/kpis.md` read this catalog; nothing else defines a KPI.
+and `docs/kpis.md` read this catalog through `series()`, `kpis()` and `kpi_names()`;
+nothing else defines a KPI.
+
+The entries below are the built-in ones, in the order of `daily.csv` and the KPI tables.
+A mechanism added later may declare its own entries (`Series` or `KPI` objects in its
+`series` / `kpis`); they follow the built-in ones, in the order of the registry.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def _money(name: str, definition: str, provider: str = "platform") -> Series:
     return Series(name, definition, "yuan", provider)
 
 
-SERIES: tuple[Series, ...] = (
+BUILTIN_SERIES: tuple[Series, ...] = (
     _s("new_customers", "Consumers whose first order ever was today."),
     _s("customers", "Consumers with at least one order so far."),
     _s("active_customers", "Customers who have not lapsed, at the end of the day."),
@@ -112,13 +117,8 @@ SERIES: tuple[Series, ...] = (
     _s("rival_customers", "Active customers of rival platforms.", "market"),
     _money("rival_gmv", "GMV of rival platforms.", "market"),
 )
-SERIES_BY_NAME = {s.name: s for s in SERIES}
-SERIES_NAMES = tuple(SERIES_BY_NAME)
-MARKET_SERIES = tuple(s.name for s in SERIES if s.provider == "market")
-PLATFORM_SERIES = tuple(s.name for s in SERIES if s.provider != "market")
-IN_FEN = frozenset(s.name for s in SERIES if s.in_fen)
 
-KPIS: tuple[KPI, ...] = (
+BUILTIN_KPIS: tuple[KPI, ...] = (
     KPI(
         "customers",
         "Consumers with at least one order by the end of the run.",
@@ -409,25 +409,54 @@ KPIS: tuple[KPI, ...] = (
         "group_buying",
     ),
 )
-KPI_BY_NAME = {k.name: k for k in KPIS}
-KPI_NAMES = tuple(KPI_BY_NAME)
-KPI_DEFINITIONS = {k.name: k.definition for k in KPIS}
-LOWER_IS_BETTER = frozenset(k.name for k in KPIS if k.higher_is_better is False)
+
+
+def _declared(kind: type) -> list:
+    """Entries of this kind that registered mechanisms declare themselves."""
+    from sim.mechanisms import REGISTRY
+
+    return [e for m in REGISTRY for e in (*m.series, *m.kpis) if isinstance(e, kind)]
+
+
+def series() -> tuple[Series, ...]:
+    """Every daily series: the built-in ones, then those mechanisms declare."""
+    return (*BUILTIN_SERIES, *_declared(Series))
+
+
+def kpis() -> tuple[KPI, ...]:
+    """Every KPI: the built-in ones, then those mechanisms declare."""
+    return (*BUILTIN_KPIS, *_declared(KPI))
+
+
+def kpi_names() -> tuple[str, ...]:
+    return tuple(k.name for k in kpis())
+
+
+def lower_is_better(name: str) -> bool:
+    return kpi(name).higher_is_better is False
+
+
+def series_entry(name: str) -> Series:
+    """The catalog entry of a daily series; an unknown name is an error naming the known."""
+    for entry in series():
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown daily series {name!r}; known: {', '.join(s.name for s in series())}")
 
 
 def kpi(name: str) -> KPI:
     """The catalog entry of a KPI; an unknown name is an error naming the known ones."""
-    try:
-        return KPI_BY_NAME[name]
-    except KeyError:
-        raise KeyError(f"unknown KPI {name!r}; known: {', '.join(KPI_NAMES)}") from None
+    for entry in kpis():
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown KPI {name!r}; known: {', '.join(kpi_names())}")
 
 
 def fmt(value: float | None, kpi_name: str) -> str:
     """A KPI value written for people: percentages for shares, thousands separated."""
     if value is None:
         return "-"
-    entry = KPI_BY_NAME.get(kpi_name)
+    entry = next((k for k in kpis() if k.name == kpi_name), None)
     if entry is not None and entry.percent:
         return f"{100 * value:.2f}%"
     if abs(value) >= 1000:

@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from sim.catalog import KPI_NAMES
+from sim.catalog import kpi_names
 from sim.errors import SimError
 from sim.provenance import environment, scenario_hash, to_json, write_text_atomic
 from sim.runner import run
@@ -103,7 +103,7 @@ def record_baseline(
                 None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v)
                 for v in result.kpi_values[k]
             ]
-            for k in KPI_NAMES
+            for k in kpi_names()
         },
         "resolved_scenario": spec.model_dump(mode="json", exclude={"variants"}),
     }
@@ -186,12 +186,12 @@ def values(data: dict, kpi: str) -> np.ndarray:
 def kpi_set_rows(base: dict) -> tuple[list[str], list[Row]]:
     """The KPIs both runs have, and rows for KPIs added since the baseline ("new", not
     drift) or gone from the model ("missing", drift)."""
-    shared = [k for k in KPI_NAMES if k in base["kpis"]]
-    rows = [Row(k, None, None, None, None, "new") for k in KPI_NAMES if k not in base["kpis"]]
+    shared = [k for k in kpi_names() if k in base["kpis"]]
+    rows = [Row(k, None, None, None, None, "new") for k in kpi_names() if k not in base["kpis"]]
     rows += [
         Row(k, nanmean(values(base, k)), None, None, None, "missing")
         for k in base["kpis"]
-        if k not in KPI_NAMES
+        if k not in kpi_names()
     ]
     return shared, rows
 
@@ -300,7 +300,7 @@ def check_baseline(
     now = {
         "kpis": {
             k: [None if math.isnan(v) else float(v) for v in result.kpi_values[k]]
-            for k in KPI_NAMES
+            for k in kpi_names()
         }
     }
     relative = spec.check.relative_tolerance

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.catalog import KPI_NAMES, LOWER_IS_BETTER, fmt
+from sim.catalog import fmt, kpi_names, lower_is_better
 from sim.errors import Problem, ScenarioError
 from sim.network import read_edge_list
 from sim.runner import Batch, make_progress, run_batch
@@ -72,12 +72,12 @@ class CompareResult:
         """Tidy: one row per variant and KPI, with the paired difference to the baseline."""
         rows = []
         for variant in self.variants:
-            for kpi in KPI_NAMES:
+            for kpi in kpi_names():
                 s = summarize(self.values(variant, kpi))
                 diff = paired_difference(
                     self.values(self.baseline, kpi),
                     self.values(variant, kpi),
-                    kpi in LOWER_IS_BETTER,
+                    lower_is_better(kpi),
                 )
                 if variant == self.baseline:
                     diff = {k: (0.0 if k == "diff" else None) for k in diff}
@@ -98,7 +98,7 @@ class CompareResult:
 
         out = {}
         for variant, spec in self.scenarios.items():
-            means = {k: summarize(self.values(variant, k))["mean"] for k in KPI_NAMES}
+            means = {k: summarize(self.values(variant, k))["mean"] for k in kpi_names()}
             out[variant] = [f.as_dict() for f in compliance_flags(spec.payout, means)]
         return out
 
@@ -106,7 +106,7 @@ class CompareResult:
         """The variant that wins on the objective, and whether the win is clear."""
         table = self.table()
         obj = table[table["kpi"] == self.objective].set_index("variant")
-        lower = self.objective in LOWER_IS_BETTER
+        lower = lower_is_better(self.objective)
         means = obj["mean"].astype(float)
         best = str(means.idxmin() if lower else means.idxmax())
         word = "lower" if lower else "higher"

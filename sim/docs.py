@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sim.catalog import KPIS, SERIES
+from sim.catalog import kpis, series
 from sim.errors import _unwrap, describe_allowed
 from sim.mechanisms.base import PHASES
 from sim.scenario import Scenario
@@ -90,7 +90,7 @@ def kpi_reference() -> str:
     lines += [
         f"| `{k.name}` | {k.definition} | {k.formula} | {k.unit} | "
         f"{better[k.higher_is_better]} | {k.provider} | {k.when_off:g} |"
-        for k in KPIS
+        for k in kpis()
     ]
     lines += [
         "",
@@ -101,7 +101,7 @@ def kpi_reference() -> str:
         "| series | definition | unit | provider |",
         "|---|---|---|---|",
     ]
-    lines += [f"| `{s.name}` | {s.definition} | {s.unit} | {s.provider} |" for s in SERIES]
+    lines += [f"| `{s.name}` | {s.definition} | {s.unit} | {s.provider} |" for s in series()]
     return "\n".join(lines) + "\n"
 
 
@@ -124,7 +124,7 @@ def mechanism_reference() -> str:
         lines.append(
             f"| **{cls.name}** | `{cls.__module__}` | {cell(cls.hooks())} | "
             f"{cell(cls.streams)} | {cell(s.name for s in cls.states)} | "
-            f"{cell(cls.series)} | {cell(cls.kpis)} |"
+            f"{cell(cls.series_names())} | {cell(cls.kpi_names())} |"
         )
     lines += ["", "## What each mechanism does", ""]
     for cls in REGISTRY:

@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.catalog import MARKET_SERIES, SERIES_BY_NAME
+from sim.catalog import series, series_entry
 from sim.metrics import ratio
 from sim.network import EdgeList
 from sim.platform import Platform
@@ -53,7 +53,10 @@ class Market(mesa.Model):
         for i, spec in enumerate(rival_scenarios(scenario), start=1):
             rival_streams = Streams(spec.run.seed, replication, (*spawn_prefix, i))
             self.platforms.append(Platform(self, i, spec, self.world, rival_streams))
-        self.market_series = {name: np.zeros(self.days, np.int64) for name in MARKET_SERIES}
+        self.market_series = {
+            name: np.zeros(self.days, np.int64)
+            for name in (s.name for s in series() if s.provider == "market")
+        }
         self.running = True
 
     # ------------------------------------------------------------------ views
@@ -132,7 +135,7 @@ class Market(mesa.Model):
         frame = self.platform.recorder.frame(self.day)
         for name, values in self.market_series.items():
             col = values[: self.day]
-            frame[name] = col / 100.0 if SERIES_BY_NAME[name].in_fen else col
+            frame[name] = col / 100.0 if series_entry(name).in_fen else col
         if self.rivals:  # the platform's share of the consumers some platform holds
             own, other = frame["active_customers"].to_numpy(), frame["rival_customers"].to_numpy()
             total = own + other

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.catalog import KPIS
+from sim.catalog import kpis
 from sim.ledger import Ledger
 from sim.mechanisms import REGISTRY
 from sim.mechanisms.base import FACTORS, PHASES, Day, Mechanism
@@ -123,4 +123,4 @@ class Platform(mesa.Agent):
         values = platform_kpis(self)
         for mechanism in self.mechanisms.values():
             values.update(mechanism.kpi_values())
-        return {k.name: values.get(k.name, k.when_off) for k in KPIS}
+        return {k.name: values.get(k.name, k.when_off) for k in kpis()}

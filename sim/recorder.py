@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.catalog import IN_FEN, PLATFORM_SERIES, SERIES_BY_NAME
+from sim.catalog import series
 from sim.ledger import DISCOUNT_TYPES, PAYOUT_TYPES, TYPE_INDEX
 from sim.state import SOURCE_GROUP, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
 
@@ -20,19 +20,19 @@ if TYPE_CHECKING:
     from sim.mechanisms.base import Day
     from sim.platform import Platform
 
-# Series a mechanism reports as a counter on the day (the rest are the platform's own).
-COUNTED = tuple(
-    name
-    for name in PLATFORM_SERIES
-    if SERIES_BY_NAME[name].provider not in ("platform", "churn", "sharers")
-)
+# Series the recorder computes itself from the day, the population and the ledger; every
+# other series of a platform is a counter a mechanism set on the day.
+COMPUTED_BY = ("platform", "churn", "sharers")
 
 
 class Recorder:
     """Preallocated daily series of one platform."""
 
     def __init__(self, days: int):
-        self.values = {name: np.zeros(days, dtype=np.int64) for name in PLATFORM_SERIES}
+        entries = [s for s in series() if s.provider != "market"]
+        self.values = {s.name: np.zeros(days, dtype=np.int64) for s in entries}
+        self.counted = tuple(s.name for s in entries if s.provider not in COMPUTED_BY)
+        self.in_fen = frozenset(s.name for s in entries if s.in_fen)
         self.first_order_commission_fen = 0
         self.first_order_discount_fen = 0
 
@@ -74,9 +74,8 @@ class Recorder:
         v["quit_sharers"][t] = day.quit.sum()
         v["active_sharers"][t] = c.is_sharer.sum()
         v["bad_experiences"][t] = day.bad_experience_total
-        for name in COUNTED:
-            if name != "bad_experiences":
-                v[name][t] = day.counts.get(name, 0)
+        for name in self.counted:
+            v[name][t] = day.counts.get(name, 0)
         v["group_orders"][t] = orders.group_order.sum()
         newcomers = np.flatnonzero(new_customers)
         acquired = c.acquired_by[newcomers]
@@ -92,5 +91,5 @@ class Recorder:
         data: dict[str, np.ndarray] = {"day": np.arange(days)}
         for name, column in self.values.items():
             col = column[:days]
-            data[name] = col / 100.0 if name in IN_FEN else col
+            data[name] = col / 100.0 if name in self.in_fen else col
         return pd.DataFrame(data)

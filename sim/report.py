@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.catalog import KPI_BY_NAME, fmt
+from sim.catalog import fmt, kpi
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -94,8 +94,8 @@ def kpi_markdown(result: RunResult) -> str:
             else f"{fmt(s['ci95_low'], name)} .. {fmt(s['ci95_high'], name)}"
         )
         lines.append(
-            f"| {name} | {fmt(s['mean'], name)} | {ci} | {KPI_BY_NAME[name].unit} "
-            f"| {KPI_BY_NAME[name].definition} |"
+            f"| {name} | {fmt(s['mean'], name)} | {ci} | {kpi(name).unit} "
+            f"| {kpi(name).definition} |"
         )
     return "\n".join(lines)
 

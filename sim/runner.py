@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.catalog import KPI_NAMES
+from sim.catalog import kpi_names
 from sim.market import Market
 from sim.network import EdgeList, read_edge_list
 from sim.scenario import Scenario, coerce_scenario
@@ -36,7 +36,7 @@ class RunResult:
     @property
     def kpis(self) -> dict[str, dict[str, Any]]:
         """Per KPI: mean, 95% CI (Student t over replications) and the per-replication values."""
-        return {name: summarize(self.kpi_values[name].to_numpy()) for name in KPI_NAMES}
+        return {name: summarize(self.kpi_values[name].to_numpy()) for name in kpi_names()}
 
     def kpi_table(self) -> pd.DataFrame:
         rows = [

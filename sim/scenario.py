@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from sim.catalog import KPI_NAMES
+from sim.catalog import kpi_names
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.mechanisms.community_groups import CommunityGroupSection
 from sim.mechanisms.fulfillment import FulfillmentSection
@@ -433,8 +433,9 @@ class CompareSection(Section):
     @field_validator("objective")
     @classmethod
     def _known_kpi(cls, value: str) -> str:
-        if value not in KPI_NAMES:
-            raise ValueError(f"unknown KPI {value!r}; one of: " + ", ".join(KPI_NAMES))
+        known = kpi_names()
+        if value not in known:
+            raise ValueError(f"unknown KPI {value!r}; one of: " + ", ".join(known))
         return value
 
 
@@ -451,11 +452,10 @@ class CheckSection(Section):
     @field_validator("relative_tolerance")
     @classmethod
     def _known_kpis(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(KPI_NAMES))
+        known = kpi_names()
+        unknown = sorted(set(value) - set(known))
         if unknown:
-            raise ValueError(
-                f"unknown KPI(s) {', '.join(unknown)}; one of: " + ", ".join(KPI_NAMES)
-            )
+            raise ValueError(f"unknown KPI(s) {', '.join(unknown)}; one of: " + ", ".join(known))
         if any(v < 0 for v in value.values()):
             raise ValueError("tolerances must be >= 0")
         return value

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.catalog import KPI_NAMES
+from sim.catalog import kpi_names
 from sim.errors import Problem, ScenarioError, SimError
 from sim.provenance import default_out_dir, manifest, to_json, write_text_atomic
 from sim.runner import make_progress
@@ -320,14 +320,14 @@ def sweep(
     return table
 
 
-def summarize_sweep(table: pd.DataFrame, kpis: Iterable[str] = KPI_NAMES) -> pd.DataFrame:
+def summarize_sweep(table: pd.DataFrame, kpis: Iterable[str] | None = None) -> pd.DataFrame:
     """Per design point and KPI: mean, 95% CI and the number of successful runs."""
     params = [c for c in table.columns if "." in c]
     ok = table[table["status"] == "ok"]
     rows = []
     for point, group in ok.groupby("point"):
         first = group.iloc[0]
-        for kpi in kpis:
+        for kpi in kpis if kpis is not None else kpi_names():
             if kpi not in group:
                 continue
             s = summarize(group[kpi].to_numpy(dtype=float))

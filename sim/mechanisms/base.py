@@ -8,8 +8,8 @@ its rule in its docstring) and one `Mechanism` subclass that declares
   and draws nothing);
 * `states`: the per-consumer arrays it owns, registered on the platform's population;
 * `streams`: the named random streams it draws from (and no others);
-* `series` and `kpis`: the daily series and end-of-run KPIs it provides (their definitions
-  live in `sim.catalog`);
+* `series` and `kpis`: the daily series and end-of-run KPIs it provides: names of entries
+  of `sim.catalog`, or new `Series` / `KPI` entries the mechanism brings with it;
 * `setup()`, and one method per phase it takes part in (`expose`, `reach`, `purchase`,
   `attribute`, `reorder`, `route`, `order`, `settle`, `roles`, `experience`, `churn`,
   `update`), called with the day's `Day`;
@@ -79,8 +79,8 @@ class Mechanism:
     phase: ClassVar[str] = ""
     states: ClassVar[tuple[State, ...]] = ()
     streams: ClassVar[tuple[str, ...]] = ()
-    series: ClassVar[tuple[str, ...]] = ()
-    kpis: ClassVar[tuple[str, ...]] = ()
+    series: ClassVar[tuple[Any, ...]] = ()  # catalog names, or new `sim.catalog.Series`
+    kpis: ClassVar[tuple[Any, ...]] = ()  # catalog names, or new `sim.catalog.KPI`
 
     def __init__(self, platform: Platform):
         self.platform = platform
@@ -115,6 +115,14 @@ class Mechanism:
                 f"declare (declared: {', '.join(self.streams) or 'none'})"
             )
         return self.platform.streams[stream]
+
+    @classmethod
+    def series_names(cls) -> tuple[str, ...]:
+        return tuple(s if isinstance(s, str) else s.name for s in cls.series)
+
+    @classmethod
+    def kpi_names(cls) -> tuple[str, ...]:
+        return tuple(k if isinstance(k, str) else k.name for k in cls.kpis)
 
     @classmethod
     def hooks(cls) -> tuple[str, ...]:
