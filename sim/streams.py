@@ -12,29 +12,17 @@ import zlib
 
 import numpy as np
 
-STREAM_NAMES = (
-    "network",
-    "population",
-    "exposure",
-    "purchase",
-    "attribution",
-    "repurchase",
-    "experience",
-    "sharers",
-    "churn",
-    "group_buy",
-    "group_join",
-    "gifts",
-    "bargain",
-    "bargain_help",
-    "fulfillment",
-    "leaders",
-    "kols",
-    "community",
-    "rivals",
-    "proxy",
-    "mesa",
-)
+# Streams of the world (population, network) and of Mesa; every mechanism declares its own
+# (`Mechanism.streams`), so the known names are these plus the registry's.
+WORLD_STREAMS = ("network", "population", "mesa")
+
+
+def stream_names() -> tuple[str, ...]:
+    """Every known stream name: the world's and those the registered mechanisms declare."""
+    from sim.mechanisms import REGISTRY
+
+    declared = [s for m in REGISTRY for s in m.streams]
+    return tuple(dict.fromkeys((*WORLD_STREAMS, *declared)))
 
 
 def stream_key(name: str) -> int:
@@ -57,8 +45,9 @@ class Streams:
         self._generators: dict[str, np.random.Generator] = {}
 
     def seed_sequence(self, name: str) -> np.random.SeedSequence:
-        if name not in STREAM_NAMES:
-            raise KeyError(f"unknown random stream {name!r}; known: {', '.join(STREAM_NAMES)}")
+        known = stream_names()
+        if name not in known:
+            raise KeyError(f"unknown random stream {name!r}; known: {', '.join(known)}")
         return np.random.SeedSequence(
             entropy=self.seed, spawn_key=(*self.prefix, self.replication, stream_key(name))
         )

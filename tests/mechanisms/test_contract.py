@@ -1,0 +1,156 @@
+"""Every registered mechanism keeps the protocol (sim/mechanisms/base.py), checked on a
+small world with every mechanism switched on; and a mechanism that lives only in the tests
+(restock_reminders.py) is added with one line of registration."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from sim.catalog import kpi_names, kpis, series, series_entry
+from sim.market import Market
+from sim.mechanisms import FACTORS, PHASES, REGISTRY, Mechanism
+from sim.runner import run
+from sim.scenario import load_scenario
+from sim.streams import WORLD_STREAMS, Streams
+from tests.conftest import DATA, ROOT, small_scenario
+from tests.mechanisms.restock_reminders import RestockReminders
+
+ALL_ON = DATA / "scenarios" / "all_mechanisms.toml"
+
+
+def all_on(**overrides):
+    return load_scenario(ALL_ON, {"population.consumers": 600, "run.days": 20, **overrides})
+
+
+@pytest.fixture(scope="module")
+def market():
+    m = Market(all_on())
+    m.run_model()
+    return m
+
+
+def test_the_all_on_scenario_switches_every_mechanism_on():
+    spec = all_on()
+    assert [cls.name for cls in REGISTRY if not cls.enabled(spec)] == []
+
+
+def test_names_are_unique_and_phases_known():
+    names = [cls.name for cls in REGISTRY]
+    assert len(set(names)) == len(names)
+    for cls in REGISTRY:
+        assert cls.phase in PHASES, cls.name
+        assert cls.hooks(), f"{cls.name} takes part in no phase"
+        assert set(cls.hooks()) <= set(PHASES) | set(FACTORS)
+
+
+@pytest.mark.parametrize("cls", REGISTRY, ids=lambda c: c.name)
+def test_declared_states_exist_with_the_right_shapes(cls, market):
+    c = market.platform.consumers
+    n, k = c.n, len(market.spec.categories)
+    for state in cls.states:
+        assert c.registry()[state.name] == cls.name
+        array = getattr(c, state.name)
+        assert array.shape == ((n, k) if state.per_category else (n,))
+        assert array.dtype == np.dtype(state.dtype)
+
+
+@pytest.mark.parametrize("cls", REGISTRY, ids=lambda c: c.name)
+def test_series_and_kpis_are_catalogued_under_this_mechanism(cls, market):
+    for name in cls.series_names():
+        assert series_entry(name).provider == cls.name
+        assert name in market.daily_frame()
+    values = market.kpis()
+    for name in cls.kpi_names():
+        assert next(k for k in kpis() if k.name == name).provider == cls.name
+        assert name in values
+
+
+def test_every_catalogued_mechanism_series_and_kpi_has_its_mechanism():
+    declared = {cls.name: set(cls.series_names()) | set(cls.kpi_names()) for cls in REGISTRY}
+    for entry in (*series(), *kpis()):
+        if entry.provider in declared:
+            assert entry.name in declared[entry.provider], (entry.name, entry.provider)
+
+
+def test_a_day_with_no_customers_works():
+    spec = all_on(**{"platform.start_day": 1000, "run.days": 5})
+    market = Market(spec)
+    market.run_model()
+    assert market.kpis()["customers"] == 0
+    assert set(market.kpis()) == set(kpi_names())
+    assert len(market.daily_frame()) == 5
+
+
+class SpyStreams(Streams):
+    """Streams that remember which names were asked for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name):
+        self.asked.add(name)
+        return super().__getitem__(name)
+
+
+def test_draws_come_only_from_declared_streams(monkeypatch):
+    spy = SpyStreams(1, 0)
+    monkeypatch.setattr("sim.market.Streams", lambda *a, **k: spy)
+    market = Market(all_on())
+    market.run_model()
+    declared = {s for cls in REGISTRY for s in cls.streams}
+    assert spy.asked - set(WORLD_STREAMS) == declared
+
+
+def test_mechanisms_draw_only_through_their_declared_streams():
+    """No mechanism module reaches for the platform's streams behind the protocol."""
+    for path in (ROOT / "sim" / "mechanisms").glob("*.py"):
+        if path.name != "base.py":
+            assert not re.search(r"\.streams\[", path.read_text()), path.name
+
+
+def test_an_undeclared_stream_is_refused_by_name(market):
+    mechanism: Mechanism = market.platform.get("churn")
+    with pytest.raises(KeyError, match=r"'churn' draws from stream 'purchase'"):
+        mechanism.uniform("purchase", 3)
+
+
+def test_a_switched_off_mechanism_draws_nothing(monkeypatch):
+    spy = SpyStreams(1, 0)
+    monkeypatch.setattr("sim.market.Streams", lambda *a, **k: spy)
+    Market(small_scenario(run={"days": 10})).run_model()
+    for name in ("gifts", "bargain", "bargain_help", "group_buy", "group_join", "community"):
+        assert name not in spy.asked
+
+
+@pytest.fixture
+def reminders():
+    REGISTRY.append(RestockReminders)  # the one line that adds a mechanism
+    yield RestockReminders
+    REGISTRY.remove(RestockReminders)
+
+
+def test_a_mechanism_is_one_file_and_one_line_of_registration(reminders):
+    spec = small_scenario(run={"days": 90, "replications": 3})
+    result = run(spec, progress=False)
+    assert result.daily["reminders_sent"].sum() > 0
+    assert result.kpis["reminded_customers"]["mean"] > 0
+    market = Market(spec)
+    market.run_model()
+    assert market.platform.consumers.registry()["reminders_received"] == "restock_reminders"
+    assert "reorder_factor" in reminders.hooks()
+
+
+def test_a_larger_reminder_lift_moves_reorders_on_common_random_numbers(reminders, monkeypatch):
+    spec = small_scenario(run={"days": 90})
+
+    def repeat_orders(lift):
+        monkeypatch.setattr(RestockReminders, "LIFT", lift)
+        market = Market(spec)
+        market.run_model()
+        return market.recorder.values["repeat_orders"].sum()
+
+    assert repeat_orders(1.0) > repeat_orders(0.0)
