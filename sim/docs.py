@@ -21,6 +21,16 @@ Every key, its default, unit, allowed values and meaning. Unknown keys are error
 """
 
 
+def _owners() -> dict[str, str]:
+    """Which mechanism declares each `[behavior]` key."""
+    from sim.mechanisms import REGISTRY
+
+    return {f: cls.name for cls in REGISTRY if cls.params for f in cls.params.model_fields}
+
+
+OWNERS = _owners()
+
+
 def _default_text(info) -> str:
     if info.is_required():
         return "required"
@@ -49,6 +59,8 @@ def section_rows(
                 continue
         allowed = describe_allowed(info).replace("|", "\\|")
         desc = (info.description or "").replace("|", "\\|")
+        owner = OWNERS.get(name) if model.__name__ == "BehaviorSection" else None
+        desc += f" *({owner})*" if owner else ""
         out.append(f"| `{key}` | {_default_text(info)} | {allowed} | {desc} |")
 
 

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 
 from sim.catalog import kpi_names
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
@@ -210,154 +210,27 @@ class TrustWeights(Section):
     neighbor: Probability = param(0.35, "Trust in a neighbor.", "weight 0..1")
 
 
-class BehaviorSection(Section):
-    """How consumers hear, buy, share, repurchase and lapse."""
+class WorldBehavior(Section):
+    """Tie strength: how persuasive a recommendation over each kind of tie is."""
 
-    external_influence_per_day: float = param(
-        0.0008,
-        "Bass p: daily adoption hazard from platform ads and other external influence.",
-        "per day",
-        ge=0.0,
-        le=5.0,
-    )
-    word_of_mouth_model: Literal["bass", "independent_cascade"] = param(
-        "bass",
-        "'bass': hazard p + q x trust-weighted share of ties who are customers; "
-        "'independent_cascade': each new customer tells each tie once.",
-    )
-    word_of_mouth_per_day: float = param(
-        0.03,
-        "Bass q: daily adoption hazard per unit trust-weighted share of ties who are customers.",
-        "per day",
-        ge=0.0,
-        le=50.0,
-    )
-    cascade_probability: Probability = param(
-        0.1,
-        "Independent cascade: probability that a new customer converts a tie of trust 1.",
-        "probability",
-    )
-    share_conversion_per_share: float = param(
-        0.02,
-        "Daily adoption hazard added by one share received over a tie of trust 1.",
-        "per share",
-        ge=0.0,
-        le=50.0,
-    )
-    share_rate_per_day: Probability = param(
-        0.2,
-        "Probability that an active sharer shares a category (x its share appeal) on a day.",
-        "per day",
-    )
     trust_weights: TrustWeights = param(TrustWeights(), "Tie strength by tie type.")
-    price_sensitivity_per_100_yuan: float = param(
-        0.4,
-        "Adoption and repurchase fall by exp(-s x price / 100 yuan).",
-        "per 100 yuan",
-        ge=0.0,
-        le=100.0,
+
+
+def behavior_section() -> type[Section]:
+    """`[behavior]`: the world's tie strengths and the behaviour parameters every mechanism
+    declares in its own module (`Mechanism.params`), in the order of the registry."""
+    from sim.mechanisms import REGISTRY
+
+    bases = [WorldBehavior, *(cls.params for cls in REGISTRY if cls.params is not None)]
+    return create_model(
+        "BehaviorSection",
+        __base__=tuple(reversed(bases)),
+        __doc__="How consumers hear, buy, share, repurchase and lapse.",
+        __module__=__name__,
     )
-    repurchase_probability: Probability = param(
-        0.75,
-        "Probability that a customer reorders when a category's repurchase interval is up.",
-        "probability",
-    )
-    repurchase_interval_shape: float = param(
-        4.0,
-        "Gamma shape of repurchase intervals (1 = memoryless, larger = more regular).",
-        ge=0.1,
-        le=100.0,
-    )
-    product_mismatch_probability: Probability = param(
-        0.03, "Probability that an order is a bad experience (product mismatch).", "per order"
-    )
-    churn_base_hazard_per_day: Probability = param(
-        0.001,
-        "Daily lapse hazard of a customer who ordered today with no bad experiences.",
-        "per day",
-    )
-    churn_recency_scale_days: float = param(
-        30.0,
-        "Churn hazard grows by the base hazard every this many days since the last order.",
-        "days",
-        gt=0.0,
-    )
-    churn_per_bad_experience: float = param(
-        1.0,
-        "Each bad experience multiplies the churn hazard by (1 + this).",
-        "multiplier",
-        ge=0.0,
-    )
-    sharer_recruitment_per_day: Probability = param(
-        0.004,
-        "Daily hazard that a customer becomes a sharer when the reward appeal is 1.",
-        "per day",
-    )
-    sharer_peer_effect: float = param(
-        2.0,
-        "Recruitment hazard grows by this times the trust-weighted share of ties who are sharers.",
-        "multiplier",
-        ge=0.0,
-    )
-    sharer_reward_reference_yuan: float = param(
-        5.0,
-        "Reward per order at which the reward appeal is 1 (appeal = reward / this, capped at 3).",
-        "yuan",
-        gt=0.0,
-    )
-    entry_fee_tolerance_yuan: float = param(
-        200.0,
-        "Up-front costs (entry fee, first stock) scale the reward appeal by exp(-cost / this).",
-        "yuan",
-        gt=0.0,
-    )
-    recruitment_push: float = param(
-        1.0,
-        "How hard sharers recruit their customers when paid on recruits' sales: the join "
-        "hazard of a customer bound to a sharer grows by this x upline reward / reference.",
-        "multiplier",
-        ge=0.0,
-    )
-    sharer_min_monthly_earnings_yuan: float = param(
-        20.0, "Sharers earning less than this per month may quit.", "yuan per month", ge=0.0
-    )
-    sharer_grace_days: int = param(
-        30, "Days a new sharer keeps sharing before judging earnings.", "days", ge=0
-    )
-    sharer_quit_hazard_per_day: Probability = param(
-        0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
-    )
-    recommendation_repurchase_effect: Probability = param(
-        0.5,
-        "Customers won by a recommendation reorder with probability x (1 - e + e x t), "
-        "t their trust in the recommender (a share's sharer, their most trusted customer "
-        "tie, a KOL).",
-        "fraction",
-    )
-    proxy_purchase_propensity: Probability = param(
-        0.1,
-        "A consumer who cannot buy online but has a proxy buys at this fraction of the "
-        "online hazard.",
-        "fraction",
-    )
-    proxy_via_ties: bool = param(
-        True, "Ties who buy online can act as proxies (not only group leaders)."
-    )
-    negative_wom_half_life_days: float = param(
-        14.0, "Half-life of the bad news a consumer heard from ties.", "days", gt=0.0
-    )
-    negative_wom_adoption_sensitivity: float = param(
-        0.5,
-        "Adoption hazard falls by exp(-this x trust-weighted bad news heard).",
-        "per unit of bad news",
-        ge=0.0,
-    )
-    negative_wom_churn_sensitivity: float = param(
-        0.5,
-        "Churn hazard grows by (1 + this x trust-weighted bad news heard).",
-        "per unit of bad news",
-        ge=0.0,
-    )
+
+
+BehaviorSection = behavior_section()
 
 
 class PlatformSection(Section):

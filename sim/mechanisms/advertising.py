@@ -9,10 +9,24 @@ it does not yet scale p (a known gap: see the incentives issue).
 from __future__ import annotations
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.schema_base import Section, param
+
+
+class AdvertisingBehavior(Section):
+    """External influence (ads). (`[behavior]` keys.)"""
+
+    external_influence_per_day: float = param(
+        0.0008,
+        "Bass p: daily adoption hazard from platform ads and other external influence.",
+        "per day",
+        ge=0.0,
+        le=5.0,
+    )
 
 
 class Advertising(Mechanism):
     name = "advertising"
+    params = AdvertisingBehavior
     phase = "expose"
     series = ("ad_spend",)
 

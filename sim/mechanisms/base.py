@@ -4,6 +4,8 @@ A mechanism is one module of `sim.mechanisms`: pure rule functions over arrays (
 its rule in its docstring) and one `Mechanism` subclass that declares
 
 * `name`, and the `phase` of the day its main step belongs to;
+* `params`: its behaviour parameters, a `Section` declared in its module (units, ranges,
+  docs); they are keys of the scenario's `[behavior]` table;
 * `enabled(spec)`: whether a scenario switches it on (a mechanism that is off costs nothing
   and draws nothing);
 * `states`: the per-consumer arrays it owns, registered on the platform's population;
@@ -77,6 +79,7 @@ class Mechanism:
 
     name: ClassVar[str] = ""
     phase: ClassVar[str] = ""
+    params: ClassVar[type | None] = None  # its `[behavior]` keys: a `Section` of its own
     states: ClassVar[tuple[State, ...]] = ()
     streams: ClassVar[tuple[str, ...]] = ()
     series: ClassVar[tuple[Any, ...]] = ()  # catalog names, or new `sim.catalog.Series`

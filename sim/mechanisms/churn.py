@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.schema_base import Probability, Section, param
 
 
 def churn_hazard(
@@ -34,8 +35,31 @@ def lapse(active_customers: np.ndarray, hazard: np.ndarray, u: np.ndarray) -> np
     return active_customers & (u < hazard)
 
 
+class ChurnBehavior(Section):
+    """How customers lapse. (`[behavior]` keys.)"""
+
+    churn_base_hazard_per_day: Probability = param(
+        0.001,
+        "Daily lapse hazard of a customer who ordered today with no bad experiences.",
+        "per day",
+    )
+    churn_recency_scale_days: float = param(
+        30.0,
+        "Churn hazard grows by the base hazard every this many days since the last order.",
+        "days",
+        gt=0.0,
+    )
+    churn_per_bad_experience: float = param(
+        1.0,
+        "Each bad experience multiplies the churn hazard by (1 + this).",
+        "multiplier",
+        ge=0.0,
+    )
+
+
 class Churn(Mechanism):
     name = "churn"
+    params = ChurnBehavior
     phase = "churn"
     streams = ("churn",)
     series = ("lapsed_today", "lapsed")

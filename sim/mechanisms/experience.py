@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.schema_base import Probability, Section, param
 
 
 def bad_orders(order_buyers: np.ndarray, mismatch_probability: float, u: np.ndarray) -> np.ndarray:
@@ -17,8 +18,17 @@ def bad_orders(order_buyers: np.ndarray, mismatch_probability: float, u: np.ndar
     return order_buyers[u < mismatch_probability]
 
 
+class ExperienceBehavior(Section):
+    """How often an order goes badly. (`[behavior]` keys.)"""
+
+    product_mismatch_probability: Probability = param(
+        0.03, "Probability that an order is a bad experience (product mismatch).", "per order"
+    )
+
+
 class Experience(Mechanism):
     name = "experience"
+    params = ExperienceBehavior
     phase = "experience"
     streams = ("experience",)
 

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from sim.mechanisms.base import Day, Mechanism, State
 from sim.metrics import ratio
+from sim.schema_base import Section, param
 
 
 def spread_bad_news(
@@ -47,8 +48,29 @@ def churn_amplifier(signal: np.ndarray, sensitivity: float) -> np.ndarray:
     return 1.0 + sensitivity * signal
 
 
+class NegativeWordOfMouthBehavior(Section):
+    """How bad news spreads, fades and deters. (`[behavior]` keys.)"""
+
+    negative_wom_half_life_days: float = param(
+        14.0, "Half-life of the bad news a consumer heard from ties.", "days", gt=0.0
+    )
+    negative_wom_adoption_sensitivity: float = param(
+        0.5,
+        "Adoption hazard falls by exp(-this x trust-weighted bad news heard).",
+        "per unit of bad news",
+        ge=0.0,
+    )
+    negative_wom_churn_sensitivity: float = param(
+        0.5,
+        "Churn hazard grows by (1 + this x trust-weighted bad news heard).",
+        "per unit of bad news",
+        ge=0.0,
+    )
+
+
 class NegativeWordOfMouth(Mechanism):
     name = "negative_word_of_mouth"
+    params = NegativeWordOfMouthBehavior
     phase = "experience"
     series = ("bad_news_hearers",)
     kpis = ("bad_news_reach",)

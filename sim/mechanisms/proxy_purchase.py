@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sim.mechanisms.base import Day, Mechanism
 from sim.mechanisms.purchase import pick_sharer
 from sim.metrics import ratio
+from sim.schema_base import Probability, Section, param
 
 
 def choose_leaders(
@@ -56,8 +57,23 @@ def has_online_tie(trust: sp.csr_matrix, who: np.ndarray, online_customer: np.nd
     return np.asarray(trust[who] @ online_customer.astype(float)).ravel() > 0
 
 
+class ProxyPurchaseBehavior(Section):
+    """How consumers who cannot buy online buy through a proxy. (`[behavior]` keys.)"""
+
+    proxy_purchase_propensity: Probability = param(
+        0.1,
+        "A consumer who cannot buy online but has a proxy buys at this fraction of the "
+        "online hazard.",
+        "fraction",
+    )
+    proxy_via_ties: bool = param(
+        True, "Ties who buy online can act as proxies (not only group leaders)."
+    )
+
+
 class ProxyPurchase(Mechanism):
     name = "proxy_purchase"
+    params = ProxyPurchaseBehavior
     phase = "route"
     streams = ("leaders", "proxy")
     series = ("proxy_orders",)

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.mechanisms.base import CHANNELS, Day, Mechanism
+from sim.schema_base import Section, param
 from sim.state import (
     SOURCE_AD,
     SOURCE_KOL,
@@ -132,8 +133,21 @@ def price_factor(prices_yuan: np.ndarray, sensitivity_per_100_yuan: float) -> np
     return np.exp(-sensitivity_per_100_yuan * prices_yuan / 100.0)
 
 
+class PurchaseBehavior(Section):
+    """How price deters purchases. (`[behavior]` keys.)"""
+
+    price_sensitivity_per_100_yuan: float = param(
+        0.4,
+        "Adoption and repurchase fall by exp(-s x price / 100 yuan).",
+        "per 100 yuan",
+        ge=0.0,
+        le=100.0,
+    )
+
+
 class Purchase(Mechanism):
     name = "purchase"
+    params = PurchaseBehavior
     phase = "purchase"
     streams = ("purchase", "attribution")
 

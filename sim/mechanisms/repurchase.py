@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.schema_base import Probability, Section, param
 from sim.state import SOURCE_NONE, Orders
 
 
@@ -35,8 +36,32 @@ def due_reorders(reorder_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
     return u < reorder_probability
 
 
+class RepurchaseBehavior(Section):
+    """How customers reorder. (`[behavior]` keys.)"""
+
+    repurchase_probability: Probability = param(
+        0.75,
+        "Probability that a customer reorders when a category's repurchase interval is up.",
+        "probability",
+    )
+    repurchase_interval_shape: float = param(
+        4.0,
+        "Gamma shape of repurchase intervals (1 = memoryless, larger = more regular).",
+        ge=0.1,
+        le=100.0,
+    )
+    recommendation_repurchase_effect: Probability = param(
+        0.5,
+        "Customers won by a recommendation reorder with probability x (1 - e + e x t), "
+        "t their trust in the recommender (a share's sharer, their most trusted customer "
+        "tie, a KOL).",
+        "fraction",
+    )
+
+
 class Repurchase(Mechanism):
     name = "repurchase"
+    params = RepurchaseBehavior
     phase = "reorder"
     streams = ("repurchase",)
 

@@ -25,6 +25,7 @@ import numpy as np
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import gini, ratio
 from sim.payout import onboard_sharers
+from sim.schema_base import Probability, Section, param
 
 MAX_REWARD_APPEAL = 3.0
 EARNINGS_WINDOW_DAYS = 30.0
@@ -85,8 +86,53 @@ def quit_sharers(
     return is_sharer & low & (u < quit_hazard)
 
 
+class SharerBehavior(Section):
+    """How customers become sharers and when sharers quit. (`[behavior]` keys.)"""
+
+    sharer_recruitment_per_day: Probability = param(
+        0.004,
+        "Daily hazard that a customer becomes a sharer when the reward appeal is 1.",
+        "per day",
+    )
+    sharer_peer_effect: float = param(
+        2.0,
+        "Recruitment hazard grows by this times the trust-weighted share of ties who are sharers.",
+        "multiplier",
+        ge=0.0,
+    )
+    sharer_reward_reference_yuan: float = param(
+        5.0,
+        "Reward per order at which the reward appeal is 1 (appeal = reward / this, capped at 3).",
+        "yuan",
+        gt=0.0,
+    )
+    entry_fee_tolerance_yuan: float = param(
+        200.0,
+        "Up-front costs (entry fee, first stock) scale the reward appeal by exp(-cost / this).",
+        "yuan",
+        gt=0.0,
+    )
+    recruitment_push: float = param(
+        1.0,
+        "How hard sharers recruit their customers when paid on recruits' sales: the join "
+        "hazard of a customer bound to a sharer grows by this x upline reward / reference.",
+        "multiplier",
+        ge=0.0,
+    )
+    sharer_min_monthly_earnings_yuan: float = param(
+        20.0, "Sharers earning less than this per month may quit.", "yuan per month", ge=0.0
+    )
+    sharer_grace_days: int = param(
+        30, "Days a new sharer keeps sharing before judging earnings.", "days", ge=0
+    )
+    sharer_quit_hazard_per_day: Probability = param(
+        0.05, "Daily quitting hazard of a sharer below the earnings threshold.", "per day"
+    )
+
+
 class Sharers(Mechanism):
     name = "sharers"
+    params = SharerBehavior
     phase = "roles"
     streams = ("sharers",)
     series = ("new_sharers", "quit_sharers", "active_sharers")

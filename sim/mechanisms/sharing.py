@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.mechanisms.base import Day, Mechanism, State
+from sim.schema_base import Probability, Section, param
 
 
 def share_products(sharers: np.ndarray, share_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -41,8 +42,26 @@ def share_exposure(
     return np.asarray(trust_by_speaker[sharers].T @ shared.astype(np.float64))
 
 
+class SharingBehavior(Section):
+    """How often sharers share and how shares convert. (`[behavior]` keys.)"""
+
+    share_conversion_per_share: float = param(
+        0.02,
+        "Daily adoption hazard added by one share received over a tie of trust 1.",
+        "per share",
+        ge=0.0,
+        le=50.0,
+    )
+    share_rate_per_day: Probability = param(
+        0.2,
+        "Probability that an active sharer shares a category (x its share appeal) on a day.",
+        "per day",
+    )
+
+
 class Sharing(Mechanism):
     name = "sharing"
+    params = SharingBehavior
     phase = "expose"
     streams = ("exposure",)
     series = ("shares",)

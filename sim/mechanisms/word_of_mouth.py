@@ -16,11 +16,13 @@ changed are added (`update`).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from sim.mechanisms.base import Day, Mechanism, State
+from sim.schema_base import Probability, Section, param
 
 
 def word_of_mouth_signal(
@@ -51,8 +53,31 @@ def cascade_rate(cascade_by_speaker: sp.csr_matrix, new_customer_of: np.ndarray)
     return np.asarray(cascade_by_speaker[speakers].T @ new_customer_of[speakers].astype(np.float64))
 
 
+class WordOfMouthBehavior(Section):
+    """How word of mouth converts consumers. (`[behavior]` keys.)"""
+
+    word_of_mouth_model: Literal["bass", "independent_cascade"] = param(
+        "bass",
+        "'bass': hazard p + q x trust-weighted share of ties who are customers; "
+        "'independent_cascade': each new customer tells each tie once.",
+    )
+    word_of_mouth_per_day: float = param(
+        0.03,
+        "Bass q: daily adoption hazard per unit trust-weighted share of ties who are customers.",
+        "per day",
+        ge=0.0,
+        le=50.0,
+    )
+    cascade_probability: Probability = param(
+        0.1,
+        "Independent cascade: probability that a new customer converts a tie of trust 1.",
+        "probability",
+    )
+
+
 class WordOfMouth(Mechanism):
     name = "word_of_mouth"
+    params = WordOfMouthBehavior
     phase = "expose"
     states = (State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),)
 
