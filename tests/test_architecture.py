@@ -75,3 +75,21 @@ def test_results_flow_one_way():
         assert not reached, f"{module} imports {sorted(reached)}"
     reports = {"sim.report", "sim.compare_report"}
     assert not nx.descendants(graph, "sim.output") & reports
+
+
+def test_no_function_of_the_day_path_is_longer_than_60_lines():
+    """The model holds wiring only; each step of the day stays readable."""
+    day_path = [PACKAGE / "market.py", PACKAGE / "platform.py", *PACKAGE.glob("mechanisms/*.py")]
+    for path in day_path:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 60, f"{path.name}: {node.name} has {length} lines"
+
+
+def test_the_model_modules_hold_no_rule():
+    """Market and Platform wire mechanisms; no rule arithmetic on consumers lives there."""
+    for name in ("market.py", "platform.py"):
+        text = (PACKAGE / name).read_text()
+        for rule_word in ("expm1", "hazard *", "np.add.at", "uniform("):
+            assert rule_word not in text, f"{name} contains {rule_word!r}"

@@ -1,0 +1,35 @@
+"""The ledger: integer fen, totals by type and day, per-consumer sums, entries on request."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.ledger import EXTERNAL, PLATFORM, TYPE_INDEX, Ledger
+
+
+def test_totals_per_day_and_type_and_per_consumer_sums():
+    ledger = Ledger(3, 2, keep_entries=True)
+    ledger.record(0, "order_payment", np.array([0, 1]), np.full(2, PLATFORM), [1000, 250])
+    ledger.record(1, "direct_commission", np.full(1, PLATFORM), np.array([2]), [100], level=1)
+    ledger.record(1, "kol_fee", np.full(1, PLATFORM), np.full(1, EXTERNAL), [5000], level=1)
+    assert ledger.daily_fen[0, TYPE_INDEX["order_payment"]] == 1250
+    assert ledger.day_total_fen(1, ("direct_commission", "kol_fee")) == 5100
+    assert list(ledger.paid_fen) == [1000, 250, 0]
+    assert list(ledger.received_fen) == [0, 0, 100]  # KOLs are outside the consumers
+    assert ledger.payout_by_level_fen[1] == 5100
+    entries = ledger.entries()
+    assert len(entries) == 4 and entries["amount_fen"].sum() == 6350
+
+
+def test_zero_amounts_are_dropped_and_negative_ones_refused():
+    ledger = Ledger(2, 1, keep_entries=True)
+    ledger.record(0, "gift", np.full(2, PLATFORM), np.array([0, 1]), [0, 500], level=1)
+    assert len(ledger.entries()) == 1
+    with pytest.raises(ValueError, match="negative ledger amount in gift"):
+        ledger.record(0, "gift", np.full(1, PLATFORM), np.array([0]), [-1])
+
+
+def test_entries_need_to_be_asked_for():
+    with pytest.raises(RuntimeError, match=r'run\.ledger = "entries"'):
+        Ledger(1, 1).entries()

@@ -1,0 +1,37 @@
+"""The world: one population and trust network per replication, shared by platforms."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.market import Market
+from sim.world import TrustNetwork
+from tests.conftest import small_scenario
+
+
+def test_derived_views_of_the_network():
+    trust = sp.csr_matrix(np.array([[0, 0.5, 0.2], [1.0, 0, 0], [0, 0.4, 0]]))
+    net = TrustNetwork(trust, neighborhood=np.array([0, 0, 1]))
+    assert (net.by_speaker.toarray() == trust.T.toarray()).all()
+    assert np.allclose(np.asarray(abs(net.influence_by_speaker).sum(axis=0)).ravel(), 1.0)
+    assert net.local.toarray()[0, 2] == 0 and net.local.toarray()[0, 1] == 0.5
+    tied = net.with_ties(np.array([2]), np.array([0]), np.array([0.9]))
+    assert tied.trust[2, 0] == 0.9 and net.trust[2, 0] == 0  # a new network
+
+
+def test_rivals_share_one_world_and_its_network():
+    s = small_scenario(run={"days": 5}, rivals=[{"name": "rival"}])
+    market = Market(s)
+    mine, rival = market.platforms
+    assert rival.world is mine.world and rival.network is mine.network
+    assert rival.network.by_speaker is mine.network.by_speaker  # derived once
+
+
+def test_group_leaders_tie_their_platform_only():
+    s = small_scenario(
+        run={"days": 5}, rivals=[{"name": "rival", "group_leaders": {"per_neighborhood": 1}}]
+    )
+    mine, rival = Market(s).platforms
+    assert rival.network is not mine.network
+    assert rival.network.trust.nnz > mine.network.trust.nnz == mine.world.network.trust.nnz
