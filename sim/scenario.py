@@ -539,7 +539,7 @@ def variant_problems(scenario: Scenario, base_dir: Path | None) -> list[Problem]
             "rivals",
             scenario,
             base_dir,
-            ("variants", "rivals", "population", "network"),
+            ("variants", "rivals", "run", "population", "network"),
         ),
     ]
 
@@ -567,7 +567,7 @@ def override_problems(
                     f"{field} cannot override {bad[0]!r}",
                     "overrides of the base scenario"
                     + (
-                        "; rivals share the base's population and network"
+                        "; rivals share the base's run, population and network"
                         if field == "rivals"
                         else ""
                     ),

@@ -329,3 +329,12 @@ def test_rivals_may_not_change_the_population():
     with pytest.raises(ScenarioError) as info:
         small_scenario(rivals=[{"name": "r", "population": {"consumers": 10}}])
     assert info.value.problems[0].key == "rivals[0].population"
+
+
+def test_rivals_may_not_change_the_run():
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        small_scenario(rivals=[{"name": "r", "run": {"days": 10}}])
+    assert info.value.problems[0].key == "rivals[0].run"
+    assert "run, population and network" in info.value.problems[0].allowed
