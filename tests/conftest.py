@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.network import ties_to_matrix
 from sim.scenario import Scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +78,15 @@ def edge_list_scenario(tmp_path: Path, edges, nodes: int, **sections) -> Scenari
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+def star_by_speaker(leaves: int, weight: float = 1.0):
+    """A star: consumer 0 tied to `leaves` others (mutual ties), by speaker."""
+    trust = ties_to_matrix(
+        leaves + 1,
+        np.zeros(leaves, int),
+        np.arange(1, leaves + 1),
+        np.full(leaves, weight),
+        symmetric=True,
+    )
+    return trust.T.tocsr()

@@ -5,20 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms import bargaining
-from sim.network import ties_to_matrix
 from sim.runner import run
-from tests.conftest import small_scenario
-
-
-def star_by_speaker(leaves: int, weight: float = 1.0):
-    trust = ties_to_matrix(
-        leaves + 1,
-        np.zeros(leaves, int),
-        np.arange(1, leaves + 1),
-        np.full(leaves, weight),
-        symmetric=True,
-    )
-    return trust.T.tocsr()
+from tests.conftest import small_scenario, star_by_speaker
 
 
 def test_every_tie_helps_when_certain_and_the_cut_is_capped():

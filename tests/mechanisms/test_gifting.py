@@ -6,19 +6,7 @@ import numpy as np
 import pytest
 
 from sim.mechanisms import gifting
-from sim.network import ties_to_matrix
-from tests.conftest import small_scenario
-
-
-def star_by_speaker(leaves: int, weight: float = 1.0):
-    trust = ties_to_matrix(
-        leaves + 1,
-        np.zeros(leaves, int),
-        np.arange(1, leaves + 1),
-        np.full(leaves, weight),
-        symmetric=True,
-    )
-    return trust.T.tocsr()
+from tests.conftest import small_scenario, star_by_speaker
 
 
 def test_gifts_go_to_a_tie_and_only_some_are_claimed():

@@ -8,15 +8,7 @@ from sim.mechanisms import group_buying as gb
 from sim.network import ties_to_matrix
 from sim.runner import run
 from sim.state import SOURCE_AD, SOURCE_GROUP
-from tests.conftest import small_scenario
-
-
-def star(leaves: int):
-    """Consumer 0 tied to 1..leaves with trust 1; returns trust_by_speaker."""
-    trust = ties_to_matrix(
-        leaves + 1, np.zeros(leaves, int), np.arange(1, leaves + 1), np.ones(leaves), symmetric=True
-    )
-    return trust.T.tocsr()
+from tests.conftest import small_scenario, star_by_speaker
 
 
 def uniforms(values):
@@ -28,7 +20,7 @@ def test_a_group_that_fills():
     book = gb.GroupBook.create(6)
     gb.open_groups(book, np.array([0]), np.array([1]), np.array([SOURCE_AD], np.int8), day=3)
     joined = gb.join_groups(
-        book, star(5), np.ones(6, bool), 50.0, np.ones(2), 3, uniforms(1), SOURCE_GROUP
+        book, star_by_speaker(5), np.ones(6, bool), 50.0, np.ones(2), 3, uniforms(1), SOURCE_GROUP
     )
     assert joined.size == 2  # the group needs 3: the opener and two of the five leaves
     assert book.size[0] == 3
@@ -43,7 +35,7 @@ def test_a_group_that_fails_when_its_window_ends():
     book = gb.GroupBook.create(6)
     gb.open_groups(book, np.array([0]), np.array([0]), np.array([SOURCE_AD], np.int8), day=3)
     joined = gb.join_groups(
-        book, star(5), np.ones(6, bool), 0.0, np.ones(1), 3, uniforms(2), SOURCE_GROUP
+        book, star_by_speaker(5), np.ones(6, bool), 0.0, np.ones(1), 3, uniforms(2), SOURCE_GROUP
     )
     assert joined.size == 0
     # window of 2 days: open on days 3 and 4, fails at the end of day 4
@@ -58,7 +50,7 @@ def test_join_odds_follow_trust_and_candidates():
     gb.open_groups(book, np.array([0]), np.array([0]), np.array([SOURCE_AD], np.int8), day=0)
     candidates = np.array([True, True, False, True])
     joined = gb.join_groups(
-        book, star(3), candidates, 50.0, np.ones(1), 10, uniforms(3), SOURCE_GROUP
+        book, star_by_speaker(3), candidates, 50.0, np.ones(1), 10, uniforms(3), SOURCE_GROUP
     )
     assert sorted(joined.tolist()) == [1, 3]  # 2 may not join (offline, say)
 
@@ -68,7 +60,7 @@ def test_join_probability_matches_the_hazard():
     gb.open_groups(book, np.array([0]), np.array([0]), np.array([SOURCE_AD], np.int8), day=0)
     joined = gb.join_groups(
         book,
-        star(20_000),
+        star_by_speaker(20_000),
         np.ones(20_001, bool),
         0.1,
         np.array([0.5]),
