@@ -56,6 +56,12 @@ def baseline_scenario(
     raise SimError(f"{scenario_path}: no variant named {variant!r} (its variants: {names})")
 
 
+def baseline_path(spec: Scenario, variant: str | None, folder: Path = BASELINE_DIR) -> Path:
+    """Where a scenario's (or variant's) baseline is stored."""
+    stem = spec.run.name if variant is None else f"{spec.run.name}--{variant}"
+    return Path(folder) / f"{stem}.json"
+
+
 def daily_hash(daily) -> str:
     """Hash of the daily series of every replication (full float precision)."""
     return hashlib.sha256(daily.to_csv(index=False, float_format="%.17g").encode()).hexdigest()
@@ -79,8 +85,7 @@ def record_baseline(
         overrides["run.replications"] = replications
     spec = baseline_scenario(scenario_path, overrides, variant)
     if path is None:
-        stem = spec.run.name if variant is None else f"{spec.run.name}--{variant}"
-        path = Path(folder) / f"{stem}.json"
+        path = baseline_path(spec, variant, folder)
     if path.exists() and not force:
         raise SimError(
             f"{path}: a baseline exists; use --update (sim check) or --force to "

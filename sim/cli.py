@@ -84,14 +84,13 @@ def run(
 ) -> None:
     """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
     from sim.output import save_run
-    from sim.provenance import check_out_dir
+    from sim.preflight import preflight
     from sim.runner import run as run_scenario
     from sim.scenario import load_scenario
 
     overrides = overrides_from(set_, seed=seed, replications=replications, days=days)
     spec = load_scenario(scenario, overrides)  # validate before any work
-    if out is not None:
-        check_out_dir(out)
+    preflight(spec, out, str(scenario))
     result = run_scenario(spec, progress=progress)
     if report:
         from sim.report import write_report
@@ -125,7 +124,7 @@ def compare(
     from sim.compare import compare as run_compare
     from sim.compare import comparison_scenarios
     from sim.output import save_comparison
-    from sim.provenance import check_out_dir
+    from sim.preflight import check_destination, preflight
 
     overrides = overrides_from(set_, seed=seed, days=days)
     reps: int | str | None = None
@@ -136,9 +135,10 @@ def compare(
                 [Problem("--replications", f"{replications!r}", "a positive number or 'auto'")],
             )
         reps = replications if replications == "auto" else int(replications)
-    comparison_scenarios(scenarios, overrides)  # validate everything before any work
-    if out is not None:
-        check_out_dir(out)
+    _, _, variants, _ = comparison_scenarios(scenarios, overrides)  # validate before any work
+    for name, variant in variants.items():
+        preflight(variant, source=f"variant {name}", write=False)
+    check_destination(out, 2**20 * len(variants))
     result = run_compare(scenarios, replications=reps, overrides=overrides, progress=progress)
     if report:
         from sim.compare_report import write_compare_report
@@ -208,21 +208,28 @@ def baseline(
     progress: ProgressOption = None,
 ) -> None:
     """Record regression baselines in results/baselines/ (one file per scenario or variant)."""
-    from sim.check import baseline_scenario, record_baseline
+    from sim.check import baseline_path, baseline_scenario, record_baseline
+    from sim.preflight import check_destination, preflight
     from sim.scenario import load_scenario
 
     overrides = parse_sets(set_)
+    if replications is not None:
+        overrides["run.replications"] = replications
     jobs: list[tuple[Path, str | None]] = []
-    for path in scenarios:  # validate them all before any work
+    for path in scenarios:  # validate them all, and where they go, before any work
         spec = load_scenario(path, overrides)
         names = [v.name for v in spec.variants] if variants else []
         for name in names or [None]:
-            baseline_scenario(path, overrides, name)
+            job = baseline_scenario(path, overrides, name)
+            preflight(job, source=str(path), write=False)
+            target = baseline_path(job, name, folder)
+            if target.exists() and not force:
+                raise SimError(f"{target}: a baseline exists; use --force to replace it")
             jobs.append((path, name))
+    check_destination(folder / "x", 2**20)
     for path, name in jobs:
         out = record_baseline(
             path,
-            replications=replications,
             overrides=overrides,
             variant=name,
             folder=folder,
@@ -293,6 +300,7 @@ def validate(
     set_: SetOption = None,
 ) -> None:
     """Check scenario files without running them; report every problem at once."""
+    from sim.preflight import preflight
     from sim.scenario import load_scenario
 
     overrides = parse_sets(set_)
@@ -300,6 +308,7 @@ def validate(
     for path in scenarios:
         try:
             spec = load_scenario(path, overrides)
+            preflight(spec, source=str(path), write=False)
         except ScenarioError as exc:
             failed.append(exc)
             continue

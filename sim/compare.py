@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim.catalog import fmt, kpi_names, lower_is_better
 from sim.errors import Problem, ScenarioError
-from sim.network import read_edge_list
+from sim.preflight import check_size, read_network
 from sim.runner import Batch, make_progress, run_batch
 from sim.scenario import (
     Scenario,
@@ -276,10 +276,9 @@ def compare(
     )
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    edges = {
-        v: read_edge_list(s.network.edge_list) if s.network.edge_list else None
-        for v, s in scenarios.items()
-    }
+    edges = {v: read_network(s, f"variant {v}") for v, s in scenarios.items()}
+    for v, s in scenarios.items():  # refuse what cannot fit, before any work
+        check_size(s, edges[v], f"variant {v}")
     batches: dict[str, list[Batch]] = {v: [] for v in scenarios}
     done = 0
     target = first_batch

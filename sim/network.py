@@ -13,6 +13,7 @@ the same pair, the stronger tie wins.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,57 +130,89 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
+MISSING_IDS = frozenset({"", "na", "n/a", "nan", "null", "none", "-"})
+
+
+def _edge_problem(path: Path, message: str, allowed: str) -> ScenarioError:
+    return ScenarioError(str(path), [Problem("network.edge_list", message, allowed)])
+
+
 def read_edge_list(path: str | Path) -> EdgeList:
-    """Read 'source,target[,weight,...]' CSV (header optional, extra columns ignored)."""
+    """Read a CSV edge list 'source,target[,weight,...]' and check every row.
+
+    A header row is optional; lines that are blank or start with '#' are skipped; extra
+    columns are ignored; a missing weight is 1. Node ids are labels (any text but an empty
+    or missing-value marker such as NA or null). Every problem names its line: text that is
+    not UTF-8, an unterminated quote, a row with fewer than two columns, a missing node id,
+    a weight that is not a finite number; a file without a single tie of non-zero weight
+    between two different nodes is refused too.
+    """
     path = Path(path)
-    with path.open("r", encoding="utf-8") as fh:
-        first = fh.readline()
-    fields = [f.strip() for f in first.split(",")]
-    if len(fields) < 2:
-        raise ScenarioError(
-            str(path),
-            [
-                Problem(
-                    "network.edge_list",
-                    "the first line has fewer than two comma-separated columns",
-                    "CSV rows 'source,target,weight'",
-                )
-            ],
-        )
-    header = 0 if not _looks_numeric(fields[0]) and not _looks_numeric(fields[-1]) else None
-    frame = pd.read_csv(
-        path,
-        header=header,
-        usecols=[0, 1, 2] if len(fields) >= 3 else [0, 1],
-        comment="#",
-        skipinitialspace=True,
-    )
-    frame.columns = ["source", "target", "weight"][: frame.shape[1]]
-    if "weight" not in frame:
-        frame["weight"] = 1.0
-    weight = pd.to_numeric(frame["weight"], errors="coerce")
-    bad = np.flatnonzero(weight.isna().to_numpy())
+    allowed = "UTF-8 CSV rows 'source,target[,weight]' (header optional, '#' comments)"
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _edge_problem(
+            path, f"line {line}: not UTF-8 text (byte {exc.start})", allowed
+        ) from None
+    numbered = [
+        (i + 1, ln)
+        for i, ln in enumerate(text.splitlines())
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    reader = csv.reader((ln for _, ln in numbered), strict=True, skipinitialspace=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        line = numbered[min(reader.line_num, len(numbered)) - 1][0]
+        raise _edge_problem(path, f"line {line}: not readable as CSV ({exc})", allowed) from None
+    for (line, _), row in zip(numbered, rows, strict=True):
+        if len(row) < 2:
+            raise _edge_problem(path, f"line {line}: fewer than two columns", allowed)
+        if any('"' in cell for cell in row[:3]):
+            raise _edge_problem(path, f"line {line}: a stray or unterminated quote", allowed)
+    if rows and not _looks_numeric(rows[0][0]) and not _looks_numeric(rows[0][-1]):
+        numbered, rows = numbered[1:], rows[1:]  # a header
+    if not rows:
+        raise _edge_problem(path, "no edges (the file is empty or has a header only)", allowed)
+    lines = np.array([line for line, _ in numbered])
+    source = np.array([r[0].strip() for r in rows], dtype=object)
+    target = np.array([r[1].strip() for r in rows], dtype=object)
+    for ids in (source, target):
+        missing = np.flatnonzero([x.lower() in MISSING_IDS for x in ids])
+        if missing.size:
+            raise _edge_problem(
+                path,
+                f"line {lines[missing[0]]}: missing node id {ids[missing[0]]!r} "
+                f"({missing.size} rows in all)",
+                "a node id (a number or a label) in the first two columns",
+            )
+    weight = pd.to_numeric(
+        pd.Series([r[2] if len(r) > 2 else "1" for r in rows]), errors="coerce"
+    ).to_numpy(np.float64)
+    bad = np.flatnonzero(~np.isfinite(weight))
     if bad.size:
-        line = int(bad[0]) + 1 + ((header is not None and 1) or 0)
-        raise ScenarioError(
-            str(path),
-            [
-                Problem(
-                    "network.edge_list",
-                    f"{bad.size} rows have a non-numeric weight (first at line {line})",
-                    "a number in the third column",
-                )
-            ],
+        raise _edge_problem(
+            path,
+            f"line {lines[bad[0]]}: weight {rows[bad[0]][2]!r} is not a finite number "
+            f"({bad.size} rows in all)",
+            "a finite number in the third column",
         )
-    codes, labels = pd.factorize(pd.concat([frame["source"], frame["target"]], ignore_index=True))
-    m = len(frame)
-    return EdgeList(
-        codes[:m].astype(np.int64),
-        codes[m:].astype(np.int64),
-        weight.to_numpy(np.float64),
-        int(labels.size),
-        np.asarray(labels),
-    )
+    codes, labels = pd.factorize(np.concatenate([source, target]))
+    m = len(rows)
+    src, dst = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
+    if not np.any((weight != 0) & (src != dst)):
+        raise _edge_problem(
+            path,
+            "no tie: every row is a self-loop or has weight 0",
+            "at least one row tying two different nodes with a non-zero weight",
+        )
+    labels = np.asarray(labels)
+    if all(x.lstrip("-").isdigit() for x in labels):
+        labels = labels.astype(np.int64)  # integer node ids stay integers
+    return EdgeList(src, dst, weight, int(labels.size), labels)
 
 
 def edge_list_network(

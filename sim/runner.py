@@ -17,7 +17,8 @@ import pandas as pd
 
 from sim.catalog import kpi_names
 from sim.market import Market
-from sim.network import EdgeList, read_edge_list
+from sim.network import EdgeList
+from sim.preflight import check_size, read_network
 from sim.scenario import Scenario, coerce_scenario
 from sim.stats import summarize
 
@@ -169,7 +170,8 @@ def run(
     spec = coerce_scenario(scenario, merged)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    edges = read_edge_list(spec.network.edge_list) if spec.network.edge_list else None
+    edges = read_network(spec, spec.run.name)
+    check_size(spec, edges, spec.run.name)  # refuse what cannot fit, before any work
     reps = spec.run.replications
     bar = make_progress(reps * spec.run.days, progress, spec.run.name)
     try:

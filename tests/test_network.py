@@ -217,3 +217,56 @@ def test_generated_network_is_a_small_world():
         np.mean(list(nx.single_source_shortest_path_length(giant, s).values())) for s in sources
     ]
     assert np.mean(lengths) < 2 * np.log(n) / np.log(2 * m / n)
+
+
+BAD_EDGE_LISTS = {
+    "missing id NA": (b"1,2,1\nNA,3,1\n", "line 2: missing node id 'NA'"),
+    "missing id null": (b"1,2,1\n2,null,1\n", "line 2: missing node id 'null'"),
+    "missing id nan": (b"1,2,1\n2,3,1\nnan,1,1\n", "line 3: missing node id 'nan'"),
+    "empty id": (b"1,2,1\n,3,1\n", "line 2: missing node id ''"),
+    "latin-1": ("1,2,1\nJosé,3,1\n".encode("latin-1"), "line 2: not UTF-8"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
+    "unterminated quote": (b'1,2,1\n"3,4,1\n', "line 2"),
+    "one column": (b"1,2,1\n3\n", "line 2: fewer than two columns"),
+    "infinite weight": (b"1,2,1\n2,3,inf\n", "line 2: weight 'inf' is not a finite number"),
+    "header only": (b"source,target,weight\n", "no edges"),
+    "empty file": (b"", "no edges"),
+    "all zero weights": (b"1,2,0\n2,3,0\n", "no tie"),
+    "all self-loops": (b"1,1,1\n2,2,1\n", "no tie"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_EDGE_LISTS, ids=list(BAD_EDGE_LISTS))
+def test_every_bad_edge_list_is_refused_naming_its_line(tmp_path, case):
+    content, expected = BAD_EDGE_LISTS[case]
+    path = tmp_path / "edges.csv"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError) as info:
+        read_edge_list(path)
+    problem = info.value.problems[0]
+    assert problem.key == "network.edge_list" and problem.allowed
+    assert expected in problem.message
+
+
+def test_comments_and_blank_lines_are_skipped_with_lines_counted(tmp_path):
+    path = tmp_path / "edges.csv"
+    path.write_text("# exported 2026-11-25\n\nsource,target\n1,2\n\n# a note\n2,x3\n")
+    edges = read_edge_list(path)
+    assert edges.nodes == 3 and list(edges.labels) == ["1", "2", "x3"]
+    path.write_text("# c\n1,2,1\n\n2,3,oops\n")
+    with pytest.raises(ScenarioError, match="line 4"):
+        read_edge_list(path)
+
+
+def test_sim_validate_reads_the_edge_list(tmp_path, capsys):
+    from sim.cli import main
+
+    (tmp_path / "edges.csv").write_text("1,2,1\nNA,3,1\n")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        '[network]\nedge_list = "edges.csv"\n[population]\nconsumers = 10\n'
+        "neighborhoods = [{count = 1}]\n"
+    )
+    assert main(["validate", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2: missing node id 'NA'" in err and "allowed:" in err

@@ -1,0 +1,69 @@
+"""Checks before any work: size, inputs and destinations are refused up front, exit 2."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.cli import main
+from sim.errors import ScenarioError, SimError
+from sim.preflight import available_bytes, check_destination, estimate_bytes
+from tests.conftest import ROOT, small_scenario
+
+BASELINE = str(ROOT / "scenarios" / "baseline.toml")
+
+
+def test_an_oversize_scenario_is_refused_before_any_work(tmp_path, capsys):
+    started = time.perf_counter()
+    code = main(
+        ["run", BASELINE, "--out", str(tmp_path / "o"), "--set", "population.consumers=50000000"]
+    )
+    assert code == 2 and time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert "population.consumers" in err and "GiB of memory" in err and "allowed:" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_python_api_refuses_it_too():
+    with pytest.raises(ScenarioError, match="GiB of memory"):
+        sim.run(small_scenario(population={"consumers": 50_000_000}))
+
+
+def test_the_estimate_grows_with_what_the_run_holds():
+    small = estimate_bytes(small_scenario())
+    assert estimate_bytes(small_scenario(population={"consumers": 4000})) > small
+    assert estimate_bytes(small_scenario(community_groups={"count": 500})) > small
+    assert estimate_bytes(small_scenario(rivals=[{"name": "r"}])) > small
+    assert small < available_bytes()
+
+
+def test_an_unwritable_destination_is_refused_before_any_work(capsys):
+    code = main(["run", BASELINE, "--out", "/proc/sim-results", "--days", "5"])
+    assert code == 2 and "cannot write in /proc" in capsys.readouterr().err
+
+
+def test_a_full_disk_is_refused_before_any_work(tmp_path, monkeypatch):
+    import shutil
+
+    class Usage:
+        free = 1024
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage())
+    with pytest.raises(SimError, match="MiB free"):
+        check_destination(tmp_path / "out", 10 * 2**20)
+
+
+def test_a_missing_destination_is_created_under_a_writable_parent(tmp_path):
+    check_destination(tmp_path / "a" / "b" / "c", 1)  # no error: the parent is writable
+    assert not (tmp_path / "a").exists()  # and nothing is created before the run
+
+
+def test_a_file_in_the_way_is_refused(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SimError):
+        check_destination(tmp_path / "f" / "out")
+    with pytest.raises(SimError, match="already exists"):
+        check_destination(Path(tmp_path / "f"))
