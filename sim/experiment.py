@@ -227,9 +227,9 @@ def run_experiment(
             ) from None
     seed = e.seed if e.seed is not None else spec.run.seed
     points = design_points(exp, seed)
-    from sim.provenance import default_out_dir
+    from sim.provenance import claim_dir
 
-    folder = Path(out) if out is not None else default_out_dir(f"sweep-{e.name}")
+    folder = Path(out) if out is not None else claim_dir(f"sweep-{e.name}")
     client = connect(scheduler)
     executor = client if client is not None else ("sequential" if sequential else None)
     try:

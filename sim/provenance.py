@@ -7,6 +7,7 @@ and the atomic, never-overwriting writes of files and folders.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -85,14 +86,63 @@ def manifest(
     }
 
 
-def default_out_dir(name: str, root: Path = Path("results") / "runs") -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{name}-{stamp}"
-    k = 2
-    while candidate.exists():
-        candidate = root / f"{name}-{stamp}-{k}"
-        k += 1
-    return candidate
+def umask() -> int:
+    """This process's umask (read without changing it for long)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def follow_umask(path: Path) -> None:
+    """Give a folder tree (or one file) the modes a plain mkdir/open would have had:
+    temporary files and folders are created private (0600/0700) whatever the umask."""
+    mask = umask()
+    path = Path(path)
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    for p in paths:
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+
+
+def fsync_path(path: Path) -> None:
+    """Flush one file or one folder's entries to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file of a folder, and the folder itself, to the disk."""
+    path = Path(path)
+    for p in [*path.rglob("*"), path]:
+        fsync_path(p)
+
+
+def safe_name(name: str) -> str:
+    """A name usable as one folder name: no separators, no leading dots."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in name)
+    return cleaned.lstrip(".") or "results"
+
+
+def claim_dir(name: str, root: Path = Path("results") / "runs") -> Path:
+    """A new, empty folder `root/<name>-<UTC time>[-k]`, created atomically: two processes
+    starting in the same second get two folders (mkdir fails for the second)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"{safe_name(name)}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    k = 1
+    while True:
+        candidate = root / (stem if k == 1 else f"{stem}-{k}")
+        try:
+            os.mkdir(candidate)
+        except FileExistsError:
+            k += 1
+            continue
+        return candidate
+
+
+default_out_dir = claim_dir
 
 
 def check_out_dir(out: Path) -> None:
@@ -105,16 +155,25 @@ def check_out_dir(out: Path) -> None:
 
 
 def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
-    """Call write(tmp) on a fresh temporary folder, then rename it to `out`."""
+    """Call write(tmp) on a fresh temporary folder, then rename it to `out` (missing or
+    empty). If another process filled `out` meanwhile, the results go to a new sibling
+    folder instead: nothing is ever lost or overwritten. Returns where they went."""
     out = Path(out)
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         write(tmp)
-        if out.exists():  # an empty folder we may replace
-            out.rmdir()
-        os.replace(tmp, out)
+        follow_umask(tmp)
+        fsync_tree(tmp)
+        try:
+            os.replace(tmp, out)  # onto a missing or empty folder: atomic
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                raise
+            out = claim_dir(out.name, out.parent)
+            os.replace(tmp, out)
+        fsync_path(out.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -122,13 +181,16 @@ def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write one file through a temporary file and a rename."""
+    """Write one file through a temporary file, an fsync and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -31,7 +31,7 @@ import pandas as pd
 
 from sim.catalog import kpi_names
 from sim.errors import Problem, ScenarioError, SimError
-from sim.provenance import default_out_dir, manifest, to_json, write_text_atomic
+from sim.provenance import claim_dir, manifest, to_json, write_text_atomic
 from sim.runner import make_progress
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
 from sim.stats import summarize
@@ -79,6 +79,52 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
         )
     out["seconds"] = round(time.perf_counter() - started, 3)
     return out
+
+
+class SweepLock:
+    """One sweep at a time in a folder: `.sweep.lock` holds the writer's process id. A lock
+    left by a process that no longer runs (a killed sweep) is taken over."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / ".sweep.lock"
+
+    def __enter__(self) -> SweepLock:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self.holder()
+                if holder is not None and holder != os.getpid() and alive(holder):
+                    raise SimError(
+                        f"{self.path.parent}: another sweep (process {holder}) is writing "
+                        f"there; wait for it or choose another folder"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # stale: its sweep was killed
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return self
+        raise SimError(f"{self.path}: cannot take the sweep lock")
+
+    def holder(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class PartWriter:
@@ -264,60 +310,61 @@ def sweep(
     points = grid_points(grid) if grid is not None else samples.reset_index(drop=True)
     spec = coerce_scenario(scenario, overrides)
     validate_points(spec, points)
-    folder = Path(out) if out is not None else default_out_dir(f"sweep-{spec.run.name}")
+    folder = Path(out) if out is not None else claim_dir(f"sweep-{spec.run.name}")
     if folder.exists() and any(folder.iterdir()) and not resume:
         raise SimError(
             f"{folder}: already holds a sweep; pass resume=True (--resume) to "
             f"finish it, or choose another folder"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    base = spec.model_dump(mode="python", exclude={"variants"})
-    design_csv = points.to_csv(index_label="point")
-    design_file = folder / "design.csv"
-    if design_file.exists() and design_file.read_text() != design_csv:
-        raise SimError(
-            f"{folder}: the sweep there has another design; it cannot be resumed with this one"
+    with SweepLock(folder):
+        base = spec.model_dump(mode="python", exclude={"variants"})
+        design_csv = points.to_csv(index_label="point")
+        design_file = folder / "design.csv"
+        if design_file.exists() and design_file.read_text() != design_csv:
+            raise SimError(
+                f"{folder}: the sweep there has another design; it cannot be resumed with this one"
+            )
+        write_text_atomic(design_file, design_csv)
+        done = read_runs(folder)
+        finished = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
+        tasks = [
+            RunTask(p, r, clean(points.iloc[p].to_dict()))
+            for p in range(len(points))
+            for r in range(replications)
+            if (p, r) not in finished
+        ]
+        record = manifest(spec, datetime.now(UTC)) | {
+            "kind": "sweep",
+            "points": len(points),
+            "replications": replications,
+            "experiment": experiment or {},
+            "resumed_with_done_runs": len(finished),
+        }
+        write_text_atomic(folder / "manifest.json", to_json(record))
+        pool, owned = make_executor(executor, workers)
+        window = 4 * (workers or os.cpu_count() or 1)
+        try:
+            execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
+        except BrokenExecutor as exc:
+            saved = len(read_runs(folder))
+            raise SimError(
+                f"{folder}: a worker process died ({exc}); the {saved} finished runs "
+                f"are saved; rerun with --resume (resume=True) to finish"
+            ) from None
+        finally:
+            if owned:
+                pool.shutdown(wait=False, cancel_futures=True)
+        runs = read_runs(folder).sort_values(["point", "replication"]).reset_index(drop=True)
+        record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+        record["status"] = runs["status"].value_counts().to_dict()
+        record["failed_runs"] = runs.loc[runs["status"] != "ok", ["spawn_key", "error"]].to_dict(
+            "records"
         )
-    write_text_atomic(design_file, design_csv)
-    done = read_runs(folder)
-    finished = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
-    tasks = [
-        RunTask(p, r, clean(points.iloc[p].to_dict()))
-        for p in range(len(points))
-        for r in range(replications)
-        if (p, r) not in finished
-    ]
-    record = manifest(spec, datetime.now(UTC)) | {
-        "kind": "sweep",
-        "points": len(points),
-        "replications": replications,
-        "experiment": experiment or {},
-        "resumed_with_done_runs": len(finished),
-    }
-    write_text_atomic(folder / "manifest.json", to_json(record))
-    pool, owned = make_executor(executor, workers)
-    window = 4 * (workers or os.cpu_count() or 1)
-    try:
-        execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
-    except BrokenExecutor as exc:
-        saved = len(read_runs(folder))
-        raise SimError(
-            f"{folder}: a worker process died ({exc}); the {saved} finished runs "
-            f"are saved; rerun with --resume (resume=True) to finish"
-        ) from None
-    finally:
-        if owned:
-            pool.shutdown(wait=False, cancel_futures=True)
-    runs = read_runs(folder).sort_values(["point", "replication"]).reset_index(drop=True)
-    record["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-    record["status"] = runs["status"].value_counts().to_dict()
-    record["failed_runs"] = runs.loc[runs["status"] != "ok", ["spawn_key", "error"]].to_dict(
-        "records"
-    )
-    write_text_atomic(folder / "manifest.json", to_json(record))
-    table = points.reset_index(names="point").merge(runs, on="point", how="right")
-    table.attrs["folder"] = str(folder)
-    return table
+        write_text_atomic(folder / "manifest.json", to_json(record))
+        table = points.reset_index(names="point").merge(runs, on="point", how="right")
+        table.attrs["folder"] = str(folder)
+        return table
 
 
 def summarize_sweep(table: pd.DataFrame, kpis: Iterable[str] | None = None) -> pd.DataFrame:

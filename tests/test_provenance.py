@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from sim.errors import OutputExistsError
 from sim.provenance import (
     check_out_dir,
+    claim_dir,
     manifest,
     scenario_hash,
     write_atomic_dir,
@@ -53,3 +57,38 @@ def test_atomic_text_write_replaces_whole_files(tmp_path):
     write_text_atomic(path, "one")
     write_text_atomic(path, "two")
     assert path.read_text() == "two" and len(list(path.parent.iterdir())) == 1
+
+
+def test_claimed_folders_are_unique_even_in_the_same_second(tmp_path):
+    folders = {claim_dir("run", tmp_path) for _ in range(5)}
+    assert len(folders) == 5 and all(f.is_dir() for f in folders)
+
+
+def test_a_name_cannot_escape_the_results_folder(tmp_path):
+    folder = claim_dir("../../../../escaped", tmp_path / "runs")
+    assert folder.parent == tmp_path / "runs"
+
+
+def test_when_the_destination_fills_meanwhile_the_results_go_beside_it(tmp_path):
+    out = tmp_path / "out"
+
+    def write(folder):
+        (out / "theirs.txt").parent.mkdir(exist_ok=True)
+        (out / "theirs.txt").write_text("another process got here first")
+        (folder / "mine.txt").write_text("mine")
+
+    final = write_atomic_dir(out, write)
+    assert final != out and (final / "mine.txt").read_text() == "mine"
+    assert (out / "theirs.txt").exists()
+
+
+def test_results_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        folder = write_atomic_dir(tmp_path / "out", lambda f: (f / "a.csv").write_text("x"))
+        write_text_atomic(tmp_path / "b.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert stat.S_IMODE((folder / "a.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o644

@@ -371,3 +371,30 @@ def test_the_python_api_is_sim_dot_sweep(tmp_path):
     daily = read_daily(tmp_path / "api")
     assert len(daily) == 2 * BASE["run"]["days"] and {"point", "replication"} <= set(daily)
     assert set(sim.summarize_sweep(table, ["gmv"])["runs"]) == {2}
+
+
+def test_two_sweeps_without_a_folder_never_share_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    grid = {"payout.direct_commission.rate": [0.05]}
+    a = sweep(BASE, grid=grid, executor="sequential", progress=False)
+    b = sweep(BASE, grid=grid, executor="sequential", progress=False)
+    assert a.attrs["folder"] != b.attrs["folder"]
+    assert not list((tmp_path / a.attrs["folder"]).glob(".sweep.lock"))
+
+
+def test_a_folder_another_live_sweep_writes_to_is_refused(tmp_path):
+    folder = tmp_path / "busy"
+    folder.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (folder / ".sweep.lock").write_text(str(holder.pid))
+        with pytest.raises(SimError, match=f"another sweep \\(process {holder.pid}\\)"):
+            sweep(BASE, grid={"run.days": [5]}, out=folder, resume=True, progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    # the lock of a process that is gone is stale: the sweep takes over
+    table = sweep(
+        BASE, grid={"run.days": [5]}, out=folder, resume=True, progress=False, executor="sequential"
+    )
+    assert len(table) == 1

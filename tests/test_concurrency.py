@@ -1,0 +1,51 @@
+"""Concurrent runs never lose each other's results (processes started together)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+SMALL = [
+    "--days",
+    "5",
+    "--replications",
+    "1",
+    "--set",
+    "population.consumers=300",
+    "--set",
+    "population.neighborhoods=[{count=3}]",
+    "--no-progress",
+    "--no-report",
+]
+
+
+def start(args, cwd):
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_two_runs_in_the_same_second_keep_both_results(tmp_path, command):
+    scenario = str(
+        ROOT / "scenarios" / ("baseline.toml" if command == "run" else "referral_bonus.toml")
+    )
+    procs = [start([command, scenario, *SMALL], tmp_path) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    folders = [f for f in (tmp_path / "results" / "runs").iterdir() if not f.name.startswith(".")]
+    assert len(folders) == 3
+    for folder in folders:
+        assert (folder / "manifest.json").exists()
+    hidden = [f for f in (tmp_path / "results" / "runs").iterdir() if f.name.startswith(".")]
+    assert hidden == []  # no temporary folder left behind
