@@ -255,8 +255,8 @@ def run_experiment(
     finally:
         if client is not None:
             client.close()
-    table.to_csv(folder / "runs.csv", index=False, float_format="%.10g")
-    summarize_sweep(table).to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+    table.to_csv(folder / "runs.csv", index=False, float_format="%.15g")
+    summarize_sweep(table).to_csv(folder / "summary.csv", index=False, float_format="%.15g")
     if e.design in ("sobol", "morris"):
         indices = sensitivity(exp, points, table, seed)
         indices.to_csv(folder / "sensitivity.csv", index=False, float_format="%.6g")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.errors import SimError
+
 PLATFORM = -1
 EXTERNAL = -2  # a party outside the consumers (KOLs)
 
@@ -61,6 +63,9 @@ class Ledger:
         self.dues_fen = np.zeros(consumers, dtype=np.int64)  # entry fees and stock bought
         self.payout_by_level_fen = np.zeros(MAX_LEVELS + 1, dtype=np.int64)
         self.keep_entries = keep_entries
+        # A day's total of one type must leave room for every sum over types, days and
+        # consumers in int64 fen.
+        self.limit_fen = np.iinfo(np.int64).max // (4 * len(ENTRY_TYPES) * (days + 1))
         self._entries: list[tuple[np.ndarray, ...]] = []
 
     def record(
@@ -83,6 +88,16 @@ class Ledger:
             return
         if np.any(amount_fen < 0):
             raise ValueError(f"negative ledger amount in {entry_type}")
+        top = int(amount_fen.max())
+        if top * amount_fen.size > self.limit_fen and int(amount_fen.sum(dtype=object)) > (
+            self.limit_fen
+        ):
+            raise SimError(
+                f"money overflow: {amount_fen.size:,} {entry_type} entries on day {day} add up "
+                f"to more than {self.limit_fen / 100:,.0f} yuan (the largest single one is "
+                f"{top / 100:,.2f} yuan); the ledger keeps exact fen and cannot hold such "
+                f"sums: lower the amounts in the scenario"
+            )
         t = TYPE_INDEX[entry_type]
         kind = ENTRY_TYPES[t].kind
         self.daily_fen[day, t] += int(amount_fen.sum())

@@ -36,10 +36,10 @@ def write_run_files(result: RunResult, folder: Path, report: Report | None = Non
     (folder / "scenario.resolved.toml").write_text(
         tomli_w.dumps(to_toml_dict(result.scenario)), encoding="utf-8"
     )
-    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.10g")
+    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.15g")
     if parquet_available():
         result.daily.to_parquet(folder / "daily.parquet", index=False)
-    result.kpi_values.to_csv(folder / "kpis_by_replication.csv", float_format="%.10g")
+    result.kpi_values.to_csv(folder / "kpis_by_replication.csv", float_format="%.15g")
     (folder / "kpis.json").write_text(to_json(result.to_json_dict()), encoding="utf-8")
     if result.ledger is not None:
         result.ledger.to_csv(folder / "ledger.csv", index=False)
@@ -50,10 +50,10 @@ def write_run_files(result: RunResult, folder: Path, report: Report | None = Non
 
 def write_compare_files(result, folder: Path, report: Report | None = None) -> None:
     """All files of a comparison into `folder`."""
-    result.table().to_csv(folder / "comparison.csv", index=False, float_format="%.10g")
+    result.table().to_csv(folder / "comparison.csv", index=False, float_format="%.15g")
     (folder / "comparison.json").write_text(to_json(result.to_json_dict()), encoding="utf-8")
-    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.10g")
-    result.kpi_values.to_csv(folder / "kpis_by_replication.csv", index=False, float_format="%.10g")
+    result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.15g")
+    result.kpi_values.to_csv(folder / "kpis_by_replication.csv", index=False, float_format="%.15g")
     variants = folder / "variants"
     variants.mkdir()
     for name, spec in result.scenarios.items():

@@ -155,12 +155,12 @@ class PartWriter:
         if self.daily:
             path = self.parts / f"daily-{stem}.csv"
             tmp = path.with_suffix(".tmp")
-            pd.concat(self.daily, ignore_index=True).to_csv(tmp, index=False, float_format="%.10g")
+            pd.concat(self.daily, ignore_index=True).to_csv(tmp, index=False, float_format="%.15g")
             os.replace(tmp, path)
         # the runs file goes last: a run counts as done only once everything is written
         path = self.parts / f"runs-{stem}.csv"
         tmp = path.with_suffix(".tmp")
-        pd.DataFrame(self.rows).to_csv(tmp, index=False, float_format="%.10g")
+        pd.DataFrame(self.rows).to_csv(tmp, index=False, float_format="%.15g")
         os.replace(tmp, path)
         self.rows, self.daily = [], []
         self.next += 1

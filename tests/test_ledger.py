@@ -33,3 +33,44 @@ def test_zero_amounts_are_dropped_and_negative_ones_refused():
 def test_entries_need_to_be_asked_for():
     with pytest.raises(RuntimeError, match=r'run\.ledger = "entries"'):
         Ledger(1, 1).entries()
+
+
+def test_sums_that_would_overflow_are_refused_not_wrapped():
+    from sim.errors import SimError
+
+    ledger = Ledger(3, 3650)
+    big = np.full(3, ledger.limit_fen // 2)
+    with pytest.raises(SimError, match="money overflow: 3 gift entries on day 0"):
+        ledger.record(0, "gift", np.full(3, PLATFORM), np.arange(3), big, level=1)
+    ledger.record(0, "gift", np.full(1, PLATFORM), np.arange(1), big[:1], level=1)  # fits
+
+
+def test_amounts_in_yuan_are_bounded_and_finite_in_the_schema():
+    from sim.errors import ScenarioError
+    from tests.conftest import small_scenario
+
+    for bad in (
+        {"payout": {"referral_bonus": {"referrer_yuan": 1e16}}},
+        {"payout": {"entry_fee": {"yuan": 1e20}}},
+        {"kols": [{"name": "k", "fee_per_post_yuan": 1e20}]},
+        {"fulfillment": {"cost_per_order_yuan": float("inf")}},
+        {"behavior": {"negative_wom_adoption_sensitivity": float("inf")}},
+        {"platform": {"ad_spend_yuan_per_day": float("nan")}},
+    ):
+        with pytest.raises(ScenarioError) as info:
+            small_scenario(**bad)
+        assert "allowed:" in str(info.value)
+
+
+def test_money_at_the_bound_runs_and_balances():
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    s = small_scenario(
+        run={"days": 30, "replications": 1},
+        payout={"referral_bonus": {"referrer_yuan": 1e8, "referee_yuan": 1e8}},
+    )
+    daily = run(s, progress=False).daily
+    bonus = daily["payout_referral_bonus_referee"]
+    assert (bonus >= 0).all() and bonus.sum() > 0
+    assert (bonus % 1e8 == 0).all()  # whole bonuses, not wrapped
