@@ -117,6 +117,15 @@ def describe_allowed(info: Any) -> str:
         return ""
     parts: list[str] = []
     base = _unwrap(info.annotation)
+    if typing.get_origin(base) is list:
+        item = _unwrap(typing.get_args(base)[0]) if typing.get_args(base) else None
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return "a list of tables, each with keys: " + ", ".join(item.model_fields)
+        return "a list"
+    if typing.get_origin(base) is dict:
+        return "a table of name = value"
+    if isinstance(base, type) and issubclass(base, BaseModel):
+        return "a table with keys: " + ", ".join(base.model_fields)
     if typing.get_origin(base) is Literal:
         parts.append("one of " + ", ".join(repr(a) for a in typing.get_args(base)))
     else:
@@ -174,11 +183,26 @@ def problems_from_validation_error(exc: ValidationError, model: type[BaseModel])
         shown = (
             ""
             if isinstance(value, dict | list) or err["type"] == "missing"
-            else (f" (got {value!r})")
+            else f" (got {short_repr(value)})"
         )
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         about = info.description if info is not None and info.description else ""
-        problems.append(Problem(key, message + shown, describe_allowed(info), about=about))
+        allowed = describe_allowed(info) or "see this key in docs/scenario-reference.md"
+        problems.append(Problem(key, short_text(message) + shown, allowed, about=about))
     return problems
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """A value as the user wrote it, cut to a readable length (huge numbers by size)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return (
+            f"a {len(str(abs(value))) if abs(value) < 10**4000 else 'more than 4000'}-digit number"
+        )
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def short_text(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 
 from sim.catalog import kpi_names
-from sim.errors import Problem, ScenarioError, problems_from_validation_error
+from sim.errors import Problem, ScenarioError, problems_from_validation_error, short_text
 from sim.mechanisms.community_groups import CommunityGroupSection
 from sim.mechanisms.fulfillment import FulfillmentSection
 from sim.mechanisms.kols import KOLSection
@@ -450,7 +450,23 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             f"{total_neighborhoods} neighborhoods for {pop.consumers} consumers",
             "at most one neighborhood per consumer",
         )
+    groups = scenario.community_groups
+    for name, value in (("count", groups.count), ("members_per_group", groups.members_per_group)):
+        if value > pop.consumers:
+            add(
+                "population community_groups",
+                f"community_groups.{name}",
+                f"{value:,} for {pop.consumers:,} consumers",
+                "at most one per consumer",
+            )
     net = scenario.network
+    if net.edge_list is None and net.neighbor_ties_per_consumer >= pop.consumers:
+        add(
+            "population network",
+            "network.neighbor_ties_per_consumer",
+            f"{net.neighbor_ties_per_consumer:g} neighbor ties for {pop.consumers} consumers",
+            "fewer neighbor ties than consumers",
+        )
     if net.edge_list is None and net.friend_ties_per_consumer >= pop.consumers:
         add(
             "population network",
@@ -459,6 +475,27 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             "fewer friend ties than consumers",
         )
     return found
+
+
+MAX_NESTING = 32  # levels of tables and lists; the schema itself needs five
+
+
+def nesting_problem(data: Any) -> Problem | None:
+    """A Problem if tables or lists nest deeper than MAX_NESTING (checked without recursion)."""
+    stack = [(data, "", 0)]
+    while stack:
+        node, key, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return Problem(
+                key,
+                f"tables or lists nested more than {MAX_NESTING} levels deep",
+                f"at most {MAX_NESTING} levels (the scenario schema uses five)",
+            )
+        if isinstance(node, dict):
+            stack += [(v, f"{key}.{k}" if key else str(k), depth + 1) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, f"{key}[{i}]", depth + 1) for i, v in enumerate(node)]
+    return None
 
 
 def validate_scenario(
@@ -471,6 +508,9 @@ def validate_scenario(
     """
     problems: list[Problem] = []
     invalid: set[str] = set()
+    deep = nesting_problem(data)
+    if deep is not None:
+        raise ScenarioError(source, [deep])
     if isinstance(data.get("payout"), dict):
         data = {**data, "payout": expand_preset(data["payout"])}
     try:
@@ -487,11 +527,17 @@ def validate_scenario(
     net = scenario.network
     if "network" not in invalid and net.edge_list is not None:
         path = resolve_path(net.edge_list, base_dir)
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as exc:  # e.g. a name too long for the file system
+            found, why = False, exc.strerror
+        else:
+            why = "file not found"
+        if not found:
             problems.append(
                 Problem(
                     "network.edge_list",
-                    f"file not found: {path}",
+                    f"{why}: {short_text(str(path), 120)}",
                     "a path to a CSV edge list, relative to the scenario file",
                 )
             )
@@ -610,7 +656,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(str(path), [Problem("", "is a directory", "a path to a TOML file")])
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(
             str(path), [Problem("", f"TOML syntax error: {exc}", "valid TOML (https://toml.io)")]
@@ -619,6 +665,18 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(
             str(path), [Problem("", f"not UTF-8 text: {exc}", "a UTF-8 file")]
         ) from None
+    except (RecursionError, ValueError) as exc:  # nesting or a number too long to read
+        raise ScenarioError(
+            str(path), [Problem("", f"cannot be read: {short_text(str(exc))}", "valid TOML")]
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            str(path), [Problem("", f"cannot be read: {exc.strerror}", "a readable TOML file")]
+        ) from None
+    deep = nesting_problem(data)
+    if deep is not None:
+        raise ScenarioError(str(path), [deep])
+    return data
 
 
 def parse_override(text: str) -> tuple[str, Any]:

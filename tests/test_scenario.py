@@ -192,3 +192,24 @@ def test_contradictions_in_an_invalid_section_are_not_guessed():
     cat = {"name": "a", "price_yuan": -1, "margin": 0.01, "repurchase_interval_days": 7}
     # categories is invalid, so its margin is not checked against the commission
     assert keys_of({"categories": [cat]}) == {"categories[0].price_yuan"}
+
+
+HOSTILE = {
+    "tables nested 500 deep": "x = " + "{a = " * 500 + "1" + "}" * 500 + "\n",
+    "a 5,000-digit integer": "[run]\nseed = " + "9" * 5000 + "\n",
+    "a preset that is a table": "[payout.preset]\nname = 'platform'\n",
+    "a 5,000-character path": "[network]\nedge_list = '" + "p" * 5000 + ".csv'\n",
+    "a 200 kB string": "[run]\ndescription = 3\nname = '" + "n" * 200_000 + "'\n",
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_files_get_a_message_not_a_traceback(tmp_path, capsys, case):
+    from sim.cli import main
+
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE[case])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "allowed:" in err and "Traceback" not in err
+    assert len(err) < 5000  # long values are cut, never echoed whole

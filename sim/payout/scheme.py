@@ -122,7 +122,7 @@ class PayoutSection(Section):
 def expand_preset(payout: dict[str, Any]) -> dict[str, Any]:
     """The [payout] mapping with its preset's tables filled in under the file's own keys."""
     name = payout.get("preset")
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         return payout  # no preset, or an unknown one the schema will report
     out = copy.deepcopy(PRESETS[name])
     # A preset replaces the default rules: what it leaves out is off.
