@@ -451,14 +451,13 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             "at most one neighborhood per consumer",
         )
     groups = scenario.community_groups
-    for name, value in (("count", groups.count), ("members_per_group", groups.members_per_group)):
-        if value > pop.consumers:
-            add(
-                "population community_groups",
-                f"community_groups.{name}",
-                f"{value:,} for {pop.consumers:,} consumers",
-                "at most one per consumer",
-            )
+    if groups.count > pop.consumers:
+        add(
+            "population community_groups",
+            "community_groups.count",
+            f"{groups.count:,} groups for {pop.consumers:,} consumers",
+            "at most one group per consumer",
+        )
     net = scenario.network
     if net.edge_list is None and net.neighbor_ties_per_consumer >= pop.consumers:
         add(
