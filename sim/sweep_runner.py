@@ -18,6 +18,7 @@ import itertools
 import os
 import time
 import traceback
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
@@ -31,7 +32,14 @@ import pandas as pd
 
 from sim.catalog import kpi_names
 from sim.errors import Problem, ScenarioError, SimError
-from sim.provenance import claim_dir, manifest, to_json, write_text_atomic
+from sim.provenance import (
+    claim_dir,
+    follow_umask,
+    fsync_path,
+    manifest,
+    to_json,
+    write_text_atomic,
+)
 from sim.runner import make_progress
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
 from sim.stats import summarize
@@ -130,10 +138,12 @@ def alive(pid: int) -> bool:
 class PartWriter:
     """Writes finished runs to numbered part files, atomically, a batch at a time."""
 
-    def __init__(self, folder: Path, batch_size: int):
+    def __init__(self, folder: Path, batch_size: int, max_seconds: float = 10.0):
         self.parts = folder / "parts"
         self.parts.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
+        self.max_seconds = max_seconds  # a finished run waits at most this long on disk
+        self.oldest: float | None = None
         self.rows: list[dict[str, Any]] = []
         self.daily: list[pd.DataFrame] = []
         self.next = 1 + max(
@@ -145,7 +155,8 @@ class PartWriter:
         if daily is not None:
             self.daily.append(daily)
         self.rows.append(result)
-        if len(self.rows) >= self.batch_size:
+        self.oldest = self.oldest or time.monotonic()
+        if len(self.rows) >= self.batch_size or time.monotonic() - self.oldest > self.max_seconds:
             self.flush()
 
     def flush(self) -> None:
@@ -153,17 +164,63 @@ class PartWriter:
             return
         stem = f"{self.next:05d}"
         if self.daily:
-            path = self.parts / f"daily-{stem}.csv"
-            tmp = path.with_suffix(".tmp")
-            pd.concat(self.daily, ignore_index=True).to_csv(tmp, index=False, float_format="%.15g")
-            os.replace(tmp, path)
+            write_part(self.parts / f"daily-{stem}.csv", pd.concat(self.daily, ignore_index=True))
         # the runs file goes last: a run counts as done only once everything is written
-        path = self.parts / f"runs-{stem}.csv"
-        tmp = path.with_suffix(".tmp")
-        pd.DataFrame(self.rows).to_csv(tmp, index=False, float_format="%.15g")
-        os.replace(tmp, path)
-        self.rows, self.daily = [], []
+        write_part(self.parts / f"runs-{stem}.csv", pd.DataFrame(self.rows))
+        self.rows, self.daily, self.oldest = [], [], None
         self.next += 1
+
+
+def write_part(path: Path, frame: pd.DataFrame) -> None:
+    """A part file, whole or not at all: written to a temporary name, fsynced, renamed."""
+    tmp = path.with_suffix(".tmp")
+    frame.to_csv(tmp, index=False, float_format="%.15g")
+    follow_umask(tmp)
+    fsync_path(tmp)
+    os.replace(tmp, path)
+    fsync_path(path.parent)
+
+
+RUN_COLUMNS = ("point", "replication", "spawn_key", "status")
+
+
+def part_problem(path: Path) -> str | None:
+    """What is wrong with a runs part file, or None if it reads as one."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        return f"unreadable ({type(exc).__name__})"
+    missing = [c for c in RUN_COLUMNS if c not in frame]
+    if missing or frame.empty:
+        return f"no {', '.join(missing)} column" if missing else "no rows"
+    keys = frame[["point", "replication"]]
+    if keys.isna().any().any() or not (keys % 1 == 0).all().all():
+        return "a run without its point and replication"
+    if not frame["status"].isin(["ok", "failed"]).all():
+        return "a run with an unknown status"
+    ok = frame[frame["status"] == "ok"]
+    kpis = [k for k in kpi_names() if k in frame]
+    if not kpis or ok[[k for k in ("customers", "gmv") if k in ok]].isna().any().any():
+        return "finished runs without their KPIs"
+    return None
+
+
+def verify_parts(folder: Path) -> list[str]:
+    """Move damaged runs part files (and their daily files) aside, to parts/damaged/, so
+    that their runs are done again; return what was moved and why."""
+    moved = []
+    for path in sorted((Path(folder) / "parts").glob("runs-*.csv")):
+        problem = part_problem(path)
+        if problem is None:
+            continue
+        damaged = path.parent / "damaged"
+        damaged.mkdir(exist_ok=True)
+        daily = path.with_name(path.name.replace("runs-", "daily-"))
+        for p in (path, daily):
+            if p.exists():
+                os.replace(p, damaged / p.name)
+        moved.append(f"{path.name}: {problem}")
+    return moved
 
 
 def read_runs(folder: Path) -> pd.DataFrame:
@@ -171,7 +228,8 @@ def read_runs(folder: Path) -> pd.DataFrame:
     files = sorted((Path(folder) / "parts").glob("runs-*.csv"))
     if not files:
         return pd.DataFrame(columns=["point", "replication", "status"])
-    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    runs = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    return runs.drop_duplicates(["point", "replication"], keep="first").reset_index(drop=True)
 
 
 def read_daily(folder: Path) -> pd.DataFrame:
@@ -194,11 +252,40 @@ def pool_context():
     return multiprocessing.get_context("spawn")
 
 
+def die_with(parent_pid: int) -> None:
+    """Worker initializer: the worker ends when the sweep that started it ends, even if it
+    is killed (no orphans). Linux delivers SIGKILL when the worker's parent (the
+    forkserver, which exits with the sweep) dies; everywhere a watcher thread checks."""
+    import signal
+    import threading
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while alive(parent_pid):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
+
+
 def make_executor(executor: Executor | str | None, workers: int | None):
-    """(executor, whether we own it). None and "processes" give a process pool."""
+    """(executor, whether we own it). None and "processes" give a process pool whose
+    workers die with this process."""
     if executor is None or executor == "processes":
+        if workers is not None and workers < 1:
+            raise SimError(f"--workers {workers}: use a positive number of worker processes")
         return ProcessPoolExecutor(
-            max_workers=workers or os.cpu_count() or 1, mp_context=pool_context()
+            max_workers=workers or os.cpu_count() or 1,
+            mp_context=pool_context(),
+            initializer=die_with,
+            initargs=(os.getpid(),),
         ), True
     if executor == "sequential":
         return None, False
@@ -326,6 +413,13 @@ def sweep(
                 f"{folder}: the sweep there has another design; it cannot be resumed with this one"
             )
         write_text_atomic(design_file, design_csv)
+        damaged = verify_parts(folder)
+        for what in damaged:
+            warnings.warn(
+                f"{folder}: damaged part file {what}; moved to parts/damaged/, its runs are "
+                f"done again",
+                stacklevel=2,
+            )
         done = read_runs(folder)
         finished = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
         tasks = [

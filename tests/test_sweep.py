@@ -398,3 +398,46 @@ def test_a_folder_another_live_sweep_writes_to_is_refused(tmp_path):
         BASE, grid={"run.days": [5]}, out=folder, resume=True, progress=False, executor="sequential"
     )
     assert len(table) == 1
+
+
+@pytest.mark.slow
+def test_no_worker_outlives_a_killed_sweep(tmp_path):
+    import psutil
+
+    experiment, out = write_experiment(tmp_path, 4), tmp_path / "out"
+    proc, _ = start_sweep(experiment, out, "--workers", "2")
+    family = psutil.Process(proc.pid).children(recursive=True)
+    assert family, "the pool should be running"
+    proc.kill()  # the sweep itself, not its process group
+    proc.wait()
+    gone, alive = psutil.wait_procs(family, timeout=15)
+    assert alive == [], [p.cmdline() for p in alive]
+
+
+def test_a_damaged_part_file_is_set_aside_and_its_runs_done_again(tmp_path):
+    first = run_sweep(tmp_path, "s", batch_size=2, executor="sequential")
+    parts = sorted((tmp_path / "s" / "parts").glob("runs-*.csv"))
+    text = parts[1].read_text()
+    parts[1].write_text(text[: len(text) // 2])  # a part cut short, as by a full disk
+    with pytest.warns(UserWarning, match=f"damaged part file {parts[1].name}"):
+        resumed = run_sweep(tmp_path, "s", batch_size=2, executor="sequential", resume=True)
+    assert (tmp_path / "s" / "parts" / "damaged" / parts[1].name).exists()
+    assert len(resumed) == len(first) and not resumed.duplicated(["point", "replication"]).any()
+    pd.testing.assert_frame_equal(
+        resumed.sort_values(["point", "replication"])[KPIS].reset_index(drop=True),
+        first.sort_values(["point", "replication"])[KPIS].reset_index(drop=True),
+    )
+
+
+def test_finished_runs_reach_the_disk_within_seconds_whatever_the_batch(tmp_path):
+    from sim.sweep_runner import PartWriter
+
+    writer = PartWriter(tmp_path, batch_size=1000, max_seconds=0.0)
+    writer.add({"point": 0, "replication": 0, "spawn_key": "0/0", "status": "ok"})
+    writer.add({"point": 0, "replication": 1, "spawn_key": "0/1", "status": "ok"})
+    assert len(read_runs(tmp_path)) == 2
+
+
+def test_a_bad_worker_count_is_a_clear_error(tmp_path):
+    with pytest.raises(SimError, match="--workers -1"):
+        run_sweep(tmp_path, "w", workers=-1)
