@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: [[variants]] must show as written
 )
 
 STATE = {"debug": False}
@@ -91,11 +92,19 @@ def run(
     overrides = overrides_from(set_, seed=seed, replications=replications, days=days)
     spec = load_scenario(scenario, overrides)  # validate before any work
     preflight(spec, out, str(scenario))
+    if spec.variants:
+        typer.echo(
+            f"note: {scenario} has {len(spec.variants)} [[variants]]; `sim run` runs the base "
+            f"scenario only (compare them with `sim compare {scenario}`)",
+            err=True,
+        )
     result = run_scenario(spec, progress=progress)
     if report:
         from sim.report import write_report
     folder = save_run(result, out, report=write_report if report else None)
-    typer.echo(result.kpi_table().to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    from sim.report import terminal_summary
+
+    typer.echo(terminal_summary(result))
     typer.echo(f"\nresults: {folder}")
     if report:
         typer.echo(f"report:  {folder / 'report.md'}")

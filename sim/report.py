@@ -193,3 +193,31 @@ def write_report(result: RunResult, folder: Path) -> Path:
     path = folder / "report.md"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def terminal_summary(result: RunResult) -> str:
+    """The KPI table for a terminal (formatted values, CIs and units; undefined KPIs left
+    out), then the compliance flags and the warnings."""
+    from sim.catalog import kpi
+
+    rows = [("KPI", "mean", "95% CI", "unit")]
+    for name, s in result.kpis.items():
+        if s["mean"] is None:
+            continue
+        ci = (
+            "-"
+            if s["ci95_low"] is None
+            else f"{fmt(s['ci95_low'], name)} .. {fmt(s['ci95_high'], name)}"
+        )
+        unit = "" if kpi(name).percent else kpi(name).unit
+        rows.append((name, fmt(s["mean"], name), ci, unit))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip()
+        for r in rows
+    ]
+    flags = result.compliance()
+    lines += ["", f"compliance flags: {len(flags) or 'none'}"]
+    lines += [f"  {f['flag']}: {f['reason']} ({f['rule']})" for f in flags]
+    lines += [f"warning: {w}" for w in result.warnings()]
+    return "\n".join(lines)

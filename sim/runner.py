@@ -53,13 +53,44 @@ class RunResult:
         means = {k: s["mean"] for k, s in self.kpis.items()}
         return [f.as_dict() for f in compliance_flags(self.scenario.payout, means)]
 
+    def warnings(self) -> list[str]:
+        """Payout rules that are switched on but paid nothing in any replication: they cost
+        nothing and change no behaviour, which a strategist should know."""
+        out = []
+        for rule, columns in RULE_SERIES.items():
+            if self.scenario.payout.rule(rule) is None:
+                continue
+            if not any(c in self.daily and self.daily[c].abs().sum() > 0 for c in columns):
+                out.append(
+                    f"payout.{rule} is on but paid nothing in any replication "
+                    f"({self.scenario.payout.rule(rule).describe()})"
+                )
+        return out
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.run.name,
             "replications": int(self.kpi_values.shape[0]),
             "kpis": self.kpis,
             "compliance": self.compliance(),
+            "warnings": self.warnings(),
         }
+
+
+# The daily series in which each payout rule's money shows.
+RULE_SERIES: dict[str, tuple[str, ...]] = {
+    "direct_commission": ("payout_direct_commission",),
+    "self_purchase_discount": ("discount_self_purchase",),
+    "upline_override": ("payout_upline_override",),
+    "referral_bonus": ("payout_referral_bonus_referrer", "payout_referral_bonus_referee"),
+    "entry_fee": ("entry_fees",),
+    "stock": ("stock_purchases", "retail_sales"),
+    "group_buy": ("discount_group_buy",),
+    "coupon": ("discount_coupon",),
+    "bargain": ("discount_bargain",),
+    "gift": ("payout_gift",),
+    "sales_bonus": ("payout_sales_bonus",),
+}
 
 
 def run_replication(

@@ -225,3 +225,25 @@ def test_generated_docs_are_up_to_date():
     assert (ROOT / "docs" / "kpis.md").read_text() == kpi_reference()
     assert (ROOT / "docs" / "compliance.md").read_text() == compliance_reference()
     assert (ROOT / "docs" / "mechanisms.md").read_text() == mechanism_reference()
+
+
+def test_the_terminal_summary_has_units_flags_and_warnings(tmp_path, capsys):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        SMALL_TOML
+        + "\n[payout.sales_bonus]\ntiers = [{ monthly_sales_yuan = 90000000, rate = 0.1 }]\n"
+    )
+    assert main(["run", str(scenario), "--out", str(tmp_path / "o"), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "yuan per customer" in out and "e+" not in out and " nan " not in out
+    assert "compliance flags:" in out
+    assert "warning: payout.sales_bonus is on but paid nothing" in out
+    kpis = json.loads((tmp_path / "o" / "kpis.json").read_text())
+    assert any("sales_bonus" in w for w in kpis["warnings"])
+
+
+def test_help_shows_double_brackets_as_written():
+    result = subprocess.run(
+        [sys.executable, "-m", "sim", "compare", "--help"], capture_output=True, text=True
+    )
+    assert "[[variants]]" in result.stdout

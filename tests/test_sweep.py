@@ -410,7 +410,7 @@ def test_no_worker_outlives_a_killed_sweep(tmp_path):
     assert family, "the pool should be running"
     proc.kill()  # the sweep itself, not its process group
     proc.wait()
-    gone, alive = psutil.wait_procs(family, timeout=15)
+    _, alive = psutil.wait_procs(family, timeout=15)
     assert alive == [], [p.cmdline() for p in alive]
 
 

@@ -33,7 +33,7 @@ class SalesBonus(Section):
     def describe(self) -> str:
         return (
             "monthly sales bonus ("
-            + ", ".join(f"{t.rate:.0%} from {t.monthly_sales_yuan:g} yuan" for t in self.tiers)
+            + ", ".join(f"{t.rate:.0%} from {t.monthly_sales_yuan:,.0f} yuan" for t in self.tiers)
             + ")"
         )
 
