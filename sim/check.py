@@ -262,6 +262,45 @@ def compare_statistical(
     return rows + extra
 
 
+# What a baseline file must hold: key -> (type, what is allowed).
+BASELINE_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "scenario": (str, "the scenario's name"),
+    "scenario_file": (str, "the path of the scenario file, relative to the project"),
+    "overrides": (dict, "a table of key.path = value"),
+    "scenario_hash": (str, "the hash `sim baseline` recorded"),
+    "environment": (dict, "the versions `sim baseline` recorded"),
+    "kpis": (dict, "a table of KPI name = list of values per replication"),
+}
+
+
+def read_baseline(path: Path) -> dict:
+    """A baseline file, checked: every problem names the file and the key."""
+    try:
+        base = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise SimError(
+            f"{path}: not a readable baseline ({type(exc).__name__}: {exc!s:.200})"
+        ) from None
+    if not isinstance(base, dict):
+        raise SimError(f"{path}: not a baseline (a JSON object is expected)")
+    for key, (kind, allowed) in BASELINE_KEYS.items():
+        if not isinstance(base.get(key), kind):
+            raise SimError(
+                f"{path}: key {key!r} is missing or of the wrong type; allowed: {allowed} "
+                f"(re-record with `sim baseline`)"
+            )
+    for kpi, values in base["kpis"].items():
+        if not isinstance(values, list) or not all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+        ):
+            raise SimError(
+                f"{path}: kpis.{kpi} must be a list of numbers (or null) per replication"
+            )
+    if not isinstance(base.get("variant"), str | type(None)):
+        raise SimError(f"{path}: key 'variant' must be a variant's name or null")
+    return base
+
+
 def check_baseline(
     path: str | Path,
     *,
@@ -273,10 +312,7 @@ def check_baseline(
 ) -> CheckResult:
     """Rerun a baseline's scenario and compare; overrides apply to the rerun only."""
     path = Path(path)
-    try:
-        base = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SimError(f"{path}: not a readable baseline ({exc})") from None
+    base = read_baseline(path)
     root = root if root is not None else Path.cwd()
     scenario_file = root / base["scenario_file"]
     if not scenario_file.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -185,7 +186,7 @@ def problems_from_validation_error(exc: ValidationError, model: type[BaseModel])
             if isinstance(value, dict | list) or err["type"] == "missing"
             else f" (got {short_repr(value)})"
         )
-        message = err["msg"]
+        message = re.sub(r" or instance of \w+", "", err["msg"])  # no internal class names
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         about = info.description if info is not None and info.description else ""

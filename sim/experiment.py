@@ -192,7 +192,13 @@ def connect(scheduler: str | None):
         from distributed import Client
     except ImportError:
         raise SimError("--scheduler needs Dask: pip install 'social-commerce-sim[dask]'") from None
-    return Client(scheduler)
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise SimError(
+            f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({exc!s:.200}); "
+            f"allowed: the address a running scheduler prints, e.g. tcp://127.0.0.1:8786"
+        ) from None
 
 
 def run_experiment(

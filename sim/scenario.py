@@ -701,19 +701,30 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         node: Any = out
-        for part in parts[:-1]:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
             if isinstance(node, list):
-                node = node[int(part)]
-                continue
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict | list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError(
+                        "--set",
+                        [
+                            Problem(
+                                dotted,
+                                f"{part!r} is not an item of {'.'.join(parts[:i])}",
+                                f"an index from 0 to {len(node) - 1}" if node else "no items",
+                            )
+                        ],
+                    )
+                part = int(part)
+            elif not isinstance(node, dict):
                 raise ScenarioError(
-                    "--set", [Problem(dotted, f"{part!r} is not a table", "a key inside a table")]
+                    "--set",
+                    [Problem(dotted, f"{parts[i - 1]!r} is not a table", "a key inside a table")],
                 )
-        if isinstance(node, list):
-            node[int(parts[-1])] = value
-        else:
-            node[parts[-1]] = value
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
     return out
 
 

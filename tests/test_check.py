@@ -121,3 +121,27 @@ def test_kpis_added_since_the_baseline_are_new_not_drift(project):
     verdicts = {r.kpi: r.verdict for r in result.rows}
     assert verdicts["active_customers"] == "new" and verdicts["retired_kpi"] == "missing"
     assert [r.kpi for r in result.drifted] == ["retired_kpi"]
+
+
+MALFORMED = {
+    "not json": "{",
+    "a list": "[]",
+    "no kpis": '{"scenario": "s", "scenario_file": "s.toml", "overrides": {}, '
+    '"scenario_hash": "x", "environment": {}}',
+    "kpis of text": '{"scenario": "s", "scenario_file": "s.toml", "overrides": {}, '
+    '"scenario_hash": "x", "environment": {}, "kpis": {"gmv": "many"}}',
+    "overrides a list": '{"scenario": "s", "scenario_file": "s.toml", "overrides": [], '
+    '"scenario_hash": "x", "environment": {}, "kpis": {}}',
+    "binary": "\udcff",
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_a_malformed_baseline_is_a_clear_error(tmp_path, capsys, case):
+    from sim.cli import main
+
+    path = tmp_path / "b.json"
+    path.write_bytes(MALFORMED[case].encode("utf-8", "surrogateescape"))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err

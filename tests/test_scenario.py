@@ -213,3 +213,18 @@ def test_hostile_files_get_a_message_not_a_traceback(tmp_path, capsys, case):
     err = capsys.readouterr().err
     assert "allowed:" in err and "Traceback" not in err
     assert len(err) < 5000  # long values are cut, never echoed whole
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("population.neighborhoods.7.count=3", "an index from 0 to 2"),
+        ("population.neighborhoods.x.count=3", "'x' is not an item"),
+        ("run.days.x=3", "'days' is not a table"),
+    ],
+)
+def test_bad_set_paths_are_clear_errors(capsys, override, expected):
+    from sim.cli import main
+
+    assert main(["validate", str(ROOT / "scenarios" / "baseline.toml"), "--set", override]) == 2
+    assert expected in capsys.readouterr().err
