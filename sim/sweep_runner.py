@@ -275,6 +275,20 @@ def die_with(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
 
 
+def script_without_main_guard() -> bool:
+    """Whether this process runs a Python script (not the CLI, a notebook or a REPL) that
+    calls sweep at import time, which worker processes would run again."""
+    import __main__
+
+    path = getattr(__main__, "__file__", None)
+    if path is None or Path(path).name in ("sim", "__main__.py", "cli.py"):
+        return False
+    try:
+        return "__name__" not in Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def make_executor(executor: Executor | str | None, workers: int | None):
     """(executor, whether we own it). None and "processes" give a process pool whose
     workers die with this process."""
@@ -442,9 +456,16 @@ def sweep(
             execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
         except BrokenExecutor as exc:
             saved = len(read_runs(folder))
+            hint = ""
+            if saved == len(finished) and script_without_main_guard():
+                hint = (
+                    "; no run finished: worker processes import your script again, so call "
+                    'sim.sweep under `if __name__ == "__main__":` (or use '
+                    'executor="sequential")'
+                )
             raise SimError(
                 f"{folder}: a worker process died ({exc}); the {saved} finished runs "
-                f"are saved; rerun with --resume (resume=True) to finish"
+                f"are saved; rerun with --resume (resume=True) to finish{hint}"
             ) from None
         finally:
             if owned:

@@ -441,3 +441,18 @@ def test_finished_runs_reach_the_disk_within_seconds_whatever_the_batch(tmp_path
 def test_a_bad_worker_count_is_a_clear_error(tmp_path):
     with pytest.raises(SimError, match="--workers -1"):
         run_sweep(tmp_path, "w", workers=-1)
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
+    script = tmp_path / "my_sweep.py"
+    script.write_text(
+        "import sim\n"
+        f"sim.sweep({BASE!r}, grid={{'run.days': [5, 6]}}, workers=2, progress=False,\n"
+        f"          out={str(tmp_path / 'out')!r})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert 'if __name__ == "__main__":' in result.stderr
