@@ -352,6 +352,12 @@ def docs(
         typer.echo(f"wrote {path}")
 
 
+INTERRUPTED = (
+    "interrupted: nothing half-written was kept (a sweep keeps its finished runs: rerun it "
+    "with --resume)"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors exit 2 with a message and no traceback (unless --debug)."""
     args = sys.argv[1:] if argv is None else argv
@@ -364,12 +370,11 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
     except typer.Exit as exc:
+        if exc.exit_code == 130:  # typer turns Ctrl-C into Exit(130)
+            typer.echo(INTERRUPTED, err=True)
         return exc.exit_code
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 130
-    except KeyboardInterrupt:
-        typer.echo("interrupted; no partial results were written", err=True)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo(INTERRUPTED, err=True)
         return 130
     except Exception as exc:
         # click's usage errors (typer may vendor click, so match by behaviour, not by class)
@@ -377,4 +382,6 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
+    if code == 130:  # Ctrl-C: typer and click turn it into this exit status
+        typer.echo(INTERRUPTED, err=True)
     return code if isinstance(code, int) else 0

@@ -49,3 +49,19 @@ def test_two_runs_in_the_same_second_keep_both_results(tmp_path, command):
         assert (folder / "manifest.json").exists()
     hidden = [f for f in (tmp_path / "results" / "runs").iterdir() if f.name.startswith(".")]
     assert hidden == []  # no temporary folder left behind
+
+
+def test_ctrl_c_exits_130_with_a_message_and_leaves_nothing(tmp_path):
+    import signal
+    import time
+
+    proc = start(
+        ["run", str(ROOT / "scenarios" / "baseline.toml"), "--no-progress", "--out", "interrupted"],
+        tmp_path,
+    )
+    time.sleep(4)  # well into the computation
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
