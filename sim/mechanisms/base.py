@@ -68,10 +68,15 @@ class State:
     fill: Any = 0
     per_category: bool = False
     doc: str = ""
+    extra_columns: int = 0  # per category, plus this many columns (e.g. one for sharers)
+
+    def shape(self, consumers: int, categories: int) -> tuple[int, ...]:
+        if self.per_category:
+            return (consumers, categories + self.extra_columns)
+        return (consumers,)
 
     def allocate(self, consumers: int, categories: int) -> np.ndarray:
-        shape = (consumers, categories) if self.per_category else (consumers,)
-        return np.full(shape, self.fill, dtype=self.dtype)
+        return np.full(self.shape(consumers, categories), self.fill, dtype=self.dtype)
 
 
 class Mechanism:

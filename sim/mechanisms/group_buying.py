@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.base import Day, Mechanism, State
 from sim.state import SOURCE_GROUP, Orders
 
 if TYPE_CHECKING:
@@ -153,6 +153,10 @@ class GroupBuying(Mechanism):
     streams = ("group_buy", "group_join")
     series = ("groups_opened", "groups_filled", "groups_failed")
     kpis = ("group_fill_rate",)
+    states = (
+        State("member_group", np.int64, -1, doc="open group the consumer waits in, -1 if none"),
+        State("member_channel", np.int8, -1, doc="how the member came (SOURCE_* code)"),
+    )
 
     @classmethod
     def enabled(cls, spec: Scenario) -> bool:
@@ -160,7 +164,7 @@ class GroupBuying(Mechanism):
 
     def setup(self) -> None:
         rule, beh = self.spec.payout.group_buy, self.spec.behavior
-        self.book = GroupBook.create(self.pop.n)
+        self.book = GroupBook(self.pop.member_group, self.pop.member_channel)
         prices = np.array([c.price_yuan for c in self.spec.categories])
         self.group_demand = np.exp(
             -beh.price_sensitivity_per_100_yuan * prices * (1 - rule.discount_rate) / 100.0

@@ -79,11 +79,40 @@ class WordOfMouth(Mechanism):
     name = "word_of_mouth"
     params = WordOfMouthBehavior
     phase = "expose"
-    states = (State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),)
+    states = (
+        State("awareness", np.float64, 0.0, per_category=True, doc="heard from a tie today"),
+        State(
+            "wom_signal",
+            np.float64,
+            0.0,
+            per_category=True,
+            extra_columns=1,
+            doc="trust-weighted share of ties who are customers of each category, then sharers",
+        ),
+        State(
+            "wom_broadcast",
+            np.float64,
+            0.0,
+            per_category=True,
+            extra_columns=1,
+            doc="what the consumer broadcast when the signal was last updated",
+        ),
+    )
 
     def setup(self) -> None:
-        self.broadcast = self.pop.influence_state()  # what each consumer broadcasts
-        self.signal = np.zeros_like(self.broadcast)  # (N, C+1) trust-weighted shares
+        self.pop.wom_broadcast[:] = self.pop.influence_state()
+
+    @property
+    def signal(self) -> np.ndarray:
+        return self.pop.wom_signal
+
+    @property
+    def broadcast(self) -> np.ndarray:
+        return self.pop.wom_broadcast
+
+    @broadcast.setter
+    def broadcast(self, value: np.ndarray) -> None:
+        self.pop.wom_broadcast = value
 
     @cached_property
     def cascade_by_speaker(self) -> sp.csr_matrix:
@@ -116,5 +145,7 @@ class WordOfMouth(Mechanism):
         changed = np.flatnonzero((now != self.broadcast).any(axis=1))
         if changed.size:
             delta = now[changed] - self.broadcast[changed]
-            self.signal += np.asarray(self.platform.network.influence_by_speaker[changed].T @ delta)
+            self.pop.wom_signal += np.asarray(
+                self.platform.network.influence_by_speaker[changed].T @ delta
+            )
             self.broadcast = now

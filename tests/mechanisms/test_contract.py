@@ -53,7 +53,7 @@ def test_declared_states_exist_with_the_right_shapes(cls, market):
     for state in cls.states:
         assert c.registry()[state.name] == cls.name
         array = getattr(c, state.name)
-        assert array.shape == ((n, k) if state.per_category else (n,))
+        assert array.shape == ((n, k + state.extra_columns) if state.per_category else (n,))
         assert array.dtype == np.dtype(state.dtype)
 
 
