@@ -228,6 +228,12 @@ def baseline(
     for path in scenarios:  # validate them all, and where they go, before any work
         spec = load_scenario(path, overrides)
         names = [v.name for v in spec.variants] if variants else []
+        if spec.variants and not variants:
+            typer.echo(
+                f"note: {path} has {len(spec.variants)} [[variants]]; this records the base "
+                f"scenario only (add --variants for one baseline per variant)",
+                err=True,
+            )
         for name in names or [None]:
             job = baseline_scenario(path, overrides, name)
             preflight(job, source=str(path), write=False)

@@ -161,7 +161,8 @@ def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
     out = Path(out)
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    remove_stale_temps(out.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         write(tmp)
         follow_umask(tmp)
@@ -178,6 +179,29 @@ def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary result folders left by processes that were killed (their process
+    id is in the name and no longer runs); return what was removed."""
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp-*-*"):
+        pid = tmp.name.rsplit(".tmp-", 1)[-1].split("-", 1)[0]
+        if tmp.is_dir() and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_text_atomic(path: Path, text: str) -> None:

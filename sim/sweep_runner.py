@@ -37,6 +37,7 @@ from sim.provenance import (
     follow_umask,
     fsync_path,
     manifest,
+    process_alive,
     to_json,
     write_text_atomic,
 )
@@ -102,7 +103,7 @@ class SweepLock:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self.holder()
-                if holder is not None and holder != os.getpid() and alive(holder):
+                if holder is not None and holder != os.getpid() and process_alive(holder):
                     raise SimError(
                         f"{self.path.parent}: another sweep (process {holder}) is writing "
                         f"there; wait for it or choose another folder"
@@ -122,17 +123,6 @@ class SweepLock:
 
     def __exit__(self, *exc) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def alive(pid: int) -> bool:
-    """Whether a process of this id runs (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class PartWriter:
@@ -268,7 +258,7 @@ def die_with(parent_pid: int) -> None:
         pass
 
     def watch() -> None:
-        while alive(parent_pid):
+        while process_alive(parent_pid):
             time.sleep(0.5)
         os._exit(1)
 
@@ -417,7 +407,12 @@ def sweep(
             f"{folder}: already holds a sweep; pass resume=True (--resume) to "
             f"finish it, or choose another folder"
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SimError(
+            f"{folder}: cannot create it ({exc.strerror}); choose another --out"
+        ) from None
     with SweepLock(folder):
         base = spec.model_dump(mode="python", exclude={"variants"})
         design_csv = points.to_csv(index_label="point")

@@ -92,3 +92,17 @@ def test_results_follow_the_umask(tmp_path):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
     assert stat.S_IMODE((folder / "a.csv").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o644
+
+
+def test_temporary_folders_of_killed_processes_are_cleaned_up(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f".run.tmp-{gone.pid}-abc"
+    stale.mkdir()
+    mine = tmp_path / f".other.tmp-{os.getpid()}-xyz"  # a live process's: kept
+    mine.mkdir()
+    write_atomic_dir(tmp_path / "out", lambda f: (f / "a.csv").write_text("x"))
+    assert not stale.exists() and mine.exists()
