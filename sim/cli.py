@@ -84,8 +84,9 @@ def run(
     progress: ProgressOption = None,
 ) -> None:
     """Run a scenario and write daily series, KPIs with CIs, a manifest and a report."""
-    from sim.output import save_run
+    from sim.output import ReplicationSink, save_run
     from sim.preflight import preflight
+    from sim.provenance import claim_dir
     from sim.runner import run as run_scenario
     from sim.scenario import load_scenario
 
@@ -98,10 +99,25 @@ def run(
             f"scenario only (compare them with `sim compare {scenario}`)",
             err=True,
         )
-    result = run_scenario(spec, progress=progress)
+    claimed = out is None
+    if claimed:
+        out = claim_dir(spec.run.name)  # claimed now, filled atomically at the end
+    sink = ReplicationSink(out, spec.run.name)
+    try:
+        result = run_scenario(spec, progress=progress, on_replication=sink)
+    except BaseException:
+        if claimed:
+            out.rmdir()  # still empty: nothing was saved there
+        typer.echo(
+            f"the {sink.count} finished replication(s) of {spec.run.replications} are in "
+            f"{sink.folder}",
+            err=True,
+        )
+        raise
     if report:
         from sim.report import write_report
     folder = save_run(result, out, report=write_report if report else None)
+    sink.close()
     from sim.report import terminal_summary
 
     typer.echo(terminal_summary(result))
@@ -359,8 +375,8 @@ def docs(
 
 
 INTERRUPTED = (
-    "interrupted: nothing half-written was kept (a sweep keeps its finished runs: rerun it "
-    "with --resume)"
+    "interrupted: nothing half-written was kept (a run keeps its finished replications in "
+    "<out>.incomplete/; a sweep keeps its finished runs: rerun it with --resume)"
 )
 
 

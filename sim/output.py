@@ -7,13 +7,15 @@ Which report (if any) goes into the folder is the caller's choice: pass its writ
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
-from sim.provenance import default_out_dir, to_json, write_atomic_dir
+from sim.errors import OutputExistsError
+from sim.provenance import default_out_dir, to_json, write_atomic_dir, write_text_atomic
 from sim.scenario import to_toml_dict
 
 if TYPE_CHECKING:
@@ -75,3 +77,41 @@ def save_run(result: RunResult, out: Path | None = None, report: Report | None =
     """Write a run's results to `out` (default: a new folder under results/runs/)."""
     out = Path(out) if out is not None else default_out_dir(result.scenario.run.name)
     return write_atomic_dir(out, lambda tmp: write_run_files(result, tmp, report))
+
+
+class ReplicationSink:
+    """Each finished replication of a run lands on disk at once, in `<out>.incomplete/`
+    (its daily series, KPIs and payouts by level); the folder goes when the whole run is
+    saved, and stays, holding every finished replication, if the run dies."""
+
+    def __init__(self, out: Path, scenario: str):
+        self.folder = Path(out).with_name(Path(out).name + ".incomplete")
+        if self.folder.exists():
+            raise OutputExistsError(
+                f"{self.folder}: holds the replications of an earlier run that did not "
+                f"finish; move it away or choose another --out"
+            )
+        self.folder.mkdir(parents=True)
+        self.count = 0
+        write_text_atomic(
+            self.folder / "README.txt",
+            f"Replications of {scenario} finished so far, one set of files each. This folder "
+            f"is removed when the run completes; if it is still here, the run did not.\n",
+        )
+
+    def __call__(self, batch) -> None:
+        r = int(batch.kpi_values.index[0])
+        stem = f"replication-{r:05d}"
+        for name, frame, index in (
+            ("daily", batch.daily, False),
+            ("kpis", batch.kpi_values, True),
+            ("payouts_by_level", batch.payouts_by_level, False),
+        ):
+            write_text_atomic(
+                self.folder / f"{stem}-{name}.csv", frame.to_csv(index=index, float_format="%.15g")
+            )
+        self.count += 1
+
+    def close(self) -> None:
+        """The run is saved whole: the per-replication files are no longer needed."""
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -7,6 +7,7 @@ results with `sim.output`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,10 +131,15 @@ class Batch:
 
 
 def run_batch(
-    spec: Scenario, replications: range, edges: EdgeList | None = None, progress=None
+    spec: Scenario,
+    replications: range,
+    edges: EdgeList | None = None,
+    progress=None,
+    on_replication: Callable[[Batch], Any] | None = None,
 ) -> Batch:
     """Run the given replication indices of a scenario (replication r always sees the same
-    random streams, whichever batch it runs in)."""
+    random streams, whichever batch it runs in). `on_replication` gets each finished
+    replication's outputs at once (to put them on disk before the next one starts)."""
     dailies, kpi_rows, ledgers, levels = [], [], [], []
     for r in replications:
         model = run_replication(spec, r, edges, progress)
@@ -156,6 +162,15 @@ def run_batch(
             entries.insert(0, "replication", r)
             ledgers.append(entries)
         model.release()
+        if on_replication is not None:
+            on_replication(
+                Batch(
+                    dailies[-1],
+                    pd.DataFrame(kpi_rows[-1:]).set_index("replication"),
+                    levels[-1],
+                    ledgers[-1] if spec.run.ledger == "entries" else None,
+                )
+            )
     return Batch(
         pd.concat(dailies, ignore_index=True),
         pd.DataFrame(kpi_rows).set_index("replication"),
@@ -187,6 +202,7 @@ def run(
     days: int | None = None,
     overrides: dict[str, Any] | None = None,
     progress: bool | None = None,
+    on_replication: Callable[[Batch], Any] | None = None,
 ) -> RunResult:
     """Run a scenario's replications and return daily series and KPIs.
 
@@ -206,7 +222,7 @@ def run(
     reps = spec.run.replications
     bar = make_progress(reps * spec.run.days, progress, spec.run.name)
     try:
-        batch = run_batch(spec, range(reps), edges, bar)
+        batch = run_batch(spec, range(reps), edges, bar, on_replication)
     finally:
         if bar is not None:
             bar.close()

@@ -64,4 +64,40 @@ def test_ctrl_c_exits_130_with_a_message_and_leaves_nothing(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
-    assert list(tmp_path.iterdir()) == []
+    # nothing half-written; the replications that finished are kept, one file set each
+    (kept,) = list(tmp_path.iterdir())
+    assert kept.name == "interrupted.incomplete"
+    assert {p.name for p in kept.iterdir()} >= {"README.txt"}
+    assert "finished replication(s) of 10 are in" in err
+
+
+def test_a_run_that_dies_keeps_its_finished_replications(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from sim import runner
+    from sim.cli import main
+
+    original = runner.run_replication
+
+    def dying(spec, replication, *args, **kwargs):
+        if replication == 2:
+            raise MemoryError("out of memory in replication 2")
+        return original(spec, replication, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_replication", dying)
+    monkeypatch.chdir(tmp_path)
+    args = [
+        "run",
+        str(ROOT / "scenarios" / "baseline.toml"),
+        *SMALL[:2],
+        "--replications",
+        "5",
+        *SMALL[4:],
+    ]
+    with pytest.raises(MemoryError):
+        main(args)
+    (kept,) = list((tmp_path / "results" / "runs").iterdir())  # the claimed folder is gone
+    assert kept.name.endswith(".incomplete")
+    kpis = pd.concat(pd.read_csv(p) for p in sorted(kept.glob("*-kpis.csv")))
+    assert kpis["replication"].tolist() == [0, 1]
+    assert len(list(kept.glob("*-daily.csv"))) == 2
