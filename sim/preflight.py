@@ -38,8 +38,10 @@ def estimate_bytes(spec: Scenario, edges: EdgeList | None = None) -> int:
         ties = 2 * edges.source.size
     else:
         ties = n * (2 * 2.6 + 2 * net.neighbor_ties_per_consumer + net.friend_ties_per_consumer)
-    per_consumer = 900 + 160 * c  # state, the day's uniforms and hazards (float32/float64)
-    network = 12 * 6 * ties  # CSR data + indices, about six views
+    # Calibrated on the baseline scenario (4 categories): 313 MB peak at 100,000 consumers
+    # and 1.55 GB at 1,000,000 (benchmarks/bench_baseline.py); about 20% to spare.
+    per_consumer = 500 + 100 * c  # state, the day's uniforms and hazards (float32/float64)
+    network = 12 * 3 * ties  # CSR data + indices: the trust matrix and two derived views
     groups = 24 * spec.community_groups.count * spec.community_groups.members_per_group
     kept = 8 * 70 * spec.run.days * spec.run.replications  # daily series of every replication
     return int(BASE_BYTES + platforms * n * per_consumer + network + groups + kept)

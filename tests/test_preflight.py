@@ -67,3 +67,29 @@ def test_a_file_in_the_way_is_refused(tmp_path):
         check_destination(tmp_path / "f" / "out")
     with pytest.raises(SimError, match="already exists"):
         check_destination(Path(tmp_path / "f"))
+
+
+@pytest.mark.slow
+def test_the_estimate_covers_a_measured_peak_without_refusing_twice_that(tmp_path):
+    """Measured in a fresh process: the estimate is at least the peak, and not so far
+    above it that runs which fit would be refused."""
+    import subprocess
+    import sys
+
+    from sim.scenario import load_scenario
+
+    overrides = {
+        "population.consumers": 200_000,
+        "population.neighborhoods": [{"count": 400}],
+        "run.days": 20,
+        "run.replications": 1,
+    }
+    code = (
+        "import resource, sim\n"
+        f"sim.run({BASELINE!r}, overrides={overrides!r}, progress=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    peak = int(out.stdout.split()[-1])
+    estimate = estimate_bytes(load_scenario(BASELINE, overrides))
+    assert peak <= estimate <= 2.5 * peak, (peak, estimate)
