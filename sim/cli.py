@@ -92,7 +92,7 @@ def run(
 
     overrides = overrides_from(set_, seed=seed, replications=replications, days=days)
     spec = load_scenario(scenario, overrides)  # validate before any work
-    preflight(spec, out, str(scenario))
+    edges = preflight(spec, out, str(scenario))
     if spec.variants:
         typer.echo(
             f"note: {scenario} has {len(spec.variants)} [[variants]]; `sim run` runs the base "
@@ -104,7 +104,7 @@ def run(
         out = claim_dir(spec.run.name)  # claimed now, filled atomically at the end
     sink = ReplicationSink(out, spec.run.name)
     try:
-        result = run_scenario(spec, progress=progress, on_replication=sink)
+        result = run_scenario(spec, progress=progress, on_replication=sink, edge_list=edges)
     except BaseException:
         if claimed:
             out.rmdir()  # still empty: nothing was saved there

@@ -13,7 +13,8 @@ the same pair, the stronger tie wins.
 
 from __future__ import annotations
 
-import csv
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,15 +138,78 @@ def _edge_problem(path: Path, message: str, allowed: str) -> ScenarioError:
     return ScenarioError(str(path), [Problem("network.edge_list", message, allowed)])
 
 
+HEADER_WORDS = frozenset(
+    {
+        "source",
+        "target",
+        "from",
+        "to",
+        "src",
+        "dst",
+        "u",
+        "v",
+        "i",
+        "j",
+        "node",
+        "node1",
+        "node2",
+        "id1",
+        "id2",
+        "a",
+        "b",
+        "head",
+        "tail",
+        "follower",
+        "followee",
+        "rater",
+        "ratee",
+    }
+)
+
+
+def data_line(lines: list[str], k: int) -> int:
+    """The file line number of the k-th data row (0-based; blank and '#' lines skipped)."""
+    seen = -1
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            seen += 1
+            if seen == k:
+                return number
+    return len(lines)
+
+
+def is_header(first: list[str], second: list[str] | None) -> bool:
+    """A first row is a header if its weight is text where the next row's is a number, or,
+    without weights, if it names the columns (source, target, from, to, ...)."""
+    if len(first) >= 3 and first[2]:
+        return not _looks_numeric(first[2]) and (
+            second is None or len(second) < 3 or _looks_numeric(second[2])
+        )
+    return first[0].strip().lower() in HEADER_WORDS or first[1].strip().lower() in HEADER_WORDS
+
+
+def node_codes(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorize node ids: integer ids by value (7, 07 and 7.0 are one node), others as
+    text. Returns (codes of source then target, labels)."""
+    ids = np.concatenate([source, target])
+    numbers = pd.to_numeric(pd.Series(ids), errors="coerce").to_numpy(np.float64)
+    integral = np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()
+    if integral and np.abs(numbers).max() < 2**53:
+        codes, labels = pd.factorize(numbers.astype(np.int64))
+        return codes, np.asarray(labels, np.int64)
+    codes, labels = pd.factorize(ids)
+    return codes, np.asarray(labels, dtype=object)
+
+
 def read_edge_list(path: str | Path) -> EdgeList:
     """Read a CSV edge list 'source,target[,weight,...]' and check every row.
 
     A header row is optional; lines that are blank or start with '#' are skipped; extra
-    columns are ignored; a missing weight is 1. Node ids are labels (any text but an empty
-    or missing-value marker such as NA or null). Every problem names its line: text that is
-    not UTF-8, an unterminated quote, a row with fewer than two columns, a missing node id,
-    a weight that is not a finite number; a file without a single tie of non-zero weight
-    between two different nodes is refused too.
+    columns are ignored; a missing weight is 1. Node ids are integers (7, 07 and 7.0 are one
+    node) or text labels (not empty, not a missing-value marker such as NA or null). Every
+    problem names its line: text that is not UTF-8, an unterminated quote, a row with fewer
+    than two columns, a missing node id, a weight that is not a finite number; a file
+    without a single tie of non-zero weight between two different nodes is refused too.
     """
     path = Path(path)
     allowed = "UTF-8 CSV rows 'source,target[,weight]' (header optional, '#' comments)"
@@ -157,51 +221,81 @@ def read_edge_list(path: str | Path) -> EdgeList:
         raise _edge_problem(
             path, f"line {line}: not UTF-8 text (byte {exc.start})", allowed
         ) from None
-    numbered = [
-        (i + 1, ln)
-        for i, ln in enumerate(text.splitlines())
-        if ln.strip() and not ln.lstrip().startswith("#")
-    ]
-    reader = csv.reader((ln for _, ln in numbered), strict=True, skipinitialspace=True)
+    del raw
+    first = next(
+        (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    columns = max(2, first.count(",") + 1)
     try:
-        rows = list(reader)
-    except csv.Error as exc:
-        line = numbered[min(reader.line_num, len(numbered)) - 1][0]
-        raise _edge_problem(path, f"line {line}: not readable as CSV ({exc})", allowed) from None
-    for (line, _), row in zip(numbered, rows, strict=True):
-        if len(row) < 2:
-            raise _edge_problem(path, f"line {line}: fewer than two columns", allowed)
-        if any('"' in cell for cell in row[:3]):
-            raise _edge_problem(path, f"line {line}: a stray or unterminated quote", allowed)
-    if rows and not _looks_numeric(rows[0][0]) and not _looks_numeric(rows[0][-1]):
-        numbered, rows = numbered[1:], rows[1:]  # a header
-    if not rows:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=range(columns),
+            usecols=[0, 1, 2] if columns >= 3 else [0, 1],
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            comment="#",
+            skip_blank_lines=True,
+            skipinitialspace=True,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        found = re.search(r"row (\d+)|line (\d+)", str(exc))
+        where = ""
+        if found:
+            k = int(found.group(1) or found.group(2))
+            where = f"line {data_line(text.splitlines(), k - 1 if found.group(2) else k)}: "
+        raise _edge_problem(
+            path, f"{where}not readable as CSV ({str(exc).strip()[:120]})", allowed
+        ) from None
+    if len(frame) and is_header(
+        list(frame.iloc[0]), list(frame.iloc[1]) if len(frame) > 1 else None
+    ):
+        frame = frame.iloc[1:]
+        offset = 1
+    else:
+        offset = 0
+    if frame.empty:
         raise _edge_problem(path, "no edges (the file is empty or has a header only)", allowed)
-    lines = np.array([line for line, _ in numbered])
-    source = np.array([r[0].strip() for r in rows], dtype=object)
-    target = np.array([r[1].strip() for r in rows], dtype=object)
+
+    def line_of(k: int) -> int:
+        return data_line(text.splitlines(), k + offset)
+
+    source, target = frame[0].str.strip().to_numpy(), frame[1].str.strip().to_numpy()
+    quoted = np.flatnonzero(frame[0].str.contains('"') | frame[1].str.contains('"'))
+    if quoted.size:
+        raise _edge_problem(
+            path, f"line {line_of(quoted[0])}: a stray or unterminated quote", allowed
+        )
+    short = np.flatnonzero(target == "")
+    if short.size and (
+        frame[1].iloc[short[0]] == "" and "," not in text.splitlines()[line_of(short[0]) - 1]
+    ):
+        raise _edge_problem(path, f"line {line_of(short[0])}: fewer than two columns", allowed)
     for ids in (source, target):
-        missing = np.flatnonzero([x.lower() in MISSING_IDS for x in ids])
+        missing = np.flatnonzero(pd.Series(ids).str.lower().isin(MISSING_IDS).to_numpy())
         if missing.size:
             raise _edge_problem(
                 path,
-                f"line {lines[missing[0]]}: missing node id {ids[missing[0]]!r} "
+                f"line {line_of(missing[0])}: missing node id {ids[missing[0]]!r} "
                 f"({missing.size} rows in all)",
                 "a node id (a number or a label) in the first two columns",
             )
-    weight = pd.to_numeric(
-        pd.Series([r[2] if len(r) > 2 else "1" for r in rows]), errors="coerce"
-    ).to_numpy(np.float64)
+    raw_weight = (
+        frame[2].str.strip().replace("", "1") if 2 in frame else pd.Series(["1"] * len(frame))
+    )
+    weight = pd.to_numeric(raw_weight, errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(~np.isfinite(weight))
     if bad.size:
         raise _edge_problem(
             path,
-            f"line {lines[bad[0]]}: weight {rows[bad[0]][2]!r} is not a finite number "
-            f"({bad.size} rows in all)",
+            f"line {line_of(bad[0])}: weight {raw_weight.iloc[bad[0]]!r} is not a finite "
+            f"number ({bad.size} rows in all)",
             "a finite number in the third column",
         )
-    codes, labels = pd.factorize(np.concatenate([source, target]))
-    m = len(rows)
+    codes, labels = node_codes(source, target)
+    m = len(frame)
     src, dst = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
     if not np.any((weight != 0) & (src != dst)):
         raise _edge_problem(
@@ -209,9 +303,6 @@ def read_edge_list(path: str | Path) -> EdgeList:
             "no tie: every row is a self-loop or has weight 0",
             "at least one row tying two different nodes with a non-zero weight",
         )
-    labels = np.asarray(labels)
-    if all(x.lstrip("-").isdigit() for x in labels):
-        labels = labels.astype(np.int64)  # integer node ids stay integers
     return EdgeList(src, dst, weight, int(labels.size), labels)
 
 

@@ -88,8 +88,9 @@ class ReplicationSink:
         self.folder = Path(out).with_name(Path(out).name + ".incomplete")
         if self.folder.exists():
             raise OutputExistsError(
-                f"{self.folder}: holds the replications of an earlier run that did not "
-                f"finish; move it away or choose another --out"
+                f"{self.folder}: holds the replications of another run to this --out "
+                f"(running now, or one that did not finish); move it away or choose "
+                f"another --out"
             )
         self.folder.mkdir(parents=True)
         self.count = 0

@@ -18,10 +18,27 @@ BASE_BYTES = 250 * 2**20  # the interpreter, numpy, scipy, pandas, mesa
 MEMORY_SHARE = 0.8  # refuse runs estimated above this share of the available memory
 
 
+EDGE_LIST_BYTES_PER_BYTE = 40  # peak memory of reading an edge list, per byte of file
+
+
 def read_network(spec: Scenario, source: str = "<scenario>") -> EdgeList | None:
-    """Read and check the scenario's edge list (every row, and against the population)."""
+    """Read and check the scenario's edge list (every row, and against the population);
+    a file too large to read in this machine's memory is refused before reading it."""
     if spec.network.edge_list is None:
         return None
+    size = Path(spec.network.edge_list).stat().st_size
+    if EDGE_LIST_BYTES_PER_BYTE * size > MEMORY_SHARE * available_bytes():
+        raise ScenarioError(
+            source,
+            [
+                Problem(
+                    "network.edge_list",
+                    f"a {size / 2**20:,.0f} MiB edge list needs about "
+                    f"{EDGE_LIST_BYTES_PER_BYTE * size / 2**30:,.1f} GiB of memory to read",
+                    "an edge list this machine can read",
+                )
+            ],
+        )
     edges = read_edge_list(spec.network.edge_list)
     edge_list_network(edges, spec.population.consumers, spec.network, source)
     return edges
@@ -48,15 +65,29 @@ def estimate_bytes(spec: Scenario, edges: EdgeList | None = None) -> int:
 
 
 def available_bytes() -> int:
-    """Memory available to a new process (MemAvailable), or the physical memory."""
+    """Memory available to a new process: MemAvailable (else the physical memory), and no
+    more than a container's cgroup limit leaves."""
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    have = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit, used in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            cap = int(Path(limit).read_text().strip())
+            have = min(have, cap - int(Path(used).read_text().strip()))
+        except (OSError, ValueError):
+            continue
+    return have
 
 
 def check_size(spec: Scenario, edges: EdgeList | None = None, source: str = "<scenario>"):
@@ -80,10 +111,11 @@ def check_size(spec: Scenario, edges: EdgeList | None = None, source: str = "<sc
 
 
 def output_bytes(spec: Scenario) -> int:
-    """What a run's files take on disk, roughly (daily series as CSV and Parquet)."""
+    """What a run's files take on disk, roughly: daily series as CSV and Parquet, and the
+    per-replication copy kept until the run completes (so twice the series)."""
     rows = spec.run.days * spec.run.replications
     entries = 40 * spec.population.consumers * spec.run.days if spec.run.ledger == "entries" else 0
-    return rows * 70 * 24 + entries + 2 * 2**20
+    return 2 * rows * 70 * 24 + entries + 2 * 2**20
 
 
 def check_destination(out: Path | None, need_bytes: int = 0) -> None:

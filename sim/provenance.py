@@ -87,7 +87,15 @@ def manifest(
 
 
 def umask() -> int:
-    """This process's umask (read without changing it for long)."""
+    """This process's umask, read from /proc where the kernel shows it (no change to the
+    process, which other threads might notice), else by setting it and setting it back."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

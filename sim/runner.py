@@ -203,6 +203,7 @@ def run(
     overrides: dict[str, Any] | None = None,
     progress: bool | None = None,
     on_replication: Callable[[Batch], Any] | None = None,
+    edge_list: EdgeList | None = None,
 ) -> RunResult:
     """Run a scenario's replications and return daily series and KPIs.
 
@@ -217,7 +218,7 @@ def run(
     spec = coerce_scenario(scenario, merged)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    edges = read_network(spec, spec.run.name)
+    edges = edge_list if edge_list is not None else read_network(spec, spec.run.name)
     check_size(spec, edges, spec.run.name)  # refuse what cannot fit, before any work
     reps = spec.run.replications
     bar = make_progress(reps * spec.run.days, progress, spec.run.name)

@@ -91,29 +91,33 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
 
 
 class SweepLock:
-    """One sweep at a time in a folder: `.sweep.lock` holds the writer's process id. A lock
-    left by a process that no longer runs (a killed sweep) is taken over."""
+    """One sweep at a time in a folder: an exclusive `flock` on `.sweep.lock`, which the
+    kernel releases when the holder ends, however it ends (a killed sweep leaves no stale
+    lock). The file names the holder's process id for the message. Local file systems
+    only: on a network file system two machines may not see each other's lock."""
 
     def __init__(self, folder: Path):
         self.path = Path(folder) / ".sweep.lock"
+        self.fd: int | None = None
 
     def __enter__(self) -> SweepLock:
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self.holder()
-                if holder is not None and holder != os.getpid() and process_alive(holder):
-                    raise SimError(
-                        f"{self.path.parent}: another sweep (process {holder}) is writing "
-                        f"there; wait for it or choose another folder"
-                    ) from None
-                self.path.unlink(missing_ok=True)  # stale: its sweep was killed
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(str(os.getpid()))
-            return self
-        raise SimError(f"{self.path}: cannot take the sweep lock")
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            holder = self.holder()
+            raise SimError(
+                f"{self.path.parent}: another sweep"
+                + (f" (process {holder})" if holder else "")
+                + " is writing there; wait for it or choose another folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
 
     def holder(self) -> int | None:
         try:
@@ -122,11 +126,16 @@ class SweepLock:
             return None
 
     def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock; the file stays (no unlink race)
+            self.fd = None
 
 
 class PartWriter:
-    """Writes finished runs to numbered part files, atomically, a batch at a time."""
+    """Writes finished runs to numbered part files, atomically, a batch at a time, and
+    never keeps a finished run off the disk much longer than `max_seconds`: the executor
+    loop wakes up for it (`due_in`, `flush_if_due`), and in a sequential sweep a batch is
+    written when the next run would take it past the limit."""
 
     def __init__(self, folder: Path, batch_size: int, max_seconds: float = 10.0):
         self.parts = folder / "parts"
@@ -146,7 +155,19 @@ class PartWriter:
             self.daily.append(daily)
         self.rows.append(result)
         self.oldest = self.oldest or time.monotonic()
-        if len(self.rows) >= self.batch_size or time.monotonic() - self.oldest > self.max_seconds:
+        if len(self.rows) >= self.batch_size:
+            self.flush()
+
+    def due_in(self) -> float | None:
+        """Seconds until the oldest unwritten run must be on disk (None: nothing waits)."""
+        if self.oldest is None:
+            return None
+        return max(0.0, self.max_seconds - (time.monotonic() - self.oldest))
+
+    def flush_if_due(self, next_run_seconds: float = 0.0) -> None:
+        """Write now if the oldest run would otherwise wait past the limit."""
+        due = self.due_in()
+        if due is not None and due <= next_run_seconds:
             self.flush()
 
     def flush(self) -> None:
@@ -178,20 +199,21 @@ def part_problem(path: Path) -> str | None:
     """What is wrong with a runs part file, or None if it reads as one."""
     try:
         frame = pd.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except Exception as exc:
         return f"unreadable ({type(exc).__name__})"
     missing = [c for c in RUN_COLUMNS if c not in frame]
     if missing or frame.empty:
         return f"no {', '.join(missing)} column" if missing else "no rows"
-    keys = frame[["point", "replication"]]
+    keys = frame[["point", "replication"]].apply(pd.to_numeric, errors="coerce")
     if keys.isna().any().any() or not (keys % 1 == 0).all().all():
         return "a run without its point and replication"
     if not frame["status"].isin(["ok", "failed"]).all():
         return "a run with an unknown status"
     ok = frame[frame["status"] == "ok"]
-    kpis = [k for k in kpi_names() if k in frame]
-    if not kpis or ok[[k for k in ("customers", "gmv") if k in ok]].isna().any().any():
-        return "finished runs without their KPIs"
+    if len(ok):  # finished runs carry every KPI (failed ones carry their error instead)
+        kpis = [k for k in kpi_names() if k in frame]
+        if len(kpis) < len(kpi_names()) or ok[["customers", "gmv"]].isna().any().any():
+            return "finished runs without their KPIs"
     return None
 
 
@@ -199,17 +221,29 @@ def verify_parts(folder: Path) -> list[str]:
     """Move damaged runs part files (and their daily files) aside, to parts/damaged/, so
     that their runs are done again; return what was moved and why."""
     moved = []
-    for path in sorted((Path(folder) / "parts").glob("runs-*.csv")):
+    parts = Path(folder) / "parts"
+    damaged = parts / "damaged"
+
+    def set_aside(p: Path) -> None:
+        damaged.mkdir(exist_ok=True)
+        target, k = damaged / p.name, 2
+        while target.exists():  # never over an earlier damaged file
+            target, k = damaged / f"{p.stem}.{k}{p.suffix}", k + 1
+        os.replace(p, target)
+
+    for path in sorted(parts.glob("runs-*.csv")):
         problem = part_problem(path)
         if problem is None:
             continue
-        damaged = path.parent / "damaged"
-        damaged.mkdir(exist_ok=True)
         daily = path.with_name(path.name.replace("runs-", "daily-"))
         for p in (path, daily):
             if p.exists():
-                os.replace(p, damaged / p.name)
+                set_aside(p)
         moved.append(f"{path.name}: {problem}")
+    for daily in sorted(parts.glob("daily-*.csv")):  # its runs file never made it
+        if not daily.with_name(daily.name.replace("daily-", "runs-")).exists():
+            set_aside(daily)
+            moved.append(f"{daily.name}: daily series without their runs file")
     return moved
 
 
@@ -301,13 +335,17 @@ def make_executor(executor: Executor | str | None, workers: int | None):
     return executor, False
 
 
-def _wait_first(futures: set, executor) -> tuple[set, set]:
+def _wait_first(futures: set, executor, timeout: float | None = None) -> tuple[set, set]:
     if type(executor).__module__.startswith("distributed"):
         from distributed import wait as dask_wait
+        from distributed.client import TimeoutError as DaskTimeout
 
-        done = dask_wait(list(futures), return_when="FIRST_COMPLETED").done
+        try:
+            done = dask_wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED").done
+        except (DaskTimeout, TimeoutError):
+            return set(), futures
         return set(done), futures - set(done)
-    return cf_wait(futures, return_when=FIRST_COMPLETED)
+    return cf_wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
 
 
 def execute(
@@ -326,7 +364,9 @@ def execute(
     try:
         if executor is None:
             for task in tasks:
-                writer.add(run_task(scenario_data, task, want_daily))
+                result = run_task(scenario_data, task, want_daily)
+                writer.add(result)
+                writer.flush_if_due(next_run_seconds=result["seconds"])
                 if bar is not None:
                     bar.update(1)
             return
@@ -335,7 +375,8 @@ def execute(
         for task in itertools.islice(pending, window):
             running.add(executor.submit(run_task, scenario_data, task, want_daily))
         while running:
-            done, running = _wait_first(running, executor)
+            done, running = _wait_first(running, executor, writer.due_in())
+            writer.flush_if_due()
             for future in done:
                 writer.add(future.result())
                 if bar is not None:

@@ -270,3 +270,22 @@ def test_sim_validate_reads_the_edge_list(tmp_path, capsys):
     assert main(["validate", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert "line 2: missing node id 'NA'" in err and "allowed:" in err
+
+
+def test_integer_ids_are_one_node_however_written_and_labels_are_kept(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("7,1,1\n007,2,1\n7.0,1,1\n")
+    edges = read_edge_list(path)
+    assert edges.nodes == 3 and list(edges.labels) == [7, 1, 2]
+    path.write_text("--5,3,1\n²,3,1\n99999999999999999999,4,1\n")
+    edges = read_edge_list(path)  # odd labels are labels, not a crash
+    assert edges.nodes == 5 and "--5" in list(edges.labels)
+
+
+def test_label_ids_without_weights_keep_their_first_edge(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("alice,bob\nbob,carol\n")
+    edges = read_edge_list(path)
+    assert edges.source.size == 2 and edges.nodes == 3
+    path.write_text("source,target\nalice,bob\n")
+    assert read_edge_list(path).source.size == 1  # a header that names its columns

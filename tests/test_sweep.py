@@ -379,25 +379,89 @@ def test_two_sweeps_without_a_folder_never_share_one(tmp_path, monkeypatch):
     a = sweep(BASE, grid=grid, executor="sequential", progress=False)
     b = sweep(BASE, grid=grid, executor="sequential", progress=False)
     assert a.attrs["folder"] != b.attrs["folder"]
-    assert not list((tmp_path / a.attrs["folder"]).glob(".sweep.lock"))
+    from sim.sweep_runner import SweepLock
+
+    with SweepLock(tmp_path / a.attrs["folder"]):  # released when the sweep ended
+        pass
 
 
 def test_a_folder_another_live_sweep_writes_to_is_refused(tmp_path):
     folder = tmp_path / "busy"
     folder.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from sim.sweep_runner import SweepLock\n"
+            f"with SweepLock({str(folder)!r}):\n"
+            "    print('locked', flush=True); time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        (folder / ".sweep.lock").write_text(str(holder.pid))
+        assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(SimError, match=f"another sweep \\(process {holder.pid}\\)"):
             sweep(BASE, grid={"run.days": [5]}, out=folder, resume=True, progress=False)
     finally:
         holder.kill()
         holder.wait()
-    # the lock of a process that is gone is stale: the sweep takes over
+    # the lock of a process that is gone is released by the kernel: the sweep goes on
     table = sweep(
-        BASE, grid={"run.days": [5]}, out=folder, resume=True, progress=False, executor="sequential"
+        BASE,
+        grid={"run.days": [5]},
+        out=folder,
+        resume=True,
+        progress=False,
+        executor="sequential",
     )
     assert len(table) == 1
+
+
+def test_only_one_of_many_racing_sweeps_holds_the_lock(tmp_path):
+    from sim.sweep_runner import SweepLock
+
+    code = (
+        "import sys, time\n"
+        "from sim.errors import SimError\n"
+        "from sim.sweep_runner import SweepLock\n"
+        "try:\n"
+        f"    with SweepLock({str(tmp_path)!r}):\n"
+        "        print('held', flush=True); time.sleep(2)\n"
+        "except SimError:\n"
+        "    print('refused', flush=True)\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert outcomes.count("held") == 1 and outcomes.count("refused") == 5
+    with SweepLock(tmp_path):  # free again once they are gone
+        pass
+
+
+def test_a_part_file_of_failed_runs_only_is_not_damaged(tmp_path):
+    from sim.sweep_runner import PartWriter, verify_parts
+
+    writer = PartWriter(tmp_path, batch_size=1)
+    writer.add(
+        {"point": 0, "replication": 0, "spawn_key": "0/0", "status": "failed", "error": "boom"}
+    )
+    assert verify_parts(tmp_path) == [] and len(read_runs(tmp_path)) == 1
+
+
+def test_a_part_file_with_text_for_numbers_is_damaged_not_a_crash(tmp_path):
+    from sim.sweep_runner import verify_parts
+
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "runs-00001.csv").write_text(
+        "point,replication,spawn_key,status\nabc,0,x,ok\n"
+    )
+    (tmp_path / "parts" / "daily-00002.csv").write_text("day\n0\n")  # its runs file is gone
+    moved = verify_parts(tmp_path)
+    assert len(moved) == 2 and not list((tmp_path / "parts").glob("*.csv"))
 
 
 @pytest.mark.slow
@@ -432,9 +496,39 @@ def test_a_damaged_part_file_is_set_aside_and_its_runs_done_again(tmp_path):
 def test_finished_runs_reach_the_disk_within_seconds_whatever_the_batch(tmp_path):
     from sim.sweep_runner import PartWriter
 
-    writer = PartWriter(tmp_path, batch_size=1000, max_seconds=0.0)
+    writer = PartWriter(tmp_path, batch_size=1000, max_seconds=0.2)
     writer.add({"point": 0, "replication": 0, "spawn_key": "0/0", "status": "ok"})
-    writer.add({"point": 0, "replication": 1, "spawn_key": "0/1", "status": "ok"})
+    assert len(read_runs(tmp_path)) == 0 and 0 < writer.due_in() <= 0.2
+    writer.flush_if_due(next_run_seconds=5.0)  # the next run would take it past the limit
+    assert len(read_runs(tmp_path)) == 1 and writer.due_in() is None
+
+
+def test_a_pool_sweep_writes_a_lone_finished_run_while_others_still_run(tmp_path):
+    """The executor loop wakes up to write a finished run, without waiting for the next."""
+    import threading
+
+    from sim.sweep_runner import PartWriter, RunTask, execute
+
+    release = threading.Event()
+
+    class Pool(ThreadPoolExecutor):
+        def submit(self, fn, scenario, task, daily):
+            if task.point == 1:
+                return super().submit(lambda: (release.wait(10), fn(scenario, task, daily))[1])
+            return super().submit(fn, scenario, task, daily)
+
+    writer = PartWriter(tmp_path, batch_size=1000, max_seconds=0.1)
+    tasks = [RunTask(0, 0, {"run.days": 5}), RunTask(1, 0, {"run.days": 5})]
+    with Pool(2) as pool:
+        t = threading.Thread(target=execute, args=(tasks, BASE, pool, writer, False, False, 2))
+        t.start()
+        deadline = time.time() + 20
+        while len(read_runs(tmp_path)) < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        written_while_running = len(read_runs(tmp_path))
+        release.set()
+        t.join()
+    assert written_while_running == 1
     assert len(read_runs(tmp_path)) == 2
 
 

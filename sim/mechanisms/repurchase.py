@@ -86,10 +86,9 @@ class Repurchase(Mechanism):
         due_buyer, due_cat = np.nonzero(
             (c.next_due_day <= day.index) & free[:, None] & c.customer_of
         )
-        factors = [f(day, due_buyer, due_cat) for f in self.platform.factors("reorder_factor")]
-        lead = factors[0] if factors else np.ones(due_buyer.size)
-        for factor in factors[1:]:
-            lead *= factor
+        lead = np.ones(due_buyer.size)  # x 1.0 first: exact, and never aliases a factor
+        for factor in self.platform.factors("reorder_factor"):
+            lead *= factor(day, due_buyer, due_cat)
         effect = beh.recommendation_repurchase_effect
         lead *= 1.0 - effect + effect * c.recommendation_trust[due_buyer]
         reorder = due_reorders(
