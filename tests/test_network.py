@@ -182,6 +182,7 @@ def test_non_numeric_weight_is_reported_with_its_line(tmp_path):
     assert "line 3" in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_generated_edge_list_of_over_a_million_edges(tmp_path, rng):
     n, m = 200_000, 1_200_000
     frame = pd.DataFrame(

@@ -419,6 +419,7 @@ def test_a_folder_another_live_sweep_writes_to_is_refused(tmp_path):
     assert len(table) == 1
 
 
+@pytest.mark.slow
 def test_only_one_of_many_racing_sweeps_holds_the_lock(tmp_path):
     from sim.sweep_runner import SweepLock
 
