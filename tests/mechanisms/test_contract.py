@@ -122,7 +122,15 @@ def test_a_switched_off_mechanism_draws_nothing(monkeypatch):
     spy = SpyStreams(1, 0)
     monkeypatch.setattr("sim.market.Streams", lambda *a, **k: spy)
     Market(small_scenario(run={"days": 10})).run_model()
-    for name in ("gifts", "bargain", "bargain_help", "group_buy", "group_join", "community"):
+    for name in (
+        "gifts",
+        "bargain",
+        "bargain_help",
+        "group_buy",
+        "group_join",
+        "community",
+        "kols",
+    ):
         assert name not in spy.asked
 
 
