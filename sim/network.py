@@ -201,6 +201,38 @@ def node_codes(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.n
     return codes, np.asarray(labels, dtype=object)
 
 
+def read_numeric_edges(text: str, columns: int) -> EdgeList | None:
+    """The common case, fast: integer node ids and finite weights in every row, no header.
+    None when any row is otherwise (the checking reader then finds and names it)."""
+    usecols = [0, 1, 2] if columns >= 3 else [0, 1]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=range(columns),
+            usecols=usecols,
+            dtype={0: np.int64, 1: np.int64, 2: np.float64},
+            na_filter=False,
+            comment="#",
+            skip_blank_lines=True,
+            skipinitialspace=True,
+            engine="c",
+        )
+    except (ValueError, OverflowError, pd.errors.ParserError):
+        return None
+    if frame.empty:
+        return None
+    weight = frame[2].to_numpy(np.float64) if columns >= 3 else np.ones(len(frame))
+    if not np.isfinite(weight).all():
+        return None
+    m = len(frame)
+    codes, labels = pd.factorize(np.concatenate([frame[0].to_numpy(), frame[1].to_numpy()]))
+    src, dst = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
+    if not np.any((weight != 0) & (src != dst)):
+        return None
+    return EdgeList(src, dst, weight, int(labels.size), np.asarray(labels, np.int64))
+
+
 def read_edge_list(path: str | Path) -> EdgeList:
     """Read a CSV edge list 'source,target[,weight,...]' and check every row.
 
@@ -225,7 +257,12 @@ def read_edge_list(path: str | Path) -> EdgeList:
     first = next(
         (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
     )
+    if not first:
+        raise _edge_problem(path, "no edges (the file is empty or has comments only)", allowed)
     columns = max(2, first.count(",") + 1)
+    fast = read_numeric_edges(text, columns)
+    if fast is not None:
+        return fast
     try:
         frame = pd.read_csv(
             io.StringIO(text),
