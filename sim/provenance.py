@@ -190,13 +190,16 @@ def write_atomic_dir(out: Path, write: Callable[[Path], None]) -> Path:
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
-    """Remove temporary result folders left by processes that were killed (their process
-    id is in the name and no longer runs); return what was removed."""
+    """Remove temporary result folders and files left by processes that were killed (their
+    process id is in the name and no longer runs); return what was removed."""
     removed = []
     for tmp in Path(folder).glob(".*.tmp-*-*"):
         pid = tmp.name.rsplit(".tmp-", 1)[-1].split("-", 1)[0]
-        if tmp.is_dir() and pid.isdigit() and not process_alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
+        if pid.isdigit() and not process_alive(int(pid)):
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
 
@@ -216,7 +219,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write one file through a temporary file, an fsync and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    remove_stale_temps(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

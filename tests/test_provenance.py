@@ -102,7 +102,9 @@ def test_temporary_folders_of_killed_processes_are_cleaned_up(tmp_path):
     gone.wait()
     stale = tmp_path / f".run.tmp-{gone.pid}-abc"
     stale.mkdir()
+    stale_file = tmp_path / f".kpis.json.tmp-{gone.pid}-abc"
+    stale_file.write_text("half")
     mine = tmp_path / f".other.tmp-{os.getpid()}-xyz"  # a live process's: kept
     mine.mkdir()
     write_atomic_dir(tmp_path / "out", lambda f: (f / "a.csv").write_text("x"))
-    assert not stale.exists() and mine.exists()
+    assert not stale.exists() and not stale_file.exists() and mine.exists()
