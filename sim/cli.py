@@ -257,7 +257,7 @@ def baseline(
             if target.exists() and not force:
                 raise SimError(f"{target}: a baseline exists; use --force to replace it")
             jobs.append((path, name))
-    check_destination(folder / "x", 2**20)
+    check_destination(folder, 2**20, fresh=False)
     for path, name in jobs:
         out = record_baseline(
             path,

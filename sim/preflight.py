@@ -118,11 +118,17 @@ def output_bytes(spec: Scenario) -> int:
     return 2 * rows * 70 * 24 + entries + 2 * 2**20
 
 
-def check_destination(out: Path | None, need_bytes: int = 0) -> None:
-    """Refuse an output folder that holds results, or whose place cannot be written (missing
+def check_destination(out: Path | None, need_bytes: int = 0, fresh: bool = True) -> None:
+    """Refuse an output folder that holds results (unless `fresh` is False: a folder that
+    collects files, such as results/baselines/), or whose place cannot be written (missing
     permission, read-only, too little space), before any work. None: results/runs/."""
     target = Path(out) if out is not None else Path("results") / "runs"
-    if out is not None and target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if (
+        fresh
+        and out is not None
+        and target.exists()
+        and (not target.is_dir() or any(target.iterdir()))
+    ):
         from sim.errors import OutputExistsError
 
         raise OutputExistsError(
