@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 
 from sim.errors import OutputExistsError
-from sim.provenance import default_out_dir, to_json, write_atomic_dir, write_text_atomic
+from sim.provenance import claim_dir, to_json, write_atomic_dir, write_text_atomic
 from sim.scenario import to_toml_dict
 
 if TYPE_CHECKING:
@@ -69,13 +69,13 @@ def write_compare_files(result, folder: Path, report: Report | None = None) -> N
 
 def save_comparison(result, out: Path | None = None, report: Report | None = None) -> Path:
     """Write a comparison to `out` (default: a new folder under results/runs/)."""
-    out = Path(out) if out is not None else default_out_dir(f"compare-{result.name}")
+    out = Path(out) if out is not None else claim_dir(f"compare-{result.name}")
     return write_atomic_dir(out, lambda tmp: write_compare_files(result, tmp, report))
 
 
 def save_run(result: RunResult, out: Path | None = None, report: Report | None = None) -> Path:
     """Write a run's results to `out` (default: a new folder under results/runs/)."""
-    out = Path(out) if out is not None else default_out_dir(result.scenario.run.name)
+    out = Path(out) if out is not None else claim_dir(result.scenario.run.name)
     return write_atomic_dir(out, lambda tmp: write_run_files(result, tmp, report))
 
 

@@ -58,8 +58,7 @@ class Platform(mesa.Agent):
             for state in mechanism.states:
                 self.consumers.register(state, mechanism.name)
         for mechanism in self.mechanisms.values():
-            if hasattr(mechanism, "setup_network"):
-                mechanism.setup_network()
+            mechanism.setup_network()
         for mechanism in self.mechanisms.values():
             mechanism.setup()
         self._plan = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.errors import Problem, ScenarioError, SimError
 from sim.network import EdgeList, edge_list_network, read_edge_list
+from sim.provenance import check_out_dir
 from sim.scenario import Scenario
 
 BASE_BYTES = 250 * 2**20  # the interpreter, numpy, scipy, pandas, mesa
@@ -123,18 +124,8 @@ def check_destination(out: Path | None, need_bytes: int = 0, fresh: bool = True)
     collects files, such as results/baselines/), or whose place cannot be written (missing
     permission, read-only, too little space), before any work. None: results/runs/."""
     target = Path(out) if out is not None else Path("results") / "runs"
-    if (
-        fresh
-        and out is not None
-        and target.exists()
-        and (not target.is_dir() or any(target.iterdir()))
-    ):
-        from sim.errors import OutputExistsError
-
-        raise OutputExistsError(
-            f"{target}: already exists and holds earlier results; choose another --out "
-            f"(or omit it for a new folder under results/runs/)"
-        )
+    if fresh and out is not None:
+        check_out_dir(target)
     anchor = target
     while not anchor.exists():
         anchor = anchor.parent

@@ -150,9 +150,6 @@ def claim_dir(name: str, root: Path = Path("results") / "runs") -> Path:
         return candidate
 
 
-default_out_dir = claim_dir
-
-
 def check_out_dir(out: Path) -> None:
     """Refuse to write into an existing, non-empty folder."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -12,7 +12,8 @@ its rule in its docstring) and one `Mechanism` subclass that declares
 * `streams`: the named random streams it draws from (and no others);
 * `series` and `kpis`: the daily series and end-of-run KPIs it provides: names of entries
   of `sim.catalog`, or new `Series` / `KPI` entries the mechanism brings with it;
-* `setup()`, and one method per phase it takes part in (`expose`, `reach`, `purchase`,
+* `setup_network()` (ties of its own, before anyone reads the network), `setup()`, and
+  one method per phase it takes part in (`expose`, `reach`, `purchase`,
   `attribute`, `reorder`, `route`, `order`, `settle`, `roles`, `experience`, `churn`,
   `update`), called with the day's `Day`;
 * optionally factors other mechanisms apply: `adoption_factor(day)` (first purchases),
@@ -98,6 +99,10 @@ class Mechanism:
     @classmethod
     def enabled(cls, spec: Scenario) -> bool:
         return True
+
+    def setup_network(self) -> None:
+        """Add this platform's own ties to its trust network (group leaders), before any
+        mechanism's `setup` reads the network."""
 
     def setup(self) -> None:
         """Build what the mechanism needs before day 0 (after every state is registered)."""

@@ -25,6 +25,7 @@ import numpy as np
 import simpy
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.metrics import ratio
 from sim.schema_base import Section, param
 
 if TYPE_CHECKING:
@@ -234,6 +235,6 @@ class FulfillmentMechanism(Mechanism):
         if not deliveries:
             return {"mean_delivery_hours": float("nan"), "late_delivery_share": float("nan")}
         return {
-            "mean_delivery_hours": float(v["delivery_minutes_total"].sum() / 60 / deliveries),
-            "late_delivery_share": float(v["late_deliveries"].sum() / deliveries),
+            "mean_delivery_hours": ratio(v["delivery_minutes_total"].sum() / 60, deliveries),
+            "late_delivery_share": ratio(v["late_deliveries"].sum(), deliveries),
         }

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.mechanisms.base import Day, Mechanism, State
+from sim.metrics import ratio
 from sim.state import SOURCE_GROUP, Orders
 
 if TYPE_CHECKING:
@@ -221,4 +222,4 @@ class GroupBuying(Mechanism):
     def kpi_values(self) -> dict[str, float]:
         v = self.platform.recorder.values
         filled, failed = v["groups_filled"].sum(), v["groups_failed"].sum()
-        return {"group_fill_rate": float(filled / (filled + failed)) if filled + failed else 0.0}
+        return {"group_fill_rate": ratio(filled, filled + failed)}
