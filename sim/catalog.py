@@ -85,6 +85,8 @@ BUILTIN_SERIES: tuple[Series, ...] = (
         "Platform revenue - cost of goods - fulfillment cost - payouts.",
     ),
     _money("ad_spend", "Ad spend of the day (from the platform's start day).", "advertising"),
+    _money("sharer_gmv", "List value of orders credited to a sharer.", "incentives"),
+    _money("sharer_own_gmv", "List value of sharers' own orders.", "incentives"),
     _s("new_sharers", "Customers who became sharers today.", "sharers"),
     _s("quit_sharers", "Sharers who stopped sharing today (quit or lapsed).", "sharers"),
     _s("active_sharers", "Sharers at the end of the day.", "sharers"),
@@ -319,6 +321,33 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "count(recruiter >= 0)",
         "people",
         None,
+        "sharers",
+    ),
+    KPI(
+        "sharer_gmv_share",
+        "Share of GMV (list value) from orders credited to a sharer: their shares, the "
+        "customers bound to them, their groups and proxy orders.",
+        "sum(sharer_gmv) / sum(gmv)",
+        "share",
+        None,
+        "incentives",
+    ),
+    KPI(
+        "member_gmv_share",
+        "Share of GMV from orders credited to a sharer or placed by a sharer for themself.",
+        "(sum(sharer_gmv) + sum(sharer_own_gmv)) / sum(gmv)",
+        "share",
+        None,
+        "incentives",
+    ),
+    KPI(
+        "criminal_line_crossed",
+        "1 if one realised recruitment tree has at least 30 participants in at least 3 levels "
+        "(the 2013 criminal-line thresholds), else 0; its mean over replications is the share "
+        "of replications that cross the line.",
+        "any tree: members >= 30 and depth >= 3",
+        "share",
+        False,
         "sharers",
     ),
     KPI(

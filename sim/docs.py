@@ -158,6 +158,38 @@ def compliance_reference() -> str:
     )
 
 
+def incentives_reference() -> str:
+    """docs/incentives.md: every payout rule's behavioural channel, from the declarations."""
+    from sim.mechanisms import incentives
+    from sim.payout.channel import all_channels
+
+    lines = [
+        "# Incentives: how each payout rule moves behaviour",
+        "",
+        "Generated from the `CHANNELS` each payout rule declares in `sim/payout/` (and the "
+        "ad response in `sim/mechanisms/advertising.py`) by `sim docs`; do not edit by hand. "
+        "Every channel has a probe test on paired common random numbers "
+        "(`tests/test_incentive_probes.py`): a rule that pays nothing leaves customers, "
+        "orders and sharers identical, and a larger reward moves its behaviour.",
+        "",
+        "| Rule | Who responds | To what they can expect | Form | Parameters (units) "
+        "| Mechanism | When it pays nothing |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for ch in all_channels():
+        cells = (ch.rule, ch.who, ch.responds_to, ch.form, ch.parameters, ch.mechanism)
+        row = " | ".join(c.replace("|", "/") for c in (*cells, ch.when_unpaid))
+        lines.append(f"| {row} |")
+    lines += [
+        "",
+        "## Where the expectations come from",
+        "",
+        (incentives.__doc__ or "").strip(),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def write_docs(folder: Path) -> list[Path]:
     from sim.provenance import write_text_atomic
 
@@ -168,6 +200,7 @@ def write_docs(folder: Path) -> list[Path]:
         ("kpis.md", kpi_reference()),
         ("compliance.md", compliance_reference()),
         ("mechanisms.md", mechanism_reference()),
+        ("incentives.md", incentives_reference()),
     ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)

@@ -40,6 +40,7 @@ ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("referral_bonus_referee", "payout"),
     EntryType("sales_bonus", "payout"),
     EntryType("gift", "payout"),
+    EntryType("recruit_bonus", "payout"),
     EntryType("kol_fee", "external_payout"),
     EntryType("kol_commission", "external_payout"),
     EntryType("entry_fee", "fee"),

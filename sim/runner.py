@@ -91,6 +91,7 @@ RULE_SERIES: dict[str, tuple[str, ...]] = {
     "bargain": ("discount_bargain",),
     "gift": ("payout_gift",),
     "sales_bonus": ("payout_sales_bonus",),
+    "recruit_bonus": ("payout_recruit_bonus",),
 }
 
 

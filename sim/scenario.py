@@ -239,7 +239,11 @@ class PlatformSection(Section):
     name: str = param("platform", "Platform name.", min_length=1)
     start_day: int = param(0, "Day the platform enters the market.", "day", ge=0)
     ad_spend_yuan_per_day: float = param(
-        300.0, "Spend on ads that drive the external influence (enters CAC).", "yuan per day", ge=0
+        300.0,
+        "Spend on ads: drives the external influence through a saturating response curve "
+        "(`behavior.ad_response_max_per_day`) and enters CAC.",
+        "yuan per day",
+        ge=0,
     )
 
 

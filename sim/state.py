@@ -47,6 +47,7 @@ class Consumers:
     was_sharer: np.ndarray  # (N,) bool: ever a sharer
     monthly_earnings_fen: np.ndarray  # (N,) float: 30-day moving estimate of earnings
     referrer: np.ndarray  # (N,) int64: the sharer this customer is bound to, -1 if none
+    bound_day: np.ndarray  # (N,) int32: day the binding to `referrer` began, -1 if none
     referral_bonuses: np.ndarray  # (N,) int32: referrer bonuses this sharer has earned
     recruiter: np.ndarray  # (N,) int64: the sharer who recruited this sharer, -1 if none
     sharer_level: np.ndarray  # (N,) int32: depth in the recruitment tree (1 = root), 0 never
@@ -77,6 +78,7 @@ class Consumers:
             was_sharer=np.zeros(n, bool),
             monthly_earnings_fen=np.zeros(n),
             referrer=np.full(n, -1, np.int64),
+            bound_day=np.full(n, -1, np.int32),
             referral_bonuses=np.zeros(n, np.int32),
             recruiter=np.full(n, -1, np.int64),
             sharer_level=np.zeros(n, np.int32),

@@ -13,7 +13,13 @@ import pytest
 
 from sim.catalog import kpi_names
 from sim.cli import main
-from sim.docs import compliance_reference, kpi_reference, mechanism_reference, scenario_reference
+from sim.docs import (
+    compliance_reference,
+    incentives_reference,
+    kpi_reference,
+    mechanism_reference,
+    scenario_reference,
+)
 from tests.conftest import ROOT
 
 SMALL_TOML = """
@@ -225,6 +231,7 @@ def test_generated_docs_are_up_to_date():
     assert (ROOT / "docs" / "kpis.md").read_text() == kpi_reference()
     assert (ROOT / "docs" / "compliance.md").read_text() == compliance_reference()
     assert (ROOT / "docs" / "mechanisms.md").read_text() == mechanism_reference()
+    assert (ROOT / "docs" / "incentives.md").read_text() == incentives_reference()
 
 
 def test_the_terminal_summary_has_units_flags_and_warnings(tmp_path, capsys):

@@ -249,6 +249,7 @@ def test_shares_convert_and_pay_the_sharer(tmp_path):
         n,
         run={"days": 20},
         behavior={"share_conversion_per_share": 0.5, "share_rate_per_day": 1.0},
+        platform={"ad_spend_yuan_per_day": 0.0},
     )
     model = SocialCommerceModel(s)
     model.consumers.is_sharer[0] = True

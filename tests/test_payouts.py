@@ -46,7 +46,7 @@ def orders(buyer, cat, first, shared_by) -> Orders:
 
 def test_direct_commission_self_purchase_and_bound_customer():
     c = consumers()
-    c.referrer[3] = 1  # consumer 3 was brought by sharer 1 earlier
+    c.referrer[3], c.bound_day[3] = 1, 0  # consumer 3 was brought by sharer 1 earlier
     c.first_order_day[3] = 0
     ledger = Ledger(6, 5, keep_entries=True)
     o = orders([0, 3, 3, 4], [0, 0, 1, 1], [False, False, True, False], [-1, -1, -1, -1])
@@ -63,7 +63,7 @@ def test_direct_commission_self_purchase_and_bound_customer():
 
 def test_bound_sharer_who_quit_earns_nothing():
     c = consumers()
-    c.referrer[3] = 1
+    c.referrer[3], c.bound_day[3] = 1, 0
     c.is_sharer[1] = False
     s = settle_orders(
         0, orders([3], [0], [False], [-1]), c, np.zeros(6, bool), scheme(), Ledger(6, 1)
@@ -107,6 +107,7 @@ def test_money_balances_on_every_order():
     c = consumers(50)
     rng = np.random.default_rng(0)
     c.referrer[10:40] = rng.integers(0, 2, 30)
+    c.bound_day[10:40] = 0
     buyer = rng.integers(0, 50, 400)
     o = orders(
         buyer,
@@ -132,7 +133,7 @@ def chain_consumers() -> Consumers:
     c.is_sharer[:4] = True
     c.first_order_day[:5] = 0
     c.recruiter[1:4] = [0, 1, 2]
-    c.referrer[4] = 3
+    c.referrer[4], c.bound_day[4] = 3, 0
     return c
 
 
@@ -218,3 +219,15 @@ def test_scheme_compiles_every_rule():
     assert compiled.coupon_new_user_fen == 800 and compiled.coupon_min_spend_fen == 3_900
     assert compiled.sales_thresholds_fen.tolist() == [100_000, 500_000]
     assert compiled.gift_cost_fen == 350
+
+
+def test_a_binding_ends_after_its_period():
+    """Store binding: orders follow the binding for `binding.days` days, then stop."""
+    c = consumers()
+    c.referrer[3], c.bound_day[3] = 1, 10
+    short = scheme(binding_days=30)
+    for day, expected in ((39, [1]), (40, [-1])):
+        s = settle_orders(
+            day, orders([3], [0], [False], [-1]), c, np.zeros(6, bool), short, Ledger(6, 41)
+        )
+        assert s.sharer.tolist() == expected

@@ -17,12 +17,15 @@ from sim.mechanisms.experience import Experience
 from sim.mechanisms.fulfillment import FulfillmentMechanism
 from sim.mechanisms.gifting import Gifting
 from sim.mechanisms.group_buying import GroupBuying
+from sim.mechanisms.incentives import Incentives
 from sim.mechanisms.kols import KOLs
 from sim.mechanisms.negative_word_of_mouth import NegativeWordOfMouth
 from sim.mechanisms.proxy_purchase import ProxyPurchase
 from sim.mechanisms.purchase import Purchase
+from sim.mechanisms.referrals import Referrals
 from sim.mechanisms.repurchase import Repurchase
 from sim.mechanisms.sales_bonus import SalesBonus
+from sim.mechanisms.self_purchase import SelfPurchase
 from sim.mechanisms.settlement import Settlement
 from sim.mechanisms.sharers import Sharers
 from sim.mechanisms.sharing import Sharing
@@ -30,7 +33,9 @@ from sim.mechanisms.word_of_mouth import WordOfMouth
 
 REGISTRY: list[type[Mechanism]] = [
     Advertising,
+    Incentives,
     Sharing,
+    Referrals,
     Gifting,
     WordOfMouth,
     Settlement,
@@ -44,6 +49,7 @@ REGISTRY: list[type[Mechanism]] = [
     GroupBuying,
     Purchase,
     Repurchase,
+    SelfPurchase,
     Bargaining,
     SalesBonus,
     Sharers,

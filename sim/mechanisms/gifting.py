@@ -3,7 +3,7 @@
 Each active sharer sends a gift on a day with probability gifts_per_sharer_per_month / 30
 (at most one a day), to one of their ties picked at random. A receiver who can buy online
 and has not lapsed claims it with probability `claim_probability`: they register, which
-binds them to the sharer, and the gift makes them aware of its category (their adoption
+binds them to the sharer (unless still bound to another), and the gift makes them aware of its category (their adoption
 hazard rises by `awareness_per_gift` that day). The platform pays `gift_cost_yuan` for each
 claimed gift; unclaimed gifts cost nothing.
 """
@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from sim.mechanisms.base import Day, Mechanism
 from sim.payout import pay_gifts
+from sim.payout.binding import bind
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -77,8 +78,9 @@ class Gifting(Mechanism):
             receiver, c.online_ready & ~c.lapsed, rule.claim_probability, u_claim[receiver]
         )
         sender, receiver = sender[claimed], receiver[claimed]
-        bind = c.referrer[receiver] < 0
-        c.referrer[receiver[bind]] = sender[bind]
+        bind(
+            c.referrer, c.bound_day, receiver, sender, day.index, self.platform.scheme.binding_days
+        )
         c.awareness[receiver, self.category] += rule.awareness_per_gift
         pay_gifts(day.index, receiver, self.platform.scheme, day.ledger)
         day.count("gifts_sent", claimed.size)

@@ -11,7 +11,9 @@ where a is `join_rate_per_share` (per share of trust 1), E_jg the trust-weighted
 g's members among j's ties, and f_c the category's price factor at the group price and its
 hype. A group that reaches `group_size` members fills: every member orders at the group
 price. A group still short when its `window_days` are over fails: nobody pays, and every
-member has a bad experience. A consumer waits in at most one group at a time.
+member has a bad experience. A consumer waits in at most one group at a time. The members
+of a filled group opened by an active sharer are credited to that sharer and bound to them
+(store binding).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class GroupBook:
     opened_day: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     size: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     status: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
+    opener: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     @classmethod
     def create(cls, consumers: int) -> GroupBook:
@@ -64,6 +67,7 @@ def open_groups(
     book.opened_day = np.concatenate([book.opened_day, np.full(openers.size, day)])
     book.size = np.concatenate([book.size, np.ones(openers.size, np.int64)])
     book.status = np.concatenate([book.status, np.full(openers.size, OPEN, np.int8)])
+    book.opener = np.concatenate([book.opener, np.asarray(openers, np.int64)])
     book.member_group[openers] = ids
     book.member_channel[openers] = channels
     return ids
@@ -127,8 +131,8 @@ def join_groups(
 def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
     """Fill full groups and fail expired ones.
 
-    Returns (filled members, their categories, failed members, their categories); members
-    of closed groups are free again.
+    Returns (filled members, their categories, failed members, their categories, the opener
+    of each filled member's group); members of closed groups are free again.
     """
     open_ids = book.open_ids()
     full = open_ids[book.size[open_ids] >= group_size]
@@ -143,9 +147,10 @@ def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
     failed = members[np.isin(g, expired)]
     filled_cat = book.category[book.member_group[filled]]
     failed_cat = book.category[book.member_group[failed]]
+    filled_opener = book.opener[book.member_group[filled]]
     book.member_group[filled] = -1
     book.member_group[failed] = -1
-    return filled, filled_cat, failed, failed_cat
+    return filled, filled_cat, failed, failed_cat, filled_opener
 
 
 class GroupBuying(Mechanism):
@@ -205,14 +210,16 @@ class GroupBuying(Mechanism):
             SOURCE_GROUP,
         )
         closed_before = np.bincount(book.status, minlength=3)
-        filled, filled_cat, failed, failed_cat = close_groups(
+        filled, filled_cat, failed, failed_cat, opener = close_groups(
             book, day.index, rule.group_size, rule.window_days
         )
         closed = np.bincount(book.status, minlength=3) - closed_before
         day.bad_experiences(failed, c.bad_experiences)
         was_customer = c.customer_of[failed, failed_cat]
         day.schedule_next_due(failed[was_customer], failed_cat[was_customer])
-        group_orders = Orders.make(filled, filled_cat, False, group_order=True)
+        # Members a sharer brought into their group are the sharer's (store binding).
+        by_sharer = np.where(c.is_sharer[opener] & (opener != filled), opener, -1)
+        group_orders = Orders.make(filled, filled_cat, False, by_sharer, group_order=True)
         day.orders = Orders.concat(orders, group_orders)
         day.channels = np.concatenate([channels, book.member_channel[filled]])
         day.count("groups_opened", opened.size)

@@ -18,7 +18,8 @@ share of the hazard rate; a share's credit goes to one of the sharers who shared
 category to j today, chosen with probability proportional to j's trust in them.
 
 When the day's orders happen (`order`), buyers become customers of the category, are bound
-to the sharer whose share won them, are credited to a channel, and draw their next
+to the sharer whose share, group or proxy order brought them (store binding,
+`sim.payout.binding`), are credited to a channel, and draw their next
 repurchase day.
 """
 
@@ -28,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.mechanisms.base import CHANNELS, Day, Mechanism
+from sim.payout.binding import bind
 from sim.schema_base import Section, param
 from sim.state import (
     SOURCE_AD,
@@ -224,8 +226,14 @@ class Purchase(Mechanism):
         c.new_customer_of = np.zeros_like(c.customer_of)
         first = orders.first_in_category
         c.new_customer_of[buyer[first], cat[first]] = True
-        bind = (orders.shared_by >= 0) & (c.referrer[buyer] < 0)
-        c.referrer[buyer[bind][::-1]] = orders.shared_by[bind][::-1]
+        bind(
+            c.referrer,
+            c.bound_day,
+            buyer,
+            orders.shared_by,
+            day.index,
+            self.platform.scheme.binding_days,
+        )
         day.schedule_next_due(buyer, cat)
         record_orders(c, buyer, day.index)
         day.new_customers = new_customers

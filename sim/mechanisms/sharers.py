@@ -1,17 +1,24 @@
-"""Sharers (店主, 分享者): customers who see rewards become sharers; low earners quit.
+"""Sharers (店主, 分享者): customers who expect to earn become sharers; low earners quit.
 
-An active customer who is not a sharer becomes one today with probability
+An active customer j who is not a sharer becomes one today with probability
 
-    1 - exp(-b x A_j x (1 + e x s_j))
+    1 - exp(-b x A_j x (1 + e x s_j) x (1 + push x R_j))
 
-where b is sharer_recruitment_per_day, e the peer effect, s_j the trust-weighted share of
-j's ties who are sharers (0..1), and A_j the reward appeal of the payout scheme: reward per
-order in yuan / sharer_reward_reference_yuan (capped at 3; no reward, no sharers), times
-exp(-up-front cost / entry_fee_tolerance_yuan), times (1 + push x upline appeal) if j is
-bound to an active sharer who earns on recruits' sales (upline overrides).
+where b is sharer_recruitment_per_day, e the peer effect and s_j the trust-weighted share
+of j's ties who are sharers (0..1). A_j is the appeal of what j expects to earn:
 
-A new sharer's recruiter is the sharer they are bound to; the recruitment tree's levels
-feed the upline overrides and the compliance flags.
+    A_j = min(3, E_j / E_ref) ^ a  x  exp(-up-front cost / entry_fee_tolerance_yuan)
+
+with E_j j's expected monthly earnings as a sharer (commissions, bonuses and the
+self-purchase saving on their own spend; `incentives`), E_ref
+sharer_earnings_reference_yuan_per_month, a sharer_join_elasticity; no expected earnings,
+no sharers. R_j is 0 unless j is bound to an active sharer, who then recruits j as hard as
+a recruit is worth to them: R_j = V / recruit_value_reference_yuan, V the value of one
+recruit (pay per recruit and upline overrides of every level; `incentives`).
+
+A new sharer's recruiter is the sharer they are bound to; the recruiter is paid the pay
+per recruit, if any. The recruitment tree's levels feed the upline overrides and the
+compliance flags.
 
 A sharer's monthly earnings are tracked as a 30-day moving sum (exponentially weighted).
 After sharer_grace_days, a sharer earning less than sharer_min_monthly_earnings_yuan quits
@@ -25,15 +32,26 @@ import numpy as np
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import gini, ratio
 from sim.payout import onboard_sharers
+from sim.payout.binding import bound_sharer
 from sim.schema_base import Probability, Section, param
 
 MAX_REWARD_APPEAL = 3.0
 EARNINGS_WINDOW_DAYS = 30.0
 
 
-def reward_appeal(reward_per_order_yuan: float, reference_yuan: float) -> float:
-    """How attractive the scheme's rewards look, 0..3 (1 = the reference reward)."""
-    return float(min(MAX_REWARD_APPEAL, max(reward_per_order_yuan, 0.0) / reference_yuan))
+def earnings_appeal(
+    expected_monthly_yuan: np.ndarray,
+    reference_yuan: float,
+    elasticity: float,
+    joining_cost_yuan: float,
+    cost_tolerance_yuan: float,
+) -> np.ndarray:
+    """A_j: how attractive becoming a sharer looks to each consumer, 0..3^a.
+
+    (min(3, E / reference) ^ elasticity) x exp(-joining cost / tolerance); E in yuan per
+    month, costs in yuan. No expected earnings: 0."""
+    ratio = np.minimum(MAX_REWARD_APPEAL, np.maximum(expected_monthly_yuan, 0.0) / reference_yuan)
+    return ratio**elasticity * np.exp(-joining_cost_yuan / cost_tolerance_yuan)
 
 
 def join_sharers(
@@ -64,6 +82,36 @@ def record_recruitment(
     recruiter[recruited] = bound_to[recruited]
     level[new] = 1
     level[recruited] = level[bound_to[recruited]] + 1
+
+
+def tree_roots(recruiter: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The root (first recruiter with no recruiter) of each member's recruitment tree, by
+    pointer jumping: a few passes, as many as the tree is deep."""
+    root = members.copy()
+    up = recruiter[root]
+    while (up >= 0).any():
+        root = np.where(up >= 0, up, root)
+        up = recruiter[root]
+    return root
+
+
+def crosses_criminal_line(
+    recruiter: np.ndarray,
+    level: np.ndarray,
+    was_sharer: np.ndarray,
+    participants: int = 30,
+    levels: int = 3,
+) -> bool:
+    """Whether one realised recruitment tree has at least `participants` people in at least
+    `levels` levels (both bounds inclusive): the 2013 criminal-line thresholds."""
+    members = np.flatnonzero(was_sharer & (level > 0))
+    if members.size < participants:
+        return False
+    root = tree_roots(recruiter, members)
+    size = np.bincount(root, minlength=recruiter.size)
+    depth = np.zeros(recruiter.size, np.int64)
+    np.maximum.at(depth, root, level[members])
+    return bool(np.any((size >= participants) & (depth >= levels)))
 
 
 def update_monthly_earnings(monthly_fen: np.ndarray, earned_today_fen: np.ndarray) -> None:
@@ -100,24 +148,39 @@ class SharerBehavior(Section):
         "multiplier",
         ge=0.0,
     )
-    sharer_reward_reference_yuan: float = param(
-        5.0,
-        "Reward per order at which the reward appeal is 1 (appeal = reward / this, capped at 3).",
-        "yuan",
+    sharer_earnings_reference_yuan_per_month: float = param(
+        30.0,
+        "Expected monthly earnings at which the earnings appeal is 1 (appeal = (earnings / "
+        "this) ^ sharer_join_elasticity, the ratio capped at 3).",
+        "yuan per month",
         gt=0.0,
+    )
+    sharer_join_elasticity: float = param(
+        1.0,
+        "Elasticity of the joining hazard with respect to expected monthly earnings.",
+        "elasticity",
+        ge=0.0,
+        le=5.0,
     )
     entry_fee_tolerance_yuan: float = param(
         200.0,
-        "Up-front costs (entry fee, first stock) scale the reward appeal by exp(-cost / this).",
+        "Up-front costs (entry fee, first stock) scale the earnings appeal by exp(-cost / this).",
         "yuan",
         gt=0.0,
     )
     recruitment_push: float = param(
         1.0,
-        "How hard sharers recruit their customers when paid on recruits' sales: the join "
-        "hazard of a customer bound to a sharer grows by this x upline reward / reference.",
+        "How hard sharers recruit the customers bound to them when a recruit pays: the join "
+        "hazard of such a customer grows by this x recruit value / recruit_value_reference_yuan.",
         "multiplier",
         ge=0.0,
+    )
+    recruit_value_reference_yuan: float = param(
+        100.0,
+        "Value of a recruit (pay per recruit plus expected overrides) at which the recruitment "
+        "push is `recruitment_push`.",
+        "yuan",
+        gt=0.0,
     )
     sharer_min_monthly_earnings_yuan: float = param(
         20.0, "Sharers earning less than this per month may quit.", "yuan per month", ge=0.0
@@ -147,16 +210,8 @@ class Sharers(Mechanism):
         "payout_levels",
         "recruitment_tree_depth",
         "recruited_sharers",
+        "criminal_line_crossed",
     )
-
-    def setup(self) -> None:
-        beh, scheme = self.spec.behavior, self.platform.scheme
-        self.appeal = reward_appeal(
-            scheme.reward_per_order_yuan(), beh.sharer_reward_reference_yuan
-        ) * np.exp(-scheme.joining_cost_yuan() / beh.entry_fee_tolerance_yuan)
-        self.recruit_appeal = beh.recruitment_push * reward_appeal(
-            scheme.upline_reward_per_order_yuan(), beh.sharer_reward_reference_yuan
-        )
 
     def roles(self, day: Day) -> None:
         """Customers join as sharers, low earners quit, new sharers pay their dues."""
@@ -164,14 +219,29 @@ class Sharers(Mechanism):
         update_monthly_earnings(
             c.monthly_earnings_fen, ledger.received_fen + ledger.sales_fen - day.earned_before_fen
         )
-        bound = c.referrer
-        recruiting = bound >= 0
-        recruiting[recruiting] = c.is_sharer[bound[recruiting]]
+        incentives, scheme = self.platform.get("incentives"), self.platform.scheme
+        recruiting = bound_sharer(
+            c.referrer,
+            c.bound_day,
+            c.is_sharer & ~c.lapsed,
+            np.arange(c.n),
+            day.index,
+            scheme.binding_days,
+        )
+        bound = recruiting >= 0
+        appeal = earnings_appeal(
+            incentives.expected_monthly_earnings(),
+            beh.sharer_earnings_reference_yuan_per_month,
+            beh.sharer_join_elasticity,
+            scheme.joining_cost_yuan(),
+            beh.entry_fee_tolerance_yuan,
+        )
+        push = beh.recruitment_push * incentives.recruit_value / beh.recruit_value_reference_yuan
         joined = join_sharers(
             c.active_customer & ~c.is_sharer,
             self.platform.get("word_of_mouth").sharer_signal,
             beh.sharer_recruitment_per_day,
-            self.appeal * (1.0 + self.recruit_appeal * recruiting),
+            appeal * (1.0 + push * bound),
             beh.sharer_peer_effect,
             self.uniform("sharers", c.n),
         )
@@ -184,14 +254,14 @@ class Sharers(Mechanism):
             beh.sharer_quit_hazard_per_day,
             self.uniform("sharers", c.n),
         )
-        record_recruitment(c.recruiter, c.sharer_level, joined, bound, recruiting)
+        record_recruitment(c.recruiter, c.sharer_level, joined, recruiting, bound)
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
         c.was_sharer |= joined
         c.sharer_since_day[joined] = day.index
         c.monthly_earnings_fen[joined] = 0.0
         day.settlement.cost_of_goods_fen += onboard_sharers(
-            day.index, np.flatnonzero(joined), c, self.platform.scheme, ledger
+            day.index, np.flatnonzero(joined), c, scheme, ledger
         )
         day.joined, day.quit = joined, quit_
 
@@ -215,4 +285,7 @@ class Sharers(Mechanism):
             "payout_levels": float(paid_levels.max()) if paid_levels.size else 0.0,
             "recruitment_tree_depth": float(c.sharer_level.max()),
             "recruited_sharers": float(np.count_nonzero(c.recruiter >= 0)),
+            "criminal_line_crossed": float(
+                crosses_criminal_line(c.recruiter, c.sharer_level, c.was_sharer)
+            ),
         }

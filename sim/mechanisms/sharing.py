@@ -1,10 +1,14 @@
-"""Sharing (分享): active sharers share categories to all their ties.
+"""Sharing (分享): active sharers share categories to all their ties, as hard as it pays.
 
-Each active sharer shares category c today with probability
+Each active sharer i shares category c today with probability
 
-    share_rate_per_day x share_appeal_c x hype_c   (clipped to 0..1)
+    share_rate_per_day x share_appeal_c x hype_c x effort_i   (clipped to 0..1)
 
-and a share reaches every tie, weighted by the listener's trust in the sharer. A listener's
+where effort_i = min(max_share_effort, (r_i / share_reward_reference_yuan) ^ e): r_i the
+reward i expects per order a share brings (commission, referral bonus within its cap,
+sales-tier bonus, retail margin; `incentives`; with the same conversion for every sharer,
+the ratio of expected earnings per share), e the share_effort_elasticity. A sharer who can
+expect nothing does not share. A share reaches every tie, weighted by the listener's trust in the sharer. A listener's
 adoption hazard for c rises by share_conversion_per_share x the trust-weighted shares
 received (the `share` channel); a purchase credited to a share binds the buyer to one of
 the sharers who shared it (odds by trust), who earns the payouts on it.
@@ -19,13 +23,25 @@ from sim.mechanisms.base import Day, Mechanism, State
 from sim.schema_base import Probability, Section, param
 
 
-def share_products(sharers: np.ndarray, share_probability: np.ndarray, u: np.ndarray) -> np.ndarray:
+def share_effort(
+    reward_per_order_yuan: np.ndarray, reference_yuan: float, elasticity: float, cap: float
+) -> np.ndarray:
+    """effort = min(cap, (reward / reference) ^ elasticity): sharing effort relative to a
+    sharer expecting the reference reward per order (yuan); 0 for no reward."""
+    ratio = np.maximum(reward_per_order_yuan, 0.0) / reference_yuan
+    return np.where(ratio > 0, np.minimum(cap, ratio**elasticity), 0.0)
+
+
+def share_products(
+    sharers: np.ndarray, share_probability: np.ndarray, effort: np.ndarray, u: np.ndarray
+) -> np.ndarray:
     """Which sharers share which category today.
 
     sharers: (S,) indices of active sharers; share_probability: (C,) per-day probability
-    that a sharer shares the category; u: (S, C) uniform draws. Returns (S, C) bool.
+    that a sharer at effort 1 shares the category; effort: (S,); u: (S, C) uniform draws.
+    Returns (S, C) bool.
     """
-    return u < share_probability[None, :]
+    return u < np.clip(share_probability[None, :] * effort[:, None], 0.0, 1.0)
 
 
 def share_exposure(
@@ -54,8 +70,26 @@ class SharingBehavior(Section):
     )
     share_rate_per_day: Probability = param(
         0.2,
-        "Probability that an active sharer shares a category (x its share appeal) on a day.",
+        "Probability that an active sharer at effort 1 shares a category (x its share "
+        "appeal) on a day.",
         "per day",
+    )
+    share_reward_reference_yuan: float = param(
+        5.0,
+        "Expected reward per order brought at which a sharer's effort is 1.",
+        "yuan per order",
+        gt=0.0,
+    )
+    share_effort_elasticity: float = param(
+        0.5,
+        "Elasticity of sharing effort (shares per day) with respect to the expected reward "
+        "per order.",
+        "elasticity",
+        ge=0.0,
+        le=5.0,
+    )
+    max_share_effort: float = param(
+        3.0, "Most effort a sharer puts in, relative to effort 1.", "multiplier", gt=0.0
     )
 
 
@@ -77,7 +111,13 @@ class Sharing(Mechanism):
         sharer_idx = np.flatnonzero(c.is_sharer)
         share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * day.hype, 0, 1)
         u = self.uniform("exposure", (day.consumers, day.categories))
-        shared = share_products(sharer_idx, share_prob, u[sharer_idx])
+        effort = share_effort(
+            self.platform.get("incentives").reward[sharer_idx],
+            beh.share_reward_reference_yuan,
+            beh.share_effort_elasticity,
+            beh.max_share_effort,
+        )
+        shared = share_products(sharer_idx, share_prob, effort, u[sharer_idx])
         received = share_exposure(self.platform.network.by_speaker, sharer_idx, shared)
         day.hazard["share"] = beh.share_conversion_per_share * received
         c.shared_today[:] = False

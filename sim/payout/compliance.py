@@ -15,8 +15,16 @@ Each flag names the rule it stands for:
 * ``recruitment_income`` - more of sharers' income than `compliance.max_downline_income_share`
   from recruits' sales rather than from sales to their own customers: 拉人头 / 团队计酬,
   Decree 444 Art. 7; the FTC guidance (pay must follow real retail demand).
-* ``wechat_inducement`` - bargain-cut (砍价) asks to friends: banned in WeChat external
-  links since October 2019 (with friend-assist and unclear-rule group-buy inducements).
+* ``wechat_inducement`` - rewards for sharing (诱导分享): referral bonuses (red packets)
+  for bringing friends, coupons carried by shares, bargain-cut (砍价) friend assists.
+  WeChat's external-link operating rules (2.1.2) ban inducing users to share with
+  rewards; bargain-cut and friend-assist asks since October 2019.
+* ``criminal_line`` - a realised recruitment tree of at least 30 participants in at least
+  3 levels (both inclusive), in any share of replications, under a scheme that pays people
+  on their recruits (overrides or pay per recruit): the 2013 criminal-line thresholds,
+  judged on the tree that grew, not only on the depth the scheme pays.
+* ``pay_per_recruit`` - pay for each person recruited (拉人头), or a share of their entry
+  fee: Decree 444 Art. 7; Criminal Law Art. 224-1 (pay by the number of people recruited).
 * ``negative_income_majority`` - more sharers than `compliance.max_negative_income_share`
   with negative net income: the FTC guidance; a 2018 AARP Foundation survey found nearly
   half of MLM participants lost money.
@@ -35,7 +43,11 @@ CRIMINAL_LINE = (
 )
 FTC_MLM = "US FTC, Business Guidance Concerning Multi-Level Marketing (2018)"
 WECHAT = "WeChat external-link rules (2015 ban on multi-level distribution)"
-WECHAT_2019 = "WeChat external-link rules (October 2019: friend-assist and bargain-cut inducements)"
+WECHAT_2019 = (
+    "WeChat external-link operating rules 2.1.2 (诱导分享: rewards for sharing; October 2019: "
+    "friend-assist and bargain-cut inducements)"
+)
+CRIMINAL_LAW = "China, Criminal Law Art. 224-1 (organising pyramid selling, 拉人头)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,24 @@ class Flag:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def sharing_inducements(payout: PayoutSection) -> list[str]:
+    """The rules of a scheme that reward users for sharing (empty if none pays anything)."""
+    found = []
+    referral = payout.rule("referral_bonus")
+    if referral is not None and referral.referrer_yuan > 0 and referral.cap_per_referrer > 0:
+        found.append(
+            f"a {referral.referrer_yuan:g}-yuan bonus for each friend brought (red packet)"
+        )
+    if referral is not None and referral.referee_yuan > 0:
+        found.append(f"a {referral.referee_yuan:g}-yuan bonus to the friend who comes")
+    coupon = payout.rule("coupon")
+    if coupon is not None and coupon.share_yuan > 0:
+        found.append(f"a {coupon.share_yuan:g}-yuan coupon carried by shares")
+    if payout.rule("bargain") is not None:
+        found.append("friends asked to cut the price (砍价, friend assist)")
+    return found
 
 
 def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) -> list[Flag]:
@@ -107,13 +137,40 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 share,
             )
         )
-    if payout.rule("bargain") is not None:
+    inducements = sharing_inducements(payout)
+    if inducements:
         flags.append(
             Flag(
                 "wechat_inducement",
                 WECHAT_2019,
-                "the scheme asks friends to cut the price (砍价) through shared links",
-                1.0,
+                "the scheme rewards sharing through WeChat: " + "; ".join(inducements),
+                float(len(inducements)),
+            )
+        )
+    per_recruit = payout.rule("recruit_bonus")
+    pays_per_recruit = per_recruit is not None and (
+        per_recruit.yuan > 0
+        or (per_recruit.entry_fee_share > 0 and fee is not None and fee.yuan > 0)
+    )
+    if pays_per_recruit:
+        flags.append(
+            Flag(
+                "pay_per_recruit",
+                f"{DECREE_444} (拉人头); {CRIMINAL_LAW}",
+                f"recruiters are paid for each new sharer ({per_recruit.describe()})",
+                per_recruit.yuan,
+            )
+        )
+    crossed = mean("criminal_line_crossed")
+    pays_uplines = (override is not None and any(r > 0 for r in override.rates)) or pays_per_recruit
+    if pays_uplines and crossed > 0:
+        flags.append(
+            Flag(
+                "criminal_line",
+                f"{CRIMINAL_LINE}; {CRIMINAL_LAW}",
+                f"in {crossed:.0%} of replications a recruitment tree reached at least 30 "
+                "participants in at least 3 levels while uplines are paid on recruits",
+                crossed,
             )
         )
     negative = mean("sharers_negative_income_share")

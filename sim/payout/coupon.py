@@ -10,7 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.payout.channel import Channel
 from sim.schema_base import Section, param
+
+CHANNELS = (
+    Channel(
+        "coupon (new user)",
+        "consumers who have never ordered",
+        "the coupon on their first order, as a price cut (yuan)",
+        "adoption hazard x exp(s x min(new_user_yuan, price) / 100 yuan)",
+        "price_sensitivity_per_100_yuan (per 100 yuan)",
+        "coupons",
+        "a coupon of 0 multiplies by exactly 1",
+    ),
+    Channel(
+        "coupon (share)",
+        "consumers new to a category who receive a share of it",
+        "the coupon the share carries, as a price cut (yuan)",
+        "share-channel adoption hazard x exp(s x min(share_yuan, price) / 100 yuan)",
+        "price_sensitivity_per_100_yuan (per 100 yuan)",
+        "coupons",
+        "a coupon of 0 multiplies by exactly 1",
+    ),
+)
 
 
 class Coupon(Section):

@@ -4,7 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "direct_commission",
+        "active sharers",
+        "expected reward per order brought r_i (yuan), of which the commission is the mean "
+        "over categories of price x rate",
+        "effort = min(max_share_effort, (r_i / share_reward_reference_yuan) ^ "
+        "share_effort_elasticity)",
+        "share_effort_elasticity (elasticity), share_reward_reference_yuan (yuan per order), "
+        "max_share_effort (multiplier)",
+        "sharing",
+    ),
+    Channel(
+        "direct_commission",
+        "active customers who are not sharers",
+        "expected monthly earnings as a sharer E_j = r_new x O + saving (yuan per month), O "
+        "the orders a sharer is believed to bring a month",
+        "join hazard x min(3, E_j / sharer_earnings_reference_yuan_per_month) ^ "
+        "sharer_join_elasticity",
+        "sharer_join_elasticity (elasticity), sharer_earnings_reference_yuan_per_month "
+        "(yuan per month), sharer_orders_per_month_prior (orders per month)",
+        "sharers",
+    ),
+)
 
 
 class DirectCommission(Section):

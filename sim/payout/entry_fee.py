@@ -7,7 +7,20 @@ to qualify as pyramid selling (入门费); see the compliance flags.
 
 from __future__ import annotations
 
+from sim.payout.channel import Channel
 from sim.schema_base import Section, param
+
+CHANNELS = (
+    Channel(
+        "entry_fee",
+        "active customers who are not sharers",
+        "the up-front cost of becoming a sharer (yuan)",
+        "join hazard x exp(-(fee + first stock) / entry_fee_tolerance_yuan)",
+        "entry_fee_tolerance_yuan (yuan)",
+        "sharers",
+        "a fee of 0 multiplies by exactly 1",
+    ),
+)
 
 
 class EntryFee(Section):

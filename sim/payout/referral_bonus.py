@@ -5,7 +5,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.payout.channel import Channel
 from sim.schema_base import Section, param
+
+CHANNELS = (
+    Channel(
+        "referral_bonus (referrer)",
+        "active sharers, and customers weighing becoming one",
+        "the bonus per order brought: referrer_yuan x rho, rho the believed share of a "
+        "sharer's orders that are a new customer's first, counted only while the sharer "
+        "is under cap_per_referrer",
+        "adds to r_i (sharing effort) and to E_j (joining), as the commission does",
+        "referral_share_prior (fraction), belief_prior_weight (observations)",
+        "incentives",
+        "a bonus of 0, or a cap of 0, adds exactly 0 to r_i and E_j: nothing changes",
+    ),
+    Channel(
+        "referral_bonus (referee)",
+        "consumers who have never ordered",
+        "the bonus on the first order a sharer brings them, as a price cut (yuan)",
+        "share-channel adoption hazard x exp(s x min(referee_yuan, price) / 100 yuan)",
+        "price_sensitivity_per_100_yuan (per 100 yuan)",
+        "referrals",
+        "a bonus of 0 multiplies by exactly 1",
+    ),
+)
 
 
 class ReferralBonus(Section):

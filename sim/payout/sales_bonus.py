@@ -6,7 +6,22 @@ from __future__ import annotations
 import numpy as np
 from pydantic import field_validator
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "sales_bonus",
+        "active sharers",
+        "the bonus an extra order is worth t_i (yuan): the projected tier's rate x price, "
+        "or, when the next tier is at most sales_bonus_reach_orders orders beyond the "
+        "month's projected sales, the bonus jump spread over the orders still needed",
+        "adds t_i to r_i: effort rises most for sharers within reach of the next tier",
+        "sales_bonus_reach_orders (orders), share_effort_elasticity (elasticity)",
+        "incentives",
+        "rates of 0 add exactly 0 to r_i",
+    ),
+)
 
 
 class SalesTier(Section):

@@ -13,12 +13,14 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.payout.bargain import Bargain
+from sim.payout.binding import Binding
 from sim.payout.compliance_schema import ComplianceLimits
 from sim.payout.coupon import Coupon
 from sim.payout.direct_commission import DirectCommission
 from sim.payout.entry_fee import EntryFee
 from sim.payout.gift import Gift
 from sim.payout.group_buy import GroupBuy
+from sim.payout.recruit_bonus import RecruitBonus
 from sim.payout.referral_bonus import ReferralBonus
 from sim.payout.sales_bonus import SalesBonus
 from sim.payout.self_purchase_discount import SelfPurchaseDiscount
@@ -79,6 +81,7 @@ RULES = (
     "bargain",
     "gift",
     "sales_bonus",
+    "recruit_bonus",
 )
 
 
@@ -105,6 +108,12 @@ class PayoutSection(Section):
     bargain: Bargain | None = param(None, "Bargaining (砍价): friends cut the price.")
     gift: Gift | None = param(None, "Gifting (派礼): sharers send gifts to ties.")
     sales_bonus: SalesBonus | None = param(None, "Monthly bonuses by sales tier.")
+    recruit_bonus: RecruitBonus | None = param(
+        None, "Pay per recruit (拉人头): pay to a recruiter for each new sharer."
+    )
+    binding: Binding = param(
+        Binding(), "Store binding (锁粉): how long a customer stays bound to a sharer."
+    )
     compliance: ComplianceLimits = param(ComplianceLimits(), "Compliance flag thresholds.")
 
     def rule(self, name: str):
@@ -165,6 +174,9 @@ class PayoutScheme:
     sales_thresholds_fen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     sales_bonus_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
     gift_cost_fen: int = 0
+    recruit_bonus_fen: int = 0
+    recruit_entry_fee_share: float = 0.0
+    binding_days: int = 365
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -174,6 +186,7 @@ class PayoutScheme:
         over, ref = pay.rule("upline_override"), pay.rule("referral_bonus")
         fee, stock, group = pay.rule("entry_fee"), pay.rule("stock"), pay.rule("group_buy")
         coupon, bonus, gift = pay.rule("coupon"), pay.rule("sales_bonus"), pay.rule("gift")
+        recruit = pay.rule("recruit_bonus")
         stock_cat = -1
         if stock is not None:
             stock_cat = names.index(stock.category) if stock.category else 0
@@ -212,26 +225,15 @@ class PayoutScheme:
             else np.empty(0, np.int64),
             sales_bonus_rates=np.array([t.rate for t in bonus.tiers]) if bonus else np.empty(0),
             gift_cost_fen=int(to_fen(gift.gift_cost_yuan)) if gift else 0,
+            recruit_bonus_fen=int(to_fen(recruit.yuan)) if recruit else 0,
+            recruit_entry_fee_share=recruit.entry_fee_share if recruit else 0.0,
+            binding_days=pay.binding.days,
         )
 
     @property
     def has_stock(self) -> bool:
         return self.stock_category >= 0
 
-    def reward_per_order_yuan(self) -> float:
-        """What a sharer can expect per order brought: mean commission, bonus, retail margin."""
-        reward = float(np.mean(self.price_fen * self.commission_rate))
-        reward += self.referrer_bonus_fen
-        if self.has_stock:
-            reward += float(self.price_fen[self.stock_category] - self.stock_unit_price_fen)
-        return reward / 100.0
-
     def joining_cost_yuan(self) -> float:
         """What a new sharer must pay up front: entry fee and first stock."""
         return (self.entry_fee_fen + self.stock_units * self.stock_unit_price_fen) / 100.0
-
-    def upline_reward_per_order_yuan(self) -> float:
-        """What a recruiter can expect per order of a recruit (level-2 override)."""
-        if self.override_rates.size == 0:
-            return 0.0
-        return float(np.mean(self.price_fen) * self.override_rates[0]) / 100.0

@@ -4,8 +4,8 @@ For each order of list price L (fen), in this order:
 
 * discounts: the group-buy discount on a filled group's orders, the self-purchase discount
   on a sharer's own orders (no commission on those); the buyer pays L minus discounts;
-* the order's sharer: the sharer whose share won the first order in the category, else the
-  sharer the customer is bound to (the one who first brought them), if still active;
+* the order's sharer: the sharer whose share, group or proxy order brought it, else the
+  sharer the customer is still bound to (store binding), if still active;
 * a stock-holding sharer sells from their stock: the buyer pays the sharer; otherwise the
   buyer pays the platform and the sharer earns the direct commission;
 * upline overrides to the sharer's recruiters (levels 2, 3, ...);
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.ledger import PLATFORM, Ledger
+from sim.payout.binding import bound_sharer
 from sim.payout.coupon import coupon_fen
 from sim.payout.direct_commission import commission_fen
 from sim.payout.referral_bonus import rank_within, referrals_within_cap
@@ -45,13 +46,16 @@ class Settlement:
     fulfillment_cost_fen: int = 0  # set by the fulfillment pipeline
 
 
-def order_sharer(orders: Orders, consumers: Consumers) -> np.ndarray:
-    """The sharer credited with each order, -1 for none or for a sharer's own order."""
-    bound = consumers.referrer[orders.buyer]
-    ok = bound >= 0
-    ok[ok] = consumers.is_sharer[bound[ok]] & ~consumers.lapsed[bound[ok]]
-    sharer = np.where(orders.shared_by >= 0, orders.shared_by, np.where(ok, bound, -1))
-    return np.where(consumers.is_sharer[orders.buyer], -1, sharer)
+def order_sharer(orders: Orders, consumers: Consumers, day: int, binding_days: int) -> np.ndarray:
+    """The sharer credited with each order, -1 for none or for a sharer's own order: the
+    sharer whose share, group or proxy order brought it, else the active sharer the buyer
+    is still bound to."""
+    c = consumers
+    bound = bound_sharer(
+        c.referrer, c.bound_day, c.is_sharer & ~c.lapsed, orders.buyer, day, binding_days
+    )
+    sharer = np.where(orders.shared_by >= 0, orders.shared_by, bound)
+    return np.where(c.is_sharer[orders.buyer], -1, sharer)
 
 
 def settle_orders(
@@ -99,7 +103,7 @@ def settle_orders(
         left -= off
     paid = left
     discount = list_fen - paid
-    sharer = order_sharer(orders, c)
+    sharer = order_sharer(orders, c, day, scheme.binding_days)
 
     from_stock = np.zeros(orders.size, bool)
     if scheme.has_stock:
@@ -205,7 +209,8 @@ def buy_stock(
 def onboard_sharers(
     day: int, joined: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
 ) -> int:
-    """New sharers pay the entry fee and buy their first stock; returns the platform's cost."""
+    """New sharers pay the entry fee and buy their first stock, and their active recruiters
+    are paid per recruit; returns the platform's cost of goods."""
     if scheme.entry_fee_fen and joined.size:
         ledger.record(
             day,
@@ -213,6 +218,21 @@ def onboard_sharers(
             joined,
             np.full(joined.size, PLATFORM),
             np.full(joined.size, scheme.entry_fee_fen),
+        )
+    per_recruit = scheme.recruit_bonus_fen + int(
+        np.rint(scheme.recruit_entry_fee_share * scheme.entry_fee_fen)
+    )
+    if per_recruit and joined.size:
+        recruiter = c.recruiter[joined]
+        ok = recruiter >= 0
+        ok[ok] = c.is_sharer[recruiter[ok]] & ~c.lapsed[recruiter[ok]]
+        ledger.record(
+            day,
+            "recruit_bonus",
+            np.full(int(ok.sum()), PLATFORM),
+            recruiter[ok],
+            np.full(int(ok.sum()), per_recruit),
+            level=2,
         )
     return buy_stock(day, joined, c, scheme, ledger)
 

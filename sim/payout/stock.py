@@ -10,7 +10,20 @@ inventory loading in the FTC's guidance; see the compliance flags.
 
 from __future__ import annotations
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "stock",
+        "active customers who are not sharers; stock-holding sharers",
+        "the first stock's cost (yuan, deters joining as the entry fee does); the retail "
+        "margin per order (list - wholesale, averaged over categories, yuan) adds to r_i",
+        "join hazard x exp(-cost / entry_fee_tolerance_yuan); effort through r_i",
+        "entry_fee_tolerance_yuan (yuan), share_effort_elasticity (elasticity)",
+        "sharers, incentives",
+    ),
+)
 
 
 class Stock(Section):

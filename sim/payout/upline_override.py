@@ -10,7 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "upline_override",
+        "active sharers, recruiting the customers bound to them",
+        "the value of one recruit V = H x price x O x sum_l rate_l x m^(l-2) (yuan): level l "
+        "pays on sales l - 2 generations below the recruit, m the believed recruits per "
+        "sharer, so each level adds its own term",
+        "join hazard of a customer bound to an active sharer x (1 + recruitment_push x V / "
+        "recruit_value_reference_yuan)",
+        "recruitment_push (multiplier), recruit_value_reference_yuan (yuan), "
+        "recruit_horizon_months (months), recruits_per_sharer_prior (sharers)",
+        "sharers",
+        "rates of 0 add exactly 0 to V",
+    ),
+)
 
 
 class UplineOverride(Section):

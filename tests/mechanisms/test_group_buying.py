@@ -24,7 +24,7 @@ def test_a_group_that_fills():
     )
     assert joined.size == 2  # the group needs 3: the opener and two of the five leaves
     assert book.size[0] == 3
-    filled, filled_cat, failed, _ = gb.close_groups(book, day=3, group_size=3, window_days=2)
+    filled, filled_cat, failed, _, _ = gb.close_groups(book, day=3, group_size=3, window_days=2)
     assert sorted(filled.tolist()) == sorted([0, *joined.tolist()])
     assert filled_cat.tolist() == [1, 1, 1] and failed.size == 0
     assert book.status[0] == gb.FILLED and (book.member_group == -1).all()
@@ -40,7 +40,7 @@ def test_a_group_that_fails_when_its_window_ends():
     assert joined.size == 0
     # window of 2 days: open on days 3 and 4, fails at the end of day 4
     assert gb.close_groups(book, 3, 3, 2)[2].size == 0
-    filled, _, failed, failed_cat = gb.close_groups(book, 4, 3, 2)
+    filled, _, failed, failed_cat, _ = gb.close_groups(book, 4, 3, 2)
     assert filled.size == 0 and failed.tolist() == [0] and failed_cat.tolist() == [0]
     assert book.status[0] == gb.FAILED and book.member_group[0] == -1
 

@@ -9,10 +9,34 @@ from sim.mechanisms import (
 )
 
 
-def test_reward_appeal_is_capped_and_zero_without_rewards():
-    assert sharers.reward_appeal(0.0, 5.0) == 0.0
-    assert sharers.reward_appeal(5.0, 5.0) == 1.0
-    assert sharers.reward_appeal(500.0, 5.0) == sharers.MAX_REWARD_APPEAL
+def test_earnings_appeal_is_capped_elastic_and_zero_without_earnings():
+    e = np.array([0.0, 30.0, 60.0, 3000.0])
+    np.testing.assert_allclose(sharers.earnings_appeal(e, 30.0, 1.0, 0.0, 200.0), [0, 1, 2, 3])
+    np.testing.assert_allclose(
+        sharers.earnings_appeal(e, 30.0, 0.5, 0.0, 200.0), [0, 1, 2**0.5, 3**0.5]
+    )
+    fee = sharers.earnings_appeal(e, 30.0, 1.0, 200.0, 200.0)
+    np.testing.assert_allclose(fee, np.array([0, 1, 2, 3]) * np.exp(-1.0))
+
+
+def test_criminal_line_needs_thirty_participants_in_three_levels():
+    def tree(n: int, depth: int):
+        """A chain of `depth` levels under root 0, then the rest recruited by the root."""
+        recruiter = np.full(n, -1, np.int64)
+        level = np.ones(n, np.int32)
+        for i in range(1, depth):
+            recruiter[i], level[i] = i - 1, i + 1
+        recruiter[depth:], level[depth:] = 0, 2
+        return recruiter, level, np.ones(n, bool)
+
+    assert sharers.crosses_criminal_line(*tree(30, 3))  # both bounds inclusive
+    assert not sharers.crosses_criminal_line(*tree(29, 3))
+    assert not sharers.crosses_criminal_line(*tree(100, 2))
+    # two trees of 20 do not add up to one organisation of 40
+    r, lv, w = tree(20, 3)
+    r2 = np.where(r >= 0, r + 20, -1)
+    both = np.r_[r, r2], np.r_[lv, lv], np.r_[w, w]
+    assert not sharers.crosses_criminal_line(*both)
 
 
 def test_join_rate_grows_with_peer_sharers(rng):

@@ -22,6 +22,16 @@ def test_share_exposure_sums_trust_of_sharers():
 
 def test_share_products_respects_probability(rng):
     u = rng.random((100_000, 2))
-    shared = sharing.share_products(np.arange(100_000), np.array([0.2, 0.0]), u)
+    shared = sharing.share_products(np.arange(100_000), np.array([0.2, 0.0]), np.ones(100_000), u)
     assert abs(shared[:, 0].mean() - 0.2) < 0.005  # 5 standard errors
     assert not shared[:, 1].any()
+    harder = sharing.share_products(
+        np.arange(100_000), np.array([0.2, 0.5]), np.full(100_000, 3.0), u
+    )
+    assert abs(harder[:, 0].mean() - 0.6) < 0.008 and harder[:, 1].all()  # clipped at 1
+
+
+def test_share_effort_responds_to_the_expected_reward():
+    reward = np.array([0.0, 5.0, 20.0, 1000.0])
+    np.testing.assert_allclose(sharing.share_effort(reward, 5.0, 0.5, 3.0), [0, 1, 2, 3])
+    np.testing.assert_allclose(sharing.share_effort(reward, 5.0, 0.0, 3.0), [0, 1, 1, 1])
