@@ -93,3 +93,68 @@ def test_recruitment_tree_grows_with_overrides():
 def test_bargaining_is_flagged_under_wechat_rules():
     (flag,) = compliance_flags(section(preset="platform", bargain={}), {})
     assert flag.flag == "wechat_inducement" and "2019" in flag.rule
+
+
+def test_rewards_for_sharing_are_wechat_inducement():
+    def inducement(**payout) -> set[str]:
+        return flags_of(section(preset="platform", **payout)) & {"wechat_inducement"}
+
+    assert inducement(referral_bonus={"referrer_yuan": 5.0, "referee_yuan": 0.0})
+    assert inducement(referral_bonus={"referrer_yuan": 0.0, "referee_yuan": 5.0})
+    assert inducement(coupon={"new_user_yuan": 0.0, "share_yuan": 3.0})
+    # nothing that rewards sharing: no flag
+    assert not inducement()
+    assert not inducement(coupon={"new_user_yuan": 10.0, "share_yuan": 0.0})
+    assert not inducement(
+        referral_bonus={"referrer_yuan": 5.0, "referee_yuan": 0.0, "cap_per_referrer": 0}
+    )
+    (flag,) = compliance_flags(section(preset="platform", referral_bonus={}), {})
+    assert "2.1.2" in flag.rule and "red packet" in flag.reason
+
+
+def test_pay_per_recruit_is_flagged_when_it_pays():
+    assert "pay_per_recruit" in flags_of(section(preset="platform", recruit_bonus={"yuan": 30}))
+    assert "pay_per_recruit" in flags_of(
+        section(
+            preset="platform",
+            entry_fee={"yuan": 100},
+            recruit_bonus={"yuan": 0, "entry_fee_share": 0.5},
+        )
+    )
+    assert "pay_per_recruit" not in flags_of(
+        section(preset="platform", recruit_bonus={"yuan": 0, "entry_fee_share": 0.5})
+    )
+    assert "pay_per_recruit" not in flags_of(section(preset="platform"))
+
+
+def test_criminal_line_is_judged_on_the_realised_tree_of_a_paying_scheme():
+    two_level = section(preset="two_level")  # pays 2 levels: under the paid-depth cap
+    (flag,) = [
+        f
+        for f in compliance_flags(two_level, {"criminal_line_crossed": 0.25})
+        if f.flag == "criminal_line"
+    ]
+    assert flag.value == 0.25 and "25% of replications" in flag.reason and "2013" in flag.rule
+    assert "criminal_line" not in flags_of(two_level, criminal_line_crossed=0.0)
+    # a tree nobody is paid on is a referral chain, not an organisation paid by recruitment
+    assert "criminal_line" not in flags_of(section(preset="platform"), criminal_line_crossed=1.0)
+    per_recruit = section(preset="platform", recruit_bonus={"yuan": 20})
+    assert "criminal_line" in flags_of(per_recruit, criminal_line_crossed=1.0)
+
+
+def test_a_zero_entry_fee_is_no_entry_fee():
+    assert "entry_fee" not in flags_of(section(preset="platform", entry_fee={"yuan": 0}))
+
+
+@pytest.mark.slow
+def test_a_team_reward_with_keen_recruiting_crosses_the_criminal_line():
+    s = small_scenario(
+        population={"consumers": 5000},
+        run={"days": 300, "replications": 2},
+        behavior={"sharer_recruitment_per_day": 0.02, "recruitment_push": 5.0},
+        payout={"preset": "two_level"},
+    )
+    result = run(s, progress=False)
+    assert result.kpis["criminal_line_crossed"]["mean"] > 0
+    assert result.kpis["recruitment_tree_depth"]["mean"] >= 3
+    assert "criminal_line" in {f["flag"] for f in result.compliance()}

@@ -112,6 +112,7 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
             )
         )
     fee, stock = payout.rule("entry_fee"), payout.rule("stock")
+    fee = fee if fee is not None and fee.yuan > 0 else None
     if fee is not None or stock is not None:
         what = []
         if fee is not None:

@@ -2,8 +2,9 @@
 
 A new customer's first order of a category whose price reaches `min_spend_yuan` gets
 `new_user_yuan` off; a first order won by a sharer's share also gets `share_yuan` off (the
-coupon travels with the share). The coupons also make first purchases more likely: the
-price factor of a first purchase uses the price after the coupon.
+coupon travels with the share). Behaviour (CHANNELS, docs/incentives.md): each coupon
+acts like a price cut on the purchase it applies to, so new users buy, and shares that
+carry a coupon convert, more.
 """
 
 from __future__ import annotations

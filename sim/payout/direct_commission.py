@@ -1,4 +1,8 @@
-"""Direct commission: the sharer who brought a sale earns a share of its list price."""
+"""Direct commission: the sharer who brought a sale earns a share of its list price.
+
+Behaviour (CHANNELS, docs/incentives.md): sharers share harder, and customers join as
+sharers more, the more they can expect to earn per order and per month.
+"""
 
 from __future__ import annotations
 

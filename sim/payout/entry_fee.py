@@ -1,6 +1,6 @@
 """Entry fee: a consumer pays the platform to become a sharer.
 
-The fee also deters joining: the reward appeal is scaled by exp(-fee / tolerance), with the
+Behaviour (CHANNELS, docs/incentives.md): the fee deters joining: the earnings appeal is scaled by exp(-fee / tolerance), with the
 tolerance `behavior.entry_fee_tolerance_yuan`. Chinese law treats a fee or purchase required
 to qualify as pyramid selling (入门费); see the compliance flags.
 """

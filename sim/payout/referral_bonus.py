@@ -1,5 +1,10 @@
-"""Two-sided referral bonus: a new customer brought by a share earns the referee bonus,
-the sharer the referrer bonus (capped per referrer over the run)."""
+"""Two-sided referral bonus: a new customer brought by a sharer earns the referee bonus,
+the sharer the referrer bonus (capped per referrer over the run).
+
+Behaviour (CHANNELS, docs/incentives.md): the referrer's side raises the reward a sharer
+expects per order only while they are under the cap (a bonus that can never be paid moves
+nothing); the referee's side acts on the referee's first purchase like a price cut.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Sales-threshold bonuses: every 30 days, sharers are paid a rate on the sales they
-brought that month, by tier (the highest tier whose threshold they reached)."""
+brought that month, by tier (the highest tier whose threshold they reached).
+
+Behaviour (CHANNELS, docs/incentives.md): an extra order is worth the tier's rate, or the
+bonus jump when the next tier is within reach, so effort rises most near a threshold.
+"""
 
 from __future__ import annotations
 

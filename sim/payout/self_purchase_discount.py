@@ -1,4 +1,8 @@
-"""Self-purchase discount: a sharer's own orders cost less, and earn nobody a commission."""
+"""Self-purchase discount: a sharer's own orders cost less, and earn nobody a commission.
+
+Behaviour (CHANNELS, docs/incentives.md): the saving on one's own spend makes becoming a
+sharer more attractive (save when you buy), and sharers reorder more often.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ A sale with a commissioned sharer s pays rates[0] of the list price to s's recru
 2), rates[1] to that recruiter's recruiter (level 3), and so on, to uplines who are still
 active sharers. Chinese law counts any pay computed from downline sales as team
 compensation (团队计酬); see the compliance flags.
+
+Behaviour (CHANNELS, docs/incentives.md): sharers recruit the customers bound to them as
+hard as a recruit is worth, and every level adds its own term to that value.
 """
 
 from __future__ import annotations

@@ -49,3 +49,19 @@ def test_pick_sharer_only_picks_ties_who_shared_with_odds_by_trust(rng):
     assert abs(np.mean(got == 2) - 0.75) < 0.01
     none = purchase.pick_sharer(trust, np.array([1]), shared, np.array([0.5]))
     assert none[0] == -1  # consumer 1 has no tie that shared
+
+
+def test_a_repeat_is_an_order_on_a_later_day_in_any_category():
+    """A first order in a second category on the same day is not a repeat; any order on a
+    later day is (repeat_rate_30d / 90d count it)."""
+    from sim.mechanisms.purchase import record_orders
+    from sim.metrics import repeat_rate
+    from sim.state import Consumers
+
+    c = Consumers.create(np.ones(3, bool), 2)
+    record_orders(c, np.array([0, 0, 1]), day=0)  # 0 buys two categories on day 0
+    assert c.second_order_day.tolist() == [-1, -1, -1]
+    record_orders(c, np.array([1]), day=5)  # 1 comes back on day 5, another category or not
+    record_orders(c, np.array([2]), day=6)  # 2's first order
+    assert c.second_order_day.tolist() == [-1, 5, -1]
+    assert repeat_rate(c.first_order_day, c.second_order_day, 100, 30) == 1 / 3
