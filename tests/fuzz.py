@@ -20,9 +20,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted(
-    [*(ROOT / "scenarios").glob("*.toml"), *(ROOT / "scenarios" / "facts").glob("*.toml")]
-)
+SHIPPED = sorted((ROOT / "scenarios").rglob("*.toml"))
 
 
 def nested(depth: int) -> dict:

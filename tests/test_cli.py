@@ -208,7 +208,7 @@ def test_bad_set_override_exits_2(small_file, capsys):
 
 
 def test_validate_accepts_the_shipped_scenarios(capsys):
-    files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.toml"))
+    files = sorted(str(p) for p in (ROOT / "scenarios").rglob("*.toml"))
     assert main(["validate", *files]) == 0
     assert capsys.readouterr().out.count(": ok") == len(files)
 

@@ -34,7 +34,7 @@ def test_defaults_form_a_valid_scenario():
     assert len(s.categories) >= 1
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")))
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").rglob("*.toml")))
 def test_shipped_scenarios_are_valid(path):
     load_scenario(path)
 
