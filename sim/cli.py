@@ -380,6 +380,48 @@ INTERRUPTED = (
 )
 
 
+@app.command()
+def dashboard(
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scenarios to offer (default: every file under scenarios/)."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but 127.0.0.1 exposes it.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 8765,
+    results: Annotated[
+        Path, typer.Option(help="Where runs started from the dashboard are saved.")
+    ] = Path("results/runs"),
+) -> None:
+    """Start the strategist's dashboard in the browser (needs the `dashboard` extra)."""
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        raise SimError(
+            "the dashboard needs the optional `dashboard` extra: "
+            "pip install 'social-commerce-sim[dashboard]'"
+        )
+    from sim.scenario import load_scenario
+
+    for path in scenarios or []:
+        load_scenario(path)  # a bad file is reported here, before the server starts
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}: anyone who can reach it can run jobs", err=True)
+    env = dict(os.environ)
+    env["SIM_DASHBOARD_SCENARIOS"] = os.pathsep.join(str(p.resolve()) for p in scenarios or [])
+    env["SIM_DASHBOARD_RESULTS"] = str(results.resolve())
+    env.setdefault("MPLBACKEND", "Agg")
+    command = [
+        sys.executable, "-m", "solara", "run", "sim.dashboard.app:Page",
+        "--host", host, "--port", str(port), "--production", "--no-open",
+    ]  # fmt: skip
+    typer.echo(f"dashboard: http://{host}:{port}/ (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors exit 2 with a message and no traceback (unless --debug)."""
     args = sys.argv[1:] if argv is None else argv

@@ -11,6 +11,7 @@ two independent runs' intervals.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,7 +257,7 @@ def compare(
     *,
     replications: int | str | None = None,
     overrides: dict[str, Any] | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], Any] | None = None,
 ) -> CompareResult:
     """Run every variant on the same replications and compare them to the baseline.
 

@@ -168,17 +168,19 @@ def incentives_reference() -> str:
         "",
         "Generated from the `CHANNELS` each payout rule declares in `sim/payout/` (and the "
         "ad response in `sim/mechanisms/advertising.py`) by `sim docs`; do not edit by hand. "
-        "Every channel has a probe test on paired common random numbers "
-        "(`tests/test_incentive_probes.py`): a rule that pays nothing leaves customers, "
-        "orders and sharers identical, and a larger reward moves its behaviour.",
+        "The probes named in the last column (`tests/test_incentive_probes.py`, on paired "
+        "common random numbers) show that a rule paying nothing leaves customers, orders "
+        "and sharers identical, and that a larger reward moves its behaviour. Bargains and "
+        "gifts are formats whose act does not depend on a reward: they have no probe.",
         "",
         "| Rule | Who responds | To what they can expect | Form | Parameters (units) "
-        "| Mechanism | When it pays nothing |",
-        "|---|---|---|---|---|---|---|",
+        "| Mechanism | When it pays nothing | Probe |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for ch in all_channels():
         cells = (ch.rule, ch.who, ch.responds_to, ch.form, ch.parameters, ch.mechanism)
-        row = " | ".join(c.replace("|", "/") for c in (*cells, ch.when_unpaid))
+        cells = (*cells, ch.when_unpaid, ch.probe or "none")
+        row = " | ".join(c.replace("|", "/") for c in cells)
         lines.append(f"| {row} |")
     lines += [
         "",

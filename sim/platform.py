@@ -28,6 +28,17 @@ if TYPE_CHECKING:
     from sim.world import World
 
 
+DEFAULT_AD_SPEND_YUAN_PER_1000_PER_DAY = 15.0
+
+
+def ad_spend_yuan_per_day(spec: Scenario) -> float:
+    """The platform's ad spend: the scenario's, else 15 yuan a day per 1,000 consumers."""
+    spend = spec.platform.ad_spend_yuan_per_day
+    if spend is None:
+        spend = DEFAULT_AD_SPEND_YUAN_PER_1000_PER_DAY * spec.population.consumers / 1000.0
+    return float(spend)
+
+
 class Platform(mesa.Agent):
     """One platform on the market's world."""
 
@@ -44,7 +55,7 @@ class Platform(mesa.Agent):
         self.streams = streams
         self.days = spec.run.days
         self.scheme = PayoutScheme.from_section(spec.payout, spec.categories)
-        self.ad_spend_yuan_per_day = spec.platform.ad_spend_yuan_per_day
+        self.ad_spend_yuan_per_day = ad_spend_yuan_per_day(spec)
         self.hype_half_life = np.array(
             [c.hype_half_life_days if c.hype_half_life_days else np.inf for c in spec.categories]
         )

@@ -180,8 +180,26 @@ def run_batch(
     )
 
 
-def make_progress(total: int, enabled: bool | None, description: str):
-    """A tqdm bar (terminal or notebook); None when disabled or not attached to a terminal."""
+class CallbackProgress:
+    """Progress reported to a function f(done, total) (days simulated), e.g. a dashboard."""
+
+    def __init__(self, callback: Callable[[int, int], Any], total: int):
+        self.callback, self.total, self.done = callback, total, 0
+        callback(0, total)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.callback(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def make_progress(total: int, enabled, description: str):
+    """A tqdm bar (terminal or notebook); None when disabled or not attached to a terminal;
+    with a callable, a `CallbackProgress` calling it with (done, total) days."""
+    if callable(enabled):
+        return CallbackProgress(enabled, total)
     if enabled is False:
         return None
     from tqdm.auto import tqdm
@@ -202,7 +220,7 @@ def run(
     seed: int | None = None,
     days: int | None = None,
     overrides: dict[str, Any] | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], Any] | None = None,
     on_replication: Callable[[Batch], Any] | None = None,
     edge_list: EdgeList | None = None,
 ) -> RunResult:
@@ -210,7 +228,8 @@ def run(
 
     scenario: a Scenario, a mapping in the scenario schema or a path to a TOML file.
     replications, seed, days: shortcuts for the run.* keys; overrides: {"key.path": value}.
-    progress: True/False to force the progress bar; None shows it on a terminal only.
+    progress: True/False to force the progress bar; None shows it on a terminal only; a
+    function f(done, total) is called as the simulated days accumulate.
     """
     merged = dict(overrides or {})
     for key, value in (("run.replications", replications), ("run.seed", seed), ("run.days", days)):

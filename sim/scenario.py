@@ -238,10 +238,11 @@ class PlatformSection(Section):
 
     name: str = param("platform", "Platform name.", min_length=1)
     start_day: int = param(0, "Day the platform enters the market.", "day", ge=0)
-    ad_spend_yuan_per_day: float = param(
-        300.0,
+    ad_spend_yuan_per_day: float | None = param(
+        None,
         "Spend on ads: drives the external influence through a saturating response curve "
-        "(`behavior.ad_response_max_per_day`) and enters CAC.",
+        "(`behavior.ad_response_max_per_day`) and enters CAC. Default: 15 yuan a day per "
+        "1,000 consumers (300 a day for 20,000).",
         "yuan per day",
         ge=0,
     )

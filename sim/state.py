@@ -137,9 +137,12 @@ class Orders:
     group_order: np.ndarray  # bool: an order of a filled group buy
     bargain_cut: np.ndarray  # float: share of list price cut by friends (bargaining)
     proxy: np.ndarray  # bool: ordered through a proxy (a leader or a tie)
+    via_share: np.ndarray  # bool: a first order won by a sharer's share (shared_by is them)
 
     @classmethod
-    def make(cls, buyer, category, first_in_category, shared_by=None, group_order=False):
+    def make(
+        cls, buyer, category, first_in_category, shared_by=None, group_order=False, via_share=False
+    ):
         buyer = np.asarray(buyer, np.int64)
         n = buyer.size
         return cls(
@@ -150,6 +153,7 @@ class Orders:
             np.broadcast_to(np.asarray(group_order, bool), n).copy(),
             np.zeros(n),
             np.zeros(n, bool),
+            np.broadcast_to(np.asarray(via_share, bool), n).copy(),
         )
 
     @classmethod

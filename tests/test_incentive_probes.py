@@ -29,7 +29,15 @@ BASE = {
     "population": {"consumers": 3000},
     "behavior": {"sharer_recruitment_per_day": 0.01},
 }
-IDENTICAL = ("new_customers", "customers", "orders", "gmv", "active_sharers", "new_sharers")
+IDENTICAL = (
+    "new_customers",
+    "customers",
+    "orders",
+    "gmv",
+    "active_sharers",
+    "new_sharers",
+    "shares",
+)
 
 
 def run_variant(**overrides):
@@ -91,6 +99,14 @@ PROBES = {
             "referral_bonus": {"referrer_yuan": 15.0, "referee_yuan": 0.0, "cap_per_referrer": 0}
         },
     ),
+    "referral_bonus_cap": dict(
+        # a sharer who has used up the cap expects no more bonus: a cap of 1 cuts effort
+        low={"referral_bonus": {"referrer_yuan": 20.0, "referee_yuan": 0.0, "cap_per_referrer": 1}},
+        high={
+            "referral_bonus": {"referrer_yuan": 20.0, "referee_yuan": 0.0, "cap_per_referrer": 100}
+        },
+        measures=[(shares_per_sharer_day, "shares per sharer-day")],
+    ),
     "referral_bonus_referrer": dict(
         none={},
         zero={"referral_bonus": {"referrer_yuan": 0.0, "referee_yuan": 0.0}},
@@ -119,6 +135,24 @@ PROBES = {
         low={"coupon": {"new_user_yuan": 0.0, "share_yuan": 0.0}},
         high={"coupon": {"new_user_yuan": 0.0, "share_yuan": 20.0}},
         measures=[(share_conversion, "conversion of shares carrying the coupon")],
+    ),
+    "coupon_new_user": dict(
+        none={"coupon": {"new_user_yuan": 0.0, "share_yuan": 0.0, "enabled": False}},
+        zero={"coupon": {"new_user_yuan": 0.0, "share_yuan": 0.0}},
+        low={"coupon": {"new_user_yuan": 0.0, "share_yuan": 0.0}},
+        high={"coupon": {"new_user_yuan": 20.0, "share_yuan": 0.0}},
+        measures=[("customers", "new users")],
+    ),
+    "stock_margin": dict(
+        # micro-merchants: a deeper wholesale discount is a larger retail margin per order
+        low={"preset": "weishang", "stock": {"wholesale_discount_rate": 0.15}},
+        high={"preset": "weishang", "stock": {"wholesale_discount_rate": 0.45}},
+        measures=[(shares_per_sharer_day, "shares per sharer-day"), ("sharers_ever", "joining")],
+    ),
+    "group_buy_discount": dict(
+        low={"group_buy": {"discount_rate": 0.0, "window_days": 2}},
+        high={"group_buy": {"discount_rate": 0.15, "window_days": 2}},
+        measures=[(total("group_orders"), "orders of filled groups")],
     ),
     "sales_bonus": dict(
         none={},
@@ -171,6 +205,18 @@ def test_a_larger_reward_moves_its_behaviour(name):
     low, high = run_variant(payout=probe["low"]), run_variant(payout=probe["high"])
     for measure, what in probe["measures"]:
         assert_moves_up(low, high, measure, f"{name}: {what}")
+
+
+def test_every_declared_probe_exists():
+    from sim.payout.channel import all_channels
+    from sim.payout.scheme import RULES
+
+    separate = {"ad_spend", "binding"}  # the two tests below
+    for channel in all_channels():
+        for name in filter(None, (p.strip() for p in channel.probe.split(","))):
+            assert name in PROBES or name in separate, (channel.rule, name)
+    declared = {c.rule.split(" ")[0] for c in all_channels()}
+    assert set(RULES) <= declared  # every payout rule states its channel
 
 
 def test_ad_spend_is_a_lever_with_diminishing_returns():

@@ -41,7 +41,7 @@ def consumers(n=6) -> Consumers:
 
 
 def orders(buyer, cat, first, shared_by) -> Orders:
-    return Orders.make(buyer, cat, first, shared_by)
+    return Orders.make(buyer, cat, first, shared_by, via_share=np.asarray(shared_by) >= 0)
 
 
 def test_direct_commission_self_purchase_and_bound_customer():
@@ -231,3 +231,46 @@ def test_a_binding_ends_after_its_period():
             day, orders([3], [0], [False], [-1]), c, np.zeros(6, bool), short, Ledger(6, 41)
         )
         assert s.sharer.tolist() == expected
+
+
+def test_a_binding_to_a_sharer_who_quit_ends():
+    from sim.payout.binding import bind
+
+    referrer = np.array([-1, 5, 5, -1, -1, -1, -1])
+    bound_day = np.array([-1, 10, 10, -1, -1, -1, -1])
+    active = np.zeros(7, bool)
+    active[[4, 6]] = True
+    active_and_5 = active.copy()
+    active_and_5[5] = True
+    # customer 1 stays with active sharer 5; customer 0 is free and takes 4 (first listed)
+    bind(referrer, bound_day, np.array([0, 0, 1]), np.array([4, 6, 6]), 20, 365, active_and_5)
+    assert referrer.tolist()[:3] == [4, 5, 5]
+    # once 5 quits, their customers go to the next sharer who brings them
+    bind(referrer, bound_day, np.array([2]), np.array([6]), 21, 365, active)
+    assert referrer[2] == 6 and bound_day[2] == 21
+
+
+def test_pay_per_recruit_is_paid_once_per_recruit_to_an_active_recruiter():
+    from sim.payout.settle import pay_recruiters
+
+    c = consumers()
+    c.recruiter[[3, 4]] = [0, 2]  # 2 is not a sharer
+    ledger = Ledger(6, 1, keep_entries=True)
+    pay_recruiters(0, np.array([3, 4]), c, scheme(recruit_bonus_fen=3000), ledger)
+    paid = ledger.entries()
+    assert paid["payee"].tolist() == [0] and paid["amount_fen"].tolist() == [3000]
+
+
+def test_only_shares_earn_referral_bonuses_and_share_coupons():
+    """A new customer a sharer brought through a group or a proxy order is credited to the
+    sharer (commission) but is no referral: the bonus and the share coupon need a share."""
+    c = consumers()
+    ledger = Ledger(6, 1, keep_entries=True)
+    new = np.zeros(6, bool)
+    new[[3, 4]] = True
+    o = Orders.make([3, 4], [0, 0], True, [1, 1], via_share=[True, False])
+    s = settle_orders(0, o, c, new, scheme(coupon_share_fen=200), ledger)
+    entries = ledger.entries()
+    referee = entries[entries["type"] == "referral_bonus_referee"]
+    assert referee["payee"].tolist() == [3]
+    assert s.discount_fen.tolist() == [200, 0] and s.sharer.tolist() == [1, 1]

@@ -30,6 +30,7 @@ CHANNELS = (
         "ad_saturation_yuan_per_1000_per_day (yuan per 1,000 consumers per day)",
         "advertising",
         "no spend: the organic p0 only",
+        probe="ad_spend",
     ),
 )
 

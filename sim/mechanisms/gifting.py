@@ -79,7 +79,13 @@ class Gifting(Mechanism):
         )
         sender, receiver = sender[claimed], receiver[claimed]
         bind(
-            c.referrer, c.bound_day, receiver, sender, day.index, self.platform.scheme.binding_days
+            c.referrer,
+            c.bound_day,
+            receiver,
+            sender,
+            day.index,
+            self.platform.scheme.binding_days,
+            c.is_sharer & ~c.lapsed,
         )
         c.awareness[receiver, self.category] += rule.awareness_per_gift
         pay_gifts(day.index, receiver, self.platform.scheme, day.ledger)

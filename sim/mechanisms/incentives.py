@@ -14,7 +14,9 @@ computes those expectations once a day, before anyone shares:
   no more bonus; a cap of 0 means none ever), t_i the sales-threshold bonus per extra
   order (its tier's rate, or the jump to the next tier spread over the orders still
   needed when it is within reach), s the retail margin per order of a stock-holding
-  sharer. Sharing effort responds to it (`sharing`).
+  sharer (the list-minus-wholesale margin of the stocked category, net of the commission
+  a sale from stock does not earn, spread over the categories). Sharing effort responds to
+  it (`sharing`).
 * E_j, what customer j expects to earn a month as a sharer (yuan per month):
 
       E_j = r_new x O + d x S_j
@@ -33,8 +35,9 @@ computes those expectations once a day, before anyone shares:
 
 Beliefs are learned from the platform's own recent results, with a prior: O is a
 gamma-Poisson posterior mean, (w x O0 + orders brought) / (w + sharer-months), with the
-counts exponentially weighted over 30 days; rho and m likewise. A reward that is never
-paid adds exactly zero to every expectation.
+counts exponentially weighted over 30 days; rho likewise (first orders won by shares per
+order brought); m is the run's recruited sharers per sharer so far, with its prior. A
+reward that is never paid adds exactly zero to every expectation.
 """
 
 from __future__ import annotations
@@ -196,10 +199,11 @@ class Incentives(Mechanism):
         self.price_yuan = float(prices.mean())
         self.commission_yuan = float(np.mean(prices * scheme.commission_rate))
         stock_margin = 0.0
-        if scheme.has_stock:
-            stock_margin = (
-                scheme.price_fen[scheme.stock_category] - scheme.stock_unit_price_fen
-            ) / (100.0 * prices.size)
+        if scheme.has_stock:  # a sale from stock earns the margin instead of the commission
+            k = scheme.stock_category
+            margin = scheme.price_fen[k] - scheme.stock_unit_price_fen
+            commission = scheme.price_fen[k] * scheme.commission_rate[k]
+            stock_margin = (margin - commission) / (100.0 * prices.size)
         self.stock_margin_yuan = stock_margin
         self.monthly_value_yuan = np.array(
             [c.price_yuan * 30.0 / c.repurchase_interval_days for c in spec.categories]
@@ -214,6 +218,7 @@ class Incentives(Mechanism):
         self.window = {"orders": 0.0, "sharer_days": 0.0, "referrals": 0.0}
         self.prior_weight = w
         self.reward = np.zeros(0)
+        self.orders_per_month_today = self.orders_per_month
         self.new_sharer_reward = 0.0
         self.recruit_value = 0.0
 
@@ -265,6 +270,7 @@ class Incentives(Mechanism):
                 np.full(1, self.stock_margin_yuan),
             )[0]
         )
+        self.orders_per_month_today = self.orders_per_month  # E_j uses this morning's O
         self.recruit_value = recruit_value_yuan(
             self.recruit_pay_yuan,
             scheme.override_rates,
@@ -280,7 +286,7 @@ class Incentives(Mechanism):
         own = (c.customer_of & ~c.lapsed[:, None]) @ self.monthly_value_yuan
         return expected_monthly_earnings_yuan(
             self.new_sharer_reward,
-            self.orders_per_month,
+            self.orders_per_month_today,
             self.platform.scheme.self_purchase_discount_rate,
             own,
         )
@@ -293,7 +299,7 @@ class Incentives(Mechanism):
         own = c.is_sharer[orders.buyer]
         day.count("sharer_gmv", int(s.list_fen[credited].sum()))
         day.count("sharer_own_gmv", int(s.list_fen[own].sum()))
-        brought = (orders.shared_by >= 0) & day.new_customers[orders.buyer] & ~own
+        brought = orders.via_share & day.new_customers[orders.buyer] & ~own
         referrals = np.unique(orders.buyer[brought]).size  # as the referral bonus counts them
         keep = 1.0 - 1.0 / WINDOW_DAYS
         win = self.window

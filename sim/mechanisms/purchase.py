@@ -198,7 +198,7 @@ class Purchase(Mechanism):
                 u_pick[buyer[pick], category],
             )
         day.first_buyer, day.first_category, day.first_channel = buyer, cat, channel
-        day.orders = Orders.make(buyer, cat, True, shared_by)
+        day.orders = Orders.make(buyer, cat, True, shared_by, via_share=shared_by >= 0)
         day.channels = channel
 
     def order(self, day: Day) -> None:
@@ -233,6 +233,7 @@ class Purchase(Mechanism):
             orders.shared_by,
             day.index,
             self.platform.scheme.binding_days,
+            c.is_sharer & ~c.lapsed,
         )
         day.schedule_next_due(buyer, cat)
         record_orders(c, buyer, day.index)

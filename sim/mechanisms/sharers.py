@@ -33,6 +33,7 @@ from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import gini, ratio
 from sim.payout import onboard_sharers
 from sim.payout.binding import bound_sharer
+from sim.payout.settle import pay_recruiters
 from sim.schema_base import Probability, Section, param
 
 MAX_REWARD_APPEAL = 3.0
@@ -51,7 +52,8 @@ def earnings_appeal(
     (min(3, E / reference) ^ elasticity) x exp(-joining cost / tolerance); E in yuan per
     month, costs in yuan. No expected earnings: 0."""
     ratio = np.minimum(MAX_REWARD_APPEAL, np.maximum(expected_monthly_yuan, 0.0) / reference_yuan)
-    return ratio**elasticity * np.exp(-joining_cost_yuan / cost_tolerance_yuan)
+    appeal = np.where(ratio > 0, ratio**elasticity, 0.0)
+    return appeal * np.exp(-joining_cost_yuan / cost_tolerance_yuan)
 
 
 def join_sharers(
@@ -73,20 +75,22 @@ def record_recruitment(
     joined: np.ndarray,
     bound_to: np.ndarray,
     bound_to_sharer: np.ndarray,
-) -> None:
+) -> np.ndarray:
     """Grow the recruitment tree in place: a new sharer's recruiter is the active sharer
     they are bound to as a customer (if any); their level is the recruiter's level + 1
-    (1 for a sharer nobody recruited). A returning sharer keeps their first recruiter."""
+    (1 for a sharer nobody recruited). A returning sharer keeps their first recruiter.
+    Returns (N,) bool: who was recruited today, for the first time."""
     new = joined & (level == 0)
     recruited = new & bound_to_sharer
     recruiter[recruited] = bound_to[recruited]
     level[new] = 1
     level[recruited] = level[bound_to[recruited]] + 1
+    return recruited
 
 
 def tree_roots(recruiter: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """The root (first recruiter with no recruiter) of each member's recruitment tree, by
-    pointer jumping: a few passes, as many as the tree is deep."""
+    """The root (first recruiter with no recruiter) of each member's recruitment tree: all
+    members climb one level per pass, as many passes as the tree is deep."""
     root = members.copy()
     up = recruiter[root]
     while (up >= 0).any():
@@ -254,7 +258,7 @@ class Sharers(Mechanism):
             beh.sharer_quit_hazard_per_day,
             self.uniform("sharers", c.n),
         )
-        record_recruitment(c.recruiter, c.sharer_level, joined, recruiting, bound)
+        recruited = record_recruitment(c.recruiter, c.sharer_level, joined, recruiting, bound)
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
         c.was_sharer |= joined
@@ -263,6 +267,7 @@ class Sharers(Mechanism):
         day.settlement.cost_of_goods_fen += onboard_sharers(
             day.index, np.flatnonzero(joined), c, scheme, ledger
         )
+        pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
         day.joined, day.quit = joined, quit_
 
     def kpi_values(self) -> dict[str, float]:
@@ -272,7 +277,8 @@ class Sharers(Mechanism):
         gross = (ledger.received_fen[who] + ledger.sales_fen[who]) / 100.0
         net = gross - ledger.dues_fen[who] / 100.0
         paid_levels = np.flatnonzero(ledger.payout_by_level_fen > 0)
-        override_fen = self.platform.recorder.values["payout_upline_override"].sum()
+        values = self.platform.recorder.values
+        override_fen = values["payout_upline_override"].sum() + values["payout_recruit_bonus"].sum()
         nan = float("nan")
         return {
             "active_sharers": float(np.count_nonzero(c.is_sharer)),

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "bargain",
+        "the buyer's ties, asked to cut the price",
+        "nothing they earn: a click for a friend (the buyer gets the cut)",
+        "each helper becomes aware: adoption hazard + awareness_per_help the next day",
+        "help_probability (probability), awareness_per_help (per day)",
+        "bargaining",
+        "a cut of 0 still sends the asks and makes helpers aware: the format acts",
+    ),
+)
 
 
 class Bargain(Section):

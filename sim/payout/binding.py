@@ -3,8 +3,10 @@
 A customer who comes through a sharer, by any channel a sharer acts in (their share, their
 gift, a group buy they opened, an order they placed as a proxy), is bound to that sharer
 for `days` days from that first contact; while bound, every order of theirs is credited to
-the sharer (who earns its commission and overrides), unless a share wins the order for
-another sharer. When the binding ends, the next sharer they come through binds them anew.
+the sharer (who earns its commission and overrides), unless another sharer's share, group
+or proxy order brings that order. When the binding ends (its period is over, or the sharer
+quit), the next sharer they come through binds them anew. Group members are bound when
+their group fills.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ CHANNELS = (
         "(payout.binding.days, days)",
         "purchase, gifting, group_buying, proxy_purchase; settlement",
         "not a payment: it decides who is paid",
+        probe="binding",
     ),
 )
 
@@ -56,14 +59,18 @@ def bind(
     sharers: np.ndarray,
     day: int,
     days: int,
+    active_sharer: np.ndarray,
 ) -> None:
     """Bind each customer to the sharer they came through today, in place, unless they are
-    still bound; where a customer came through several, the first listed wins."""
+    still bound to an active sharer (a binding to a sharer who quit has ended); where a
+    customer came through several, the first listed wins."""
     ok = (sharers >= 0) & (sharers != customers)
     customers, sharers = customers[ok], sharers[ok]
     _, first = np.unique(customers, return_index=True)
     customers, sharers = customers[first], sharers[first]
-    free = binding_expired(bound_day[customers], day, days)
+    current = referrer[customers]
+    free = binding_expired(bound_day[customers], day, days) | (current < 0)
+    free[~free] = ~active_sharer[current[~free]]
     referrer[customers[free]] = sharers[free]
     bound_day[customers[free]] = day
 

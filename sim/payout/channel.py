@@ -21,6 +21,7 @@ class Channel:
     parameters: str  # `[behavior]` keys and units
     mechanism: str  # where it happens (`sim.mechanisms.<name>`)
     when_unpaid: str = "an amount of 0 adds exactly 0 to the expectation: nothing changes"
+    probe: str = ""  # the probe in tests/test_incentive_probes.py that shows it, if any
 
 
 # Modules that declare CHANNELS, in the order of docs/incentives.md.
@@ -34,6 +35,9 @@ MODULES = (
     "sim.payout.recruit_bonus",
     "sim.payout.entry_fee",
     "sim.payout.stock",
+    "sim.payout.group_buy",
+    "sim.payout.bargain",
+    "sim.payout.gift",
     "sim.payout.binding",
     "sim.mechanisms.advertising",
 )

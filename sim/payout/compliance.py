@@ -101,7 +101,7 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 max(configured_levels, paid_levels),
             )
         )
-    if override is not None:
+    if override is not None and any(r > 0 for r in override.rates):
         flags.append(
             Flag(
                 "team_compensation",
@@ -159,7 +159,7 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 "pay_per_recruit",
                 f"{DECREE_444} (拉人头); {CRIMINAL_LAW}",
                 f"recruiters are paid for each new sharer ({per_recruit.describe()})",
-                per_recruit.yuan,
+                per_recruit.yuan + per_recruit.entry_fee_share * (fee.yuan if fee else 0.0),
             )
         )
     crossed = mean("criminal_line_crossed")

@@ -23,6 +23,7 @@ CHANNELS = (
         "price_sensitivity_per_100_yuan (per 100 yuan)",
         "coupons",
         "a coupon of 0 multiplies by exactly 1",
+        probe="coupon_new_user",
     ),
     Channel(
         "coupon (share)",
@@ -32,6 +33,7 @@ CHANNELS = (
         "price_sensitivity_per_100_yuan (per 100 yuan)",
         "coupons",
         "a coupon of 0 multiplies by exactly 1",
+        probe="coupon_share",
     ),
 )
 

@@ -22,6 +22,7 @@ CHANNELS = (
         "share_effort_elasticity (elasticity), share_reward_reference_yuan (yuan per order), "
         "max_share_effort (multiplier)",
         "sharing",
+        probe="direct_commission",
     ),
     Channel(
         "direct_commission",
@@ -33,6 +34,7 @@ CHANNELS = (
         "sharer_join_elasticity (elasticity), sharer_earnings_reference_yuan_per_month "
         "(yuan per month), sharer_orders_per_month_prior (orders per month)",
         "sharers",
+        probe="direct_commission",
     ),
 )
 

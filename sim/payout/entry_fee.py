@@ -19,6 +19,7 @@ CHANNELS = (
         "entry_fee_tolerance_yuan (yuan)",
         "sharers",
         "a fee of 0 multiplies by exactly 1",
+        probe="entry_fee",
     ),
 )
 

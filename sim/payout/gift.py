@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "gift",
+        "sharers' ties who receive a gift",
+        "the gift itself (the platform pays gift_cost_yuan per claim)",
+        "claim with claim_probability: bound to the sender, adoption hazard + "
+        "awareness_per_gift that day",
+        "claim_probability (probability), awareness_per_gift (per day)",
+        "gifting",
+        "a gift cost of 0 still sends gifts: the cost is the platform's, not a reward",
+    ),
+)
 
 
 class Gift(Section):

@@ -5,7 +5,21 @@ Parameters only; the daily mechanism is `sim.mechanisms.group_buying`.
 
 from __future__ import annotations
 
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
+
+CHANNELS = (
+    Channel(
+        "group_buy",
+        "consumers whose ties wait in an open group",
+        "the group price, list x (1 - discount_rate) (yuan), a price cut on joining",
+        "join hazard 1 - exp(-join_rate_per_share x E x exp(-s x group price / 100 yuan))",
+        "join_rate_per_share (per share), price_sensitivity_per_100_yuan (per 100 yuan)",
+        "group_buying",
+        "a discount of 0 still routes purchases into groups: the format acts, not the reward",
+        "group_buy_discount",
+    ),
+)
 
 
 class GroupBuy(Section):

@@ -21,6 +21,7 @@ CHANNELS = (
         "recruitment_push (multiplier), recruit_value_reference_yuan (yuan)",
         "sharers",
         "an amount of 0 adds exactly 0 to V",
+        probe="recruit_bonus",
     ),
 )
 

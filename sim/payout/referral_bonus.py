@@ -24,6 +24,7 @@ CHANNELS = (
         "referral_share_prior (fraction), belief_prior_weight (observations)",
         "incentives",
         "a bonus of 0, or a cap of 0, adds exactly 0 to r_i and E_j: nothing changes",
+        probe="referral_bonus_referrer, referral_bonus_cap",
     ),
     Channel(
         "referral_bonus (referee)",
@@ -33,6 +34,7 @@ CHANNELS = (
         "price_sensitivity_per_100_yuan (per 100 yuan)",
         "referrals",
         "a bonus of 0 multiplies by exactly 1",
+        probe="referral_bonus_referee",
     ),
 )
 

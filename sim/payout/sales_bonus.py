@@ -24,6 +24,7 @@ CHANNELS = (
         "sales_bonus_reach_orders (orders), share_effort_elasticity (elasticity)",
         "incentives",
         "rates of 0 add exactly 0 to r_i",
+        probe="sales_bonus",
     ),
 )
 

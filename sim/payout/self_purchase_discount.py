@@ -19,6 +19,7 @@ CHANNELS = (
         "sharer_join_elasticity",
         "sharer_join_elasticity (elasticity)",
         "sharers",
+        probe="self_purchase_discount",
     ),
     Channel(
         "self_purchase_discount",
@@ -28,6 +29,7 @@ CHANNELS = (
         "price_sensitivity_per_100_yuan (per 100 yuan)",
         "self_purchase",
         "a rate of 0 multiplies by exactly 1",
+        probe="self_purchase_discount",
     ),
 )
 

@@ -9,7 +9,8 @@ For each order of list price L (fen), in this order:
 * a stock-holding sharer sells from their stock: the buyer pays the sharer; otherwise the
   buyer pays the platform and the sharer earns the direct commission;
 * upline overrides to the sharer's recruiters (levels 2, 3, ...);
-* referral bonuses once per new customer whose first order came through a share.
+* referral bonuses once per new customer whose first order was won by a sharer's share
+  (not a group or proxy order: the referral is the share).
 
 So list value = paid + discounts, and paid + fees = platform revenue + sharers' retail
 sales, with payouts coming out of platform revenue, to the fen.
@@ -87,7 +88,7 @@ def settle_orders(
         "coupon_discount": coupon_fen(
             list_fen,
             first_today,
-            (orders.shared_by >= 0) & orders.first_in_category,
+            orders.via_share & orders.first_in_category,
             scheme.coupon_new_user_fen,
             scheme.coupon_share_fen,
             scheme.coupon_min_spend_fen,
@@ -161,7 +162,7 @@ def pay_referral_bonuses(
 ) -> None:
     """Referee and referrer bonuses, once per new customer who came through a share."""
     buyer = orders.buyer
-    idx = np.flatnonzero((orders.shared_by >= 0) & new_customers[buyer] & ~self_buy)
+    idx = np.flatnonzero(orders.via_share & new_customers[buyer] & ~self_buy)
     if idx.size == 0:
         return
     _, first = np.unique(buyer[idx], return_index=True)
@@ -209,8 +210,8 @@ def buy_stock(
 def onboard_sharers(
     day: int, joined: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
 ) -> int:
-    """New sharers pay the entry fee and buy their first stock, and their active recruiters
-    are paid per recruit; returns the platform's cost of goods."""
+    """New sharers pay the entry fee and buy their first stock; returns the platform's cost
+    of goods."""
     if scheme.entry_fee_fen and joined.size:
         ledger.record(
             day,
@@ -219,22 +220,30 @@ def onboard_sharers(
             np.full(joined.size, PLATFORM),
             np.full(joined.size, scheme.entry_fee_fen),
         )
+    return buy_stock(day, joined, c, scheme, ledger)
+
+
+def pay_recruiters(
+    day: int, recruits: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
+) -> None:
+    """Pay per recruit: each sharer recruited today for the first time earns their recruiter
+    (if still an active sharer) the scheme's pay per recruit; a returning sharer earns
+    nobody anything."""
     per_recruit = scheme.recruit_bonus_fen + int(
         np.rint(scheme.recruit_entry_fee_share * scheme.entry_fee_fen)
     )
-    if per_recruit and joined.size:
-        recruiter = c.recruiter[joined]
-        ok = recruiter >= 0
-        ok[ok] = c.is_sharer[recruiter[ok]] & ~c.lapsed[recruiter[ok]]
-        ledger.record(
-            day,
-            "recruit_bonus",
-            np.full(int(ok.sum()), PLATFORM),
-            recruiter[ok],
-            np.full(int(ok.sum()), per_recruit),
-            level=2,
-        )
-    return buy_stock(day, joined, c, scheme, ledger)
+    if not per_recruit or recruits.size == 0:
+        return
+    recruiter = c.recruiter[recruits]
+    ok = recruiter >= 0
+    ok[ok] = c.is_sharer[recruiter[ok]] & ~c.lapsed[recruiter[ok]]
+    ledger.record(
+        day,
+        "recruit_bonus",
+        np.full(int(ok.sum()), PLATFORM),
+        recruiter[ok],
+        np.full(int(ok.sum()), per_recruit),
+    )
 
 
 def pay_sales_bonuses(day: int, c: Consumers, scheme: PayoutScheme, ledger: Ledger) -> None:

@@ -22,6 +22,7 @@ CHANNELS = (
         "join hazard x exp(-cost / entry_fee_tolerance_yuan); effort through r_i",
         "entry_fee_tolerance_yuan (yuan), share_effort_elasticity (elasticity)",
         "sharers, incentives",
+        probe="stock_margin",
     ),
 )
 

@@ -29,6 +29,7 @@ CHANNELS = (
         "recruit_horizon_months (months), recruits_per_sharer_prior (sharers)",
         "sharers",
         "rates of 0 add exactly 0 to V",
+        probe="upline_override, override_depth",
     ),
 )
 

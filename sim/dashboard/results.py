@@ -1,0 +1,123 @@
+"""Result folders as the dashboard shows them: KPI table, verdict, flags, curves with bands.
+
+A folder written by `sim run` or `sim compare` (from the CLI or the dashboard) is read back
+the same way, so earlier results under `results/` open like new ones.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sim.catalog import fmt, kpi_names
+
+CURVES = (("customers", "Customers"), ("gmv", "GMV (yuan)"), ("payouts_total", "Payouts (yuan)"))
+
+
+@dataclass
+class ResultView:
+    folder: Path
+    kind: str  # "run" or "compare"
+    title: str
+    kpis: pd.DataFrame  # one row per KPI (and variant): mean and 95% CI
+    flags: pd.DataFrame  # variant, flag, rule, reason
+    verdict: str = ""
+    daily: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _flags(rows: list[dict], variant: str) -> list[dict]:
+    return [{"variant": variant, **{k: r[k] for k in ("flag", "rule", "reason")}} for r in rows]
+
+
+def load_result(folder: str | Path) -> ResultView:
+    """Read a run or comparison folder."""
+    folder = Path(folder)
+    daily = pd.read_csv(folder / "daily.csv") if (folder / "daily.csv").exists() else None
+    if (folder / "comparison.json").exists():
+        data = json.loads((folder / "comparison.json").read_text())
+        table = pd.read_csv(folder / "comparison.csv")
+        flags = [f for v in data["variants"] for f in _flags(v.get("compliance", []), v["name"])]
+        return ResultView(
+            folder,
+            "compare",
+            f"Comparison {data['comparison']}: {', '.join(v['name'] for v in data['variants'])}",
+            table,
+            pd.DataFrame(flags, columns=["variant", "flag", "rule", "reason"]),
+            data["verdict"]["sentence"],
+            daily if daily is not None else pd.DataFrame(),
+        )
+    data = json.loads((folder / "kpis.json").read_text())
+    rows = [
+        {
+            "kpi": name,
+            "mean": fmt(name, s["mean"]),
+            "95% CI": f"{fmt(name, s['ci95_low'])} .. {fmt(name, s['ci95_high'])}",
+        }
+        for name, s in data["kpis"].items()
+        if name in kpi_names()
+    ]
+    return ResultView(
+        folder,
+        "run",
+        f"Run {data['scenario']} ({data['replications']} replications)",
+        pd.DataFrame(rows),
+        pd.DataFrame(
+            _flags(data.get("compliance", []), data["scenario"]),
+            columns=["variant", "flag", "rule", "reason"],
+        ),
+        "",
+        daily if daily is not None else pd.DataFrame(),
+    )
+
+
+def curves_figure(daily: pd.DataFrame):
+    """Customers, GMV and payouts per day: mean over replications with a 5-95% band, one
+    line per variant."""
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(12, 3.2), constrained_layout=True)
+    groups = daily.groupby("variant") if "variant" in daily else [("", daily)]
+    for name, frame in groups:
+        for ax, (column, title) in zip(axes, CURVES, strict=True):
+            if column not in frame:
+                continue
+            per_day = frame.groupby("day")[column]
+            mean = per_day.mean()
+            ax.plot(mean.index, mean.to_numpy(), label=name or None)
+            ax.fill_between(
+                mean.index, per_day.quantile(0.05).to_numpy(), per_day.quantile(0.95), alpha=0.2
+            )
+            ax.set_title(title)
+            ax.set_xlabel("day")
+    if "variant" in daily:
+        axes[0].legend(fontsize=7)
+    return fig
+
+
+def zip_folder(folder: Path) -> bytes:
+    """The whole result folder as a zip archive (for download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                archive.write(path, Path(folder.name) / path.relative_to(folder))
+    return buffer.getvalue()
+
+
+def earlier_results(root: Path) -> list[Path]:
+    """Result folders under `root` (newest first): those holding kpis.json or comparison.json."""
+    if not root.is_dir():
+        return []
+    found = [
+        p
+        for p in root.rglob("*")
+        if p.is_dir() and ((p / "kpis.json").exists() or (p / "comparison.json").exists())
+    ]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
