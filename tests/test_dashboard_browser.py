@@ -128,7 +128,12 @@ def browser():
 
 
 def shot(driver, name: str) -> None:
+    """Save a screenshot of the whole page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script(  # the page scrolls inside Solara's app container
+        "return Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))"
+    )
+    driver.set_window_size(1400, min(int(height) + 50, 10_000))
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
 
@@ -190,11 +195,11 @@ def test_load_edit_invalid_value_compare_and_cancel(server, browser):
     shot(driver, "02-commission-changed")
 
     type_into(driver, rate, "1.5")
-    error = wait_for(driver, f"{rate} .field-error")
-    assert "payout.direct_commission.rate" in error.text and "allowed" in error.text
+    error = wait_for(driver, f"{rate} .field-error", "payout.direct_commission.rate")
+    assert "allowed: a number >= 0.0 and <= 1.0" in error.text
     shot(driver, "03-invalid-value")
     type_into(driver, rate, "abc")
-    assert "is not a number" in wait_for(driver, f"{rate} .field-error").text
+    wait_for(driver, f"{rate} .field-error", "is not a number")
     type_into(driver, rate, "0.12")
     time.sleep(1.0)
 
@@ -203,16 +208,39 @@ def test_load_edit_invalid_value_compare_and_cancel(server, browser):
     assert "wins" in verdict.text or "no variant" in verdict.text.lower() or "clear" in verdict.text
     flags = wait_for(driver, ".flags", "team_compensation", timeout=30)
     assert "Decree 444" in flags.text
+    assert (
+        "download the result folder"
+        in wait_for(driver, ".solara-file-download-container").text.lower()
+    )
     shot(driver, "04-comparison-verdict-and-flag")
     saved = [p for p in results.iterdir() if (p / "comparison.json").exists()]
     assert len(saved) == 1
 
+    click(driver, ".watch-button")
+    assert "day 0:" in wait_for(driver, ".watch-status").text
+    click(driver, ".step-30")
+    wait_for(driver, ".watch-status", "day 30:")
+    shot(driver, "05-watch-a-replication")
+
     pick_scenario(driver, "long_run.toml")
     click(driver, ".run-button")
     wait_for(driver, ".job-status", "running", timeout=60)
-    shot(driver, "05-running")
+    shot(driver, "06-running")
+
+    # a second tab is its own session: it sees no job and cannot cancel the first tab's
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(url)
+    wait_for(driver, ".run-button", timeout=90)
+    assert "running" not in driver.find_element("css selector", ".job-status").text
+    cancel = driver.find_element("css selector", ".cancel-button")
+    assert cancel.get_attribute("disabled") is not None
+    shot(driver, "07-second-tab")
+    driver.close()
+    driver.switch_to.window(first)
+
     click(driver, ".cancel-button")
     wait_for(driver, ".job-status", "cancelled", timeout=30)
-    shot(driver, "06-cancelled")
+    shot(driver, "08-cancelled")
     time.sleep(2.0)
     assert not any("dash_long" in p.name for p in results.iterdir())  # nothing saved

@@ -110,8 +110,18 @@ def WatchPanel(data: dict[str, Any]):
         set_tick(tick + 1)
 
     with solara.Row():
-        solara.Button("Step 1 day", on_click=lambda: advance(1))
-        solara.Button("Step 30 days", on_click=lambda: advance(30))
+        solara.Button("Step 1 day", on_click=lambda: advance(1), classes=["step-1"])
+        solara.Button("Step 30 days", on_click=lambda: advance(30), classes=["step-30"])
+    status = watch.status()
+    solara.Text(
+        "day {day}: {customers} customers, {sharers} sharers, {lapsed} lapsed".format(**status),
+        classes=["watch-status"],
+    )
+    solara.Text(
+        "grey: not yet a customer; blue: customer; orange: sharer; purple: group leader; "
+        "red: lapsed",
+        style={"font-size": "11px"},
+    )
     solara.FigureMatplotlib(watch.figure(), format="png", dependencies=[tick])
 
 
@@ -249,7 +259,7 @@ def Page():
             if problems and not field_errors:
                 for p in problems:
                     solara.Error(forms.problem_text(p), classes=["field-error"])
-            with solara.Card("Run"):
+            with solara.Card("Run or compare"):
                 running = state == RUNNING
                 with solara.Row():
                     solara.Button(
@@ -271,6 +281,7 @@ def Page():
                         "Watch a replication",
                         on_click=lambda: set_watching(True),
                         disabled=not valid,
+                        classes=["watch-button"],
                     )
                 solara.ProgressLinear(progress if running else False)
                 solara.Text(status, classes=["job-status"])

@@ -101,7 +101,7 @@ def editable_fields(scenario: Scenario) -> list[Field]:
     for key in RUN_KEYS:
         section, name = key.rsplit(".", 1)
         owner = _section(scenario, section)
-        found = _number_field(key, type(owner), name, getattr(owner, name), "run")
+        found = _number_field(key, type(owner), name, getattr(owner, name), "size and ads")
         if found:
             fields.append(found)
     for rule_name in RULES:

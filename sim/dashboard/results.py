@@ -20,6 +20,14 @@ import pandas as pd
 
 from sim.catalog import fmt, kpi_names
 
+
+def show(value, kpi_name: str) -> str:
+    """A KPI value for people ("-" when undefined)."""
+    if value is None or pd.isna(value):
+        return "-"
+    return fmt(float(value), kpi_name)
+
+
 CURVES = (("customers", "Customers"), ("gmv", "GMV (yuan)"), ("payouts_total", "Payouts (yuan)"))
 
 
@@ -38,13 +46,41 @@ def _flags(rows: list[dict], variant: str) -> list[dict]:
     return [{"variant": variant, **{k: r[k] for k in ("flag", "rule", "reason")}} for r in rows]
 
 
+def compare_table(table: pd.DataFrame) -> pd.DataFrame:
+    """comparison.csv as a strategist reads it: formatted means, CIs and differences."""
+    rows = []
+    for r in table.itertuples():
+        if r.kpi not in kpi_names():
+            continue
+        diff = (
+            ""
+            if pd.isna(r.diff_ci95_low)
+            else (
+                f"{show(r.diff, r.kpi)} ({show(r.diff_ci95_low, r.kpi)} .. {show(r.diff_ci95_high, r.kpi)})"
+            )
+        )
+        rows.append(
+            {
+                "kpi": r.kpi,
+                "variant": r.variant,
+                "mean": show(r.mean, r.kpi),
+                "95% CI": f"{show(r.ci95_low, r.kpi)} .. {show(r.ci95_high, r.kpi)}",
+                "difference to baseline (95% CI)": diff,
+                "P(beats baseline)": ""
+                if pd.isna(r.p_beats_baseline)
+                else f"{r.p_beats_baseline:.3f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def load_result(folder: str | Path) -> ResultView:
     """Read a run or comparison folder."""
     folder = Path(folder)
     daily = pd.read_csv(folder / "daily.csv") if (folder / "daily.csv").exists() else None
     if (folder / "comparison.json").exists():
         data = json.loads((folder / "comparison.json").read_text())
-        table = pd.read_csv(folder / "comparison.csv")
+        table = compare_table(pd.read_csv(folder / "comparison.csv"))
         flags = [f for v in data["variants"] for f in _flags(v.get("compliance", []), v["name"])]
         return ResultView(
             folder,
@@ -59,8 +95,8 @@ def load_result(folder: str | Path) -> ResultView:
     rows = [
         {
             "kpi": name,
-            "mean": fmt(name, s["mean"]),
-            "95% CI": f"{fmt(name, s['ci95_low'])} .. {fmt(name, s['ci95_high'])}",
+            "mean": show(s["mean"], name),
+            "95% CI": f"{show(s['ci95_low'], name)} .. {show(s['ci95_high'], name)}",
         }
         for name, s in data["kpis"].items()
         if name in kpi_names()

@@ -143,7 +143,7 @@ class SharerBehavior(Section):
 
     sharer_recruitment_per_day: Probability = param(
         0.004,
-        "Daily hazard that a customer becomes a sharer when the reward appeal is 1.",
+        "Daily hazard that a customer becomes a sharer when the earnings appeal is 1.",
         "per day",
     )
     sharer_peer_effect: float = param(
