@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sim.dashboard.jobs import CANCELLED, DONE, FAILED, Job
 from sim.dashboard.results import compare_table, earlier_results, load_result, zip_folder
 from sim.scenario import read_toml
@@ -23,6 +25,7 @@ def wait(job: Job, timeout=120.0) -> str:
     return job.status
 
 
+@pytest.mark.slow  # worker processes
 def test_a_comparison_runs_in_a_worker_and_reads_back(tmp_path):
     job = Job("compare", small(), tmp_path).start()
     assert wait(job) == DONE, job.error
@@ -35,6 +38,7 @@ def test_a_comparison_runs_in_a_worker_and_reads_back(tmp_path):
     assert zip_folder(job.folder)[:2] == b"PK"
 
 
+@pytest.mark.slow  # worker processes
 def test_a_cancelled_run_leaves_nothing(tmp_path):
     job = Job("run", small(days=3650, replications=20, consumers=20000), tmp_path).start()
     time.sleep(2.0)
@@ -43,6 +47,7 @@ def test_a_cancelled_run_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # worker processes
 def test_a_bad_scenario_fails_with_the_cli_message(tmp_path):
     data = small()
     data["run"]["days"] = 0
