@@ -250,6 +250,49 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "platform",
     ),
     KPI(
+        "operating_margin",
+        "Contribution margin after ad spend and the scenario's fixed costs.",
+        "contribution_margin - ad spend - fixed costs",
+        "yuan",
+        True,
+        "platform",
+    ),
+    KPI(
+        "npv",
+        "Net present value of the daily cash (payouts settled after the settlement lag), at "
+        "the scenario's discount rate, with a terminal value for the customers active at "
+        "the horizon (see sim/economics.py).",
+        "sum of discounted daily cash - unsettled payouts + terminal value",
+        "yuan",
+        True,
+        "platform",
+    ),
+    KPI(
+        "cash_trough",
+        "Lowest point of the cumulative cash curve (0 if it never goes below zero).",
+        "min(0, min over days of cumulative cash)",
+        "yuan",
+        True,
+        "platform",
+    ),
+    KPI(
+        "cash_trough_day",
+        "Day of the cash trough.",
+        "argmin of cumulative cash",
+        "day",
+        None,
+        "platform",
+    ),
+    KPI(
+        "breakeven_day",
+        "First day after the trough on which cumulative cash is back at zero (null if "
+        "never within the run).",
+        "first day after the trough with cumulative cash >= 0",
+        "day",
+        False,
+        "platform",
+    ),
+    KPI(
         "sharers_ever",
         "Consumers who were sharers at some point of the run.",
         "count(was a sharer)",

@@ -172,6 +172,11 @@ def compare(
     obj = table[table["kpi"] == result.objective].drop(columns="kpi")
     typer.echo(obj.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     typer.echo(f"\n{result.verdict()['sentence']}")
+    typer.echo(f"\n{result.ranking_sentence()}")
+    typer.echo("\ncompliance flags:")
+    for variant, flags in result.compliance().items():
+        names = ", ".join(f"{f['flag']} ({f['rule']})" for f in flags) or "none"
+        typer.echo(f"  {variant}: {names}")
     typer.echo(f"\nresults: {folder}")
 
 

@@ -30,7 +30,7 @@ from sim.scenario import (
     load_scenario,
     variant_scenarios,
 )
-from sim.stats import paired_difference, summarize
+from sim.stats import holm_adjust, paired_difference, summarize, t_test_p
 
 AUTO_START_REPLICATIONS = 5
 
@@ -164,6 +164,90 @@ class CompareResult:
             "sentence": sentence,
         }
 
+    def ranking(self, family_alpha: float = 0.05) -> dict[str, Any]:
+        """Every variant ranked on the objective, with pairwise paired t tests between all
+        of them, Holm-adjusted so the chance of any false 'clearly better' is at most
+        `family_alpha`; the best variant, whether it is clearly ahead of each other, and the
+        best variant that raises no compliance flag, with its cash trough and payback."""
+        lower = lower_is_better(self.objective)
+        means = {v: float(np.nanmean(self.values(v, self.objective))) for v in self.variants}
+        order = sorted(self.variants, key=lambda v: means[v], reverse=not lower)
+        pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
+        raw = [
+            t_test_p(True, self.values(b, self.objective), self.values(a, self.objective))
+            for a, b in pairs
+        ]
+        adjusted = holm_adjust([1.0 if p is None else p for p in raw])
+        ahead = {pair: p < family_alpha for pair, p in zip(pairs, adjusted, strict=True)}
+        flags = self.compliance()
+
+        def kpi_mean(variant: str, kpi: str) -> float | None:
+            value = float(np.nanmean(self.values(variant, kpi))) if kpi in kpi_names() else None
+            return None if value is None or np.isnan(value) else value
+
+        rows = [
+            {
+                "rank": i + 1,
+                "variant": v,
+                "mean": means[v],
+                "clearly_behind_best": bool(i and ahead[(order[0], v)]),
+                "flags": [f["flag"] for f in flags[v]],
+                "cash_trough": kpi_mean(v, "cash_trough"),
+                "breakeven_day": kpi_mean(v, "breakeven_day"),
+                "payback_days": kpi_mean(v, "payback_days"),
+            }
+            for i, v in enumerate(order)
+        ]
+        compliant = [r for r in rows if not r["flags"]]
+        return {
+            "order": order,
+            "rows": rows,
+            "pairs": [
+                {"better": a, "worse": b, "p_holm": p, "clear": ahead[(a, b)]}
+                for (a, b), p in zip(pairs, adjusted, strict=True)
+            ],
+            "best": order[0],
+            "best_clear": all(r["clearly_behind_best"] for r in rows[1:]),
+            "best_compliant": compliant[0]["variant"] if compliant else None,
+        }
+
+    def ranking_sentence(self) -> str:
+        """The ranking in words: order, how clear the best is, flags and cash."""
+        rank = self.ranking()
+        unit = self.objective.replace("_", " ")
+        best, rows = rank["best"], {r["variant"]: r for r in rank["rows"]}
+        text = f"Ranked on {unit}: " + " > ".join(rank["order"]) + ". "
+        unclear = [r["variant"] for r in rank["rows"][1:] if not r["clearly_behind_best"]]
+        text += (
+            f"'{best}' is clearly ahead of every other variant (pairwise paired t tests, "
+            "Holm-adjusted, 5% family-wise). "
+            if not unclear
+            else f"'{best}' cannot be told apart from {', '.join(unclear)} (pairwise paired t "
+            "tests, Holm-adjusted, 5% family-wise). "
+        )
+        if rows[best]["flags"]:
+            text += f"'{best}' raises {', '.join(rows[best]['flags'])}; "
+            good = rank["best_compliant"]
+            if good is None:
+                text += "every variant raises a compliance flag. "
+            else:
+                gap = rows[good]["mean"] - rows[best]["mean"]
+                text += (
+                    f"the best scheme that raises no flag is '{good}' "
+                    f"({signed(gap, self.objective)} versus '{best}'). "
+                )
+        else:
+            text += f"'{best}' raises no compliance flag. "
+        for name in dict.fromkeys([best, rank["best_compliant"]]):
+            if name is None:
+                continue
+            r = rows[name]
+            trough = "-" if r["cash_trough"] is None else f"{r['cash_trough']:,.0f} yuan"
+            payback = "-" if r["payback_days"] is None else f"{r['payback_days']:,.0f} days"
+            even = "never" if r["breakeven_day"] is None else f"day {r['breakeven_day']:,.0f}"
+            text += f"'{name}': cash trough {trough}, break-even {even}, payback {payback}. "
+        return text.strip()
+
     def to_json_dict(self) -> dict[str, Any]:
         table = self.table()
         compliance = self.compliance()
@@ -187,6 +271,7 @@ class CompareResult:
             "objective": self.objective,
             "replications": self.replications,
             "verdict": self.verdict(),
+            "ranking": self.ranking() | {"sentence": self.ranking_sentence()},
             "variants": variants,
         }
 

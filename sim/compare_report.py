@@ -178,6 +178,8 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "",
         f"**Verdict.** {verdict['sentence']}",
         "",
+        f"**Ranking.** {result.ranking_sentence()}",
+        "",
         f"{len(result.variants)} variants, {result.replications} paired replications each "
         f"(common random numbers: replication r of every variant shares its network, "
         f"consumers and random streams). Objective: `{result.objective}`.",

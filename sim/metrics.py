@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.economics import economics_kpis
 from sim.state import VIRAL_SOURCES
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def platform_kpis(platform: Platform) -> dict[str, float]:
         + recorder.first_order_discount_fen
     )
     cm = float(v["contribution_margin"].sum() / 100.0)
-    return {
+    return economics_kpis(v, platform.spec.economics) | {
         "customers": float(customers),
         "penetration": ratio(customers, c.n),
         "orders": float(v["orders"].sum()),

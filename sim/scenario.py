@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 
 from sim.catalog import kpi_names
+from sim.economics import EconomicsSection
 from sim.errors import Problem, ScenarioError, problems_from_validation_error, short_text
 from sim.mechanisms.community_groups import CommunityGroupSection
 from sim.mechanisms.fulfillment import FulfillmentSection
@@ -361,6 +362,9 @@ class Scenario(Section):
     variants: list[Variant] = param([], "Variants for `sim compare`; the first is the baseline.")
     compare: CompareSection = param(CompareSection(), "How `sim compare` judges variants.")
     check: CheckSection = param(CheckSection(), "How `sim check` judges regressions.")
+    economics: EconomicsSection = param(
+        EconomicsSection(), "How cash, NPV and fixed costs are counted."
+    )
 
     @property
     def category_names(self) -> list[str]:

@@ -90,6 +90,19 @@ def bonferroni_alpha(family_alpha: float, tests: int) -> float:
     return family_alpha / max(tests, 1)
 
 
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (step-down; controls the family-wise error rate):
+    the k-th smallest p is multiplied by (m - k + 1), made monotone and capped at 1."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
 def mean_band(d: np.ndarray, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) t interval of the mean of paired
     differences d (0 for fewer than two)."""

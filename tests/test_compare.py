@@ -235,3 +235,65 @@ def test_bad_replications_option(tmp_path, capsys):
     scenario.write_text('[[variants]]\nname = "a"\n[[variants]]\nname = "b"\n')
     assert main(["compare", str(scenario), "--replications", "many"]) == 2
     assert "auto" in capsys.readouterr().err
+
+
+def test_holm_adjustment():
+    from sim.stats import holm_adjust
+
+    assert holm_adjust([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm_adjust([0.5]) == [0.5] and holm_adjust([0.9, 0.9]) == [1.0, 1.0]
+
+
+def constructed_comparison(means: dict[str, float], presets: dict[str, str], spread=1.0):
+    """A comparison with known objective values (replication noise shared across variants,
+    plus a little of each variant's own) and known schemes, without running anything."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.catalog import kpi_names
+    from sim.compare import CompareResult
+    from tests.conftest import small_scenario
+
+    rng = np.random.default_rng(1)
+    common = rng.normal(0, 10, 12)
+    rows = []
+    for variant, mean in means.items():
+        own = rng.normal(0, spread, 12)
+        for r in range(12):
+            row = {k: 0.0 for k in kpi_names()}
+            row.update(
+                variant=variant, replication=r, contribution_margin=mean + common[r] + own[r]
+            )
+            rows.append(row)
+    scenarios = {v: small_scenario(run={"name": v}, payout={"preset": presets[v]}) for v in means}
+    return CompareResult(
+        "constructed", scenarios, {}, "contribution_margin", pd.DataFrame(), pd.DataFrame(rows),
+        pd.DataFrame(),
+    )  # fmt: skip
+
+
+def test_ranking_names_the_best_and_the_best_scheme_without_a_flag():
+    result = constructed_comparison(
+        {"base": 80.0, "team": 100.0, "commission": 90.0},
+        {"base": "platform", "team": "two_level", "commission": "platform"},
+    )
+    rank = result.ranking()
+    assert rank["order"] == ["team", "commission", "base"]
+    assert rank["best"] == "team" and rank["best_clear"]
+    assert rank["best_compliant"] == "commission"  # the flagged best is never the compliant one
+    text = result.ranking_sentence()
+    assert "'team' raises team_compensation" in text
+    assert "the best scheme that raises no flag is 'commission' (-10" in text
+
+
+def test_ranking_does_not_call_a_close_race_clear():
+    result = constructed_comparison(
+        {"a": 100.0, "b": 99.9, "c": 80.0},
+        {"a": "platform", "b": "platform", "c": "platform"},
+        spread=3.0,
+    )
+    rank = result.ranking()
+    assert rank["best"] == "a" and not rank["best_clear"]
+    rows = {r["variant"]: r for r in rank["rows"]}
+    assert not rows["b"]["clearly_behind_best"] and rows["c"]["clearly_behind_best"]
+    assert "cannot be told apart from b" in result.ranking_sentence()

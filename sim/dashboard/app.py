@@ -81,6 +81,8 @@ def ResultPanel(folder: Path):
     solara.Markdown(f"### {view.title}")
     if view.verdict:
         solara.Success(view.verdict, classes=["verdict"])
+    if view.ranking:
+        solara.Info(view.ranking, classes=["ranking"])
     if len(view.flags):
         solara.Markdown("**Compliance flags**")
         with solara.Column(classes=["flags"]):

@@ -39,6 +39,7 @@ class ResultView:
     kpis: pd.DataFrame  # one row per KPI (and variant): mean and 95% CI
     flags: pd.DataFrame  # variant, flag, rule, reason
     verdict: str = ""
+    ranking: str = ""
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -90,6 +91,7 @@ def load_result(folder: str | Path) -> ResultView:
             pd.DataFrame(flags, columns=["variant", "flag", "rule", "reason"]),
             data["verdict"]["sentence"],
             daily if daily is not None else pd.DataFrame(),
+            data.get("ranking", {}).get("sentence", ""),
         )
     data = json.loads((folder / "kpis.json").read_text())
     rows = [

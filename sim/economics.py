@@ -1,0 +1,134 @@
+"""Cash and value of one run: the daily cash curve, its trough and break-even, and NPV.
+
+From the platform's daily series (fen), with the scenario's `[economics]`:
+
+* cash of day t = contribution margin of t (revenue - cost of goods - fulfillment -
+  payouts) + payouts of t - payouts of t - L (payouts are settled L days after the sale,
+  `payout_settlement_lag_days`) - ad spend of t - fixed costs per day;
+* the cumulative cash curve, its trough (its lowest value, 0 if it never goes below zero),
+  the day of the trough, and the break-even day: the first day after the trough on which
+  cumulative cash is back at zero or above (undefined if it never is);
+* operating margin: contribution margin - ad spend - fixed costs over the run;
+* NPV at `discount_rate_per_year` (daily factor (1 + r)^(-t / 365)): the discounted cash
+  curve, minus the payouts still unsettled at the horizon, plus a terminal value for the
+  customers still active at the horizon.
+
+Terminal value (`terminal_value = "decaying_margin"`): the customers active at the horizon
+keep bringing the last 30 days' mean daily contribution margin m, shrinking each day by
+the last 30 days' daily lapse hazard h, with no more ads, acquisition or fixed costs:
+TV = m x (1 - h) / (h + delta), delta = ln(1 + r) / 365, discounted from the horizon. A
+conservative floor, not a forecast: it ignores the growth still under way. With "none",
+NPV counts the horizon only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from sim.schema_base import Probability, Section, param
+
+TERMINAL_WINDOW_DAYS = 30
+
+
+class EconomicsSection(Section):
+    """How cash and value are counted (`[economics]`)."""
+
+    fixed_cost_yuan_per_day: float = param(
+        0.0, "The platform's fixed costs (staff, warehouse, systems) per day.", "yuan per day", ge=0
+    )
+    payout_settlement_lag_days: int = param(
+        15,
+        "Days between a sale and the payout on it (commissions settle after the return window).",
+        "days",
+        ge=0,
+        le=365,
+    )
+    discount_rate_per_year: Probability = param(
+        0.10, "Annual discount rate of NPV (the platform's cost of capital).", "per year"
+    )
+    terminal_value: Literal["decaying_margin", "none"] = param(
+        "decaying_margin",
+        "Value of the customers active at the horizon: a perpetuity of the last 30 days' "
+        "daily margin decaying with their lapse hazard, or none.",
+    )
+
+
+def daily_cash_fen(
+    contribution_margin: np.ndarray,
+    payouts: np.ndarray,
+    ad_spend: np.ndarray,
+    fixed_cost_fen_per_day: float,
+    settlement_lag_days: int,
+) -> np.ndarray:
+    """(T,) cash of each day (fen): margin with payouts moved `settlement_lag_days` later,
+    minus ads and fixed costs. Payouts due after the horizon are not in it."""
+    settled = np.zeros_like(payouts, dtype=float)
+    lag = settlement_lag_days
+    if lag < payouts.size:
+        settled[lag:] = payouts[: payouts.size - lag]
+    return contribution_margin + payouts - settled - ad_spend - fixed_cost_fen_per_day
+
+
+def trough_and_breakeven(cumulative: np.ndarray) -> tuple[float, int, float]:
+    """(trough value, trough day, break-even day) of a cumulative cash curve; the trough is
+    0 on day 0 if the curve never goes below zero; break-even is NaN if never reached."""
+    if cumulative.size == 0 or cumulative.min() >= 0:
+        return 0.0, 0, 0.0
+    day = int(np.argmin(cumulative))
+    after = np.flatnonzero(cumulative[day:] >= 0)
+    return float(cumulative[day]), day, float(day + after[0]) if after.size else float("nan")
+
+
+def terminal_value_fen(
+    contribution_margin: np.ndarray,
+    lapsed_today: np.ndarray,
+    active_customers: np.ndarray,
+    discount_rate_per_year: float,
+) -> float:
+    """TV at the horizon (fen): m x (1 - h) / (h + delta), see the module docstring."""
+    window = slice(-TERMINAL_WINDOW_DAYS, None)
+    m = float(np.mean(contribution_margin[window]))
+    at_risk = float(np.sum(active_customers[window]))
+    h = float(np.sum(lapsed_today[window])) / at_risk if at_risk > 0 else 1.0
+    delta = np.log1p(discount_rate_per_year) / 365.0
+    if m <= 0 or h + delta <= 0:
+        return 0.0
+    return m * (1.0 - h) / (h + delta)
+
+
+def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dict[str, float]:
+    """operating_margin, cash_trough, cash_trough_day, breakeven_day and npv (yuan, days)."""
+    fixed = econ.fixed_cost_yuan_per_day * 100.0
+    cash = daily_cash_fen(
+        values["contribution_margin"],
+        values["payouts_total"],
+        values["ad_spend"],
+        fixed,
+        econ.payout_settlement_lag_days,
+    )
+    cumulative = np.cumsum(cash)
+    trough, trough_day, breakeven = trough_and_breakeven(cumulative)
+    days = np.arange(cash.size)
+    discount = (1.0 + econ.discount_rate_per_year) ** (-(days + 1) / 365.0)
+    lag = min(econ.payout_settlement_lag_days, cash.size)
+    unsettled = float(values["payouts_total"][cash.size - lag :].sum()) if lag else 0.0
+    tv = 0.0
+    if econ.terminal_value == "decaying_margin":
+        tv = terminal_value_fen(
+            values["contribution_margin"],
+            values["lapsed_today"],
+            values["active_customers"],
+            econ.discount_rate_per_year,
+        )
+    horizon = discount[-1] if cash.size else 1.0
+    npv = float(cash @ discount) + (tv - unsettled) * horizon
+    operating = values["contribution_margin"].sum() - values["ad_spend"].sum() - fixed * cash.size
+    return {
+        "operating_margin": float(operating) / 100.0,
+        "cash_trough": trough / 100.0,
+        "cash_trough_day": float(trough_day),
+        "breakeven_day": breakeven,
+        "npv": npv / 100.0,
+    }
