@@ -89,9 +89,9 @@ def load_result(folder: str | Path) -> ResultView:
             f"Comparison {data['comparison']}: {', '.join(v['name'] for v in data['variants'])}",
             table,
             pd.DataFrame(flags, columns=["variant", "flag", "rule", "reason"]),
-            data["verdict"]["sentence"],
-            daily if daily is not None else pd.DataFrame(),
-            data.get("ranking", {}).get("sentence", ""),
+            verdict=data["verdict"]["sentence"],
+            ranking=data.get("ranking", {}).get("sentence", ""),
+            daily=daily if daily is not None else pd.DataFrame(),
         )
     data = json.loads((folder / "kpis.json").read_text())
     rows = [
@@ -112,8 +112,7 @@ def load_result(folder: str | Path) -> ResultView:
             _flags(data.get("compliance", []), data["scenario"]),
             columns=["variant", "flag", "rule", "reason"],
         ),
-        "",
-        daily if daily is not None else pd.DataFrame(),
+        daily=daily if daily is not None else pd.DataFrame(),
     )
 
 

@@ -7,7 +7,13 @@ import time
 import pytest
 
 from sim.dashboard.jobs import CANCELLED, DONE, FAILED, Job
-from sim.dashboard.results import compare_table, earlier_results, load_result, zip_folder
+from sim.dashboard.results import (
+    compare_table,
+    curves_figure,
+    earlier_results,
+    load_result,
+    zip_folder,
+)
 from sim.scenario import read_toml
 
 
@@ -70,3 +76,16 @@ def test_compare_table_formats_differences():
     out = compare_table(table)
     assert out["mean"].tolist() == ["2.00%", "3.00%"]
     assert out["difference to baseline (95% CI)"].tolist() == ["", "1.00% (0.50% .. 1.50%)"]
+
+
+def test_a_run_folder_reads_back(tmp_path):
+    from sim.output import save_run
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    result = run(small_scenario(run={"days": 20, "replications": 2}), progress=False)
+    folder = save_run(result, tmp_path / "run")
+    view = load_result(folder)
+    assert view.kind == "run" and view.verdict == "" and view.ranking == ""
+    assert len(view.daily) == 40 and "customers" in set(view.kpis["kpi"])
+    assert curves_figure(view.daily) is not None
