@@ -15,10 +15,12 @@ From the platform's daily series (fen), with the scenario's `[economics]`:
 
 Terminal value (`terminal_value = "decaying_margin"`): the customers active at the horizon
 keep bringing the last 30 days' mean daily contribution margin m, shrinking each day by
-the last 30 days' daily lapse hazard h, with no more ads, acquisition or fixed costs:
-TV = m x (1 - h) / (h + delta), delta = ln(1 + r) / 365, discounted from the horizon. A
-conservative floor, not a forecast: it ignores the growth still under way. With "none",
-NPV counts the horizon only.
+the last 30 days' daily lapse hazard h, with no more ads or acquisition, while the fixed
+costs F go on; the platform runs on while the margin covers them (K days, m (1 - h)^K >= F):
+TV = sum over k = 1..K of (m (1 - h)^k - F) e^(-delta k), delta = ln(1 + r) / 365 (with
+F = 0, the geometric sum m q / (1 - q), q = (1 - h) e^(-delta)), discounted from the
+horizon. A conservative floor, not a forecast: it ignores the growth still under way. With
+"none", NPV counts the horizon only.
 """
 
 from __future__ import annotations
@@ -71,6 +73,24 @@ def daily_cash_fen(
     return contribution_margin + payouts - settled - ad_spend - fixed_cost_fen_per_day
 
 
+def with_cumulative_cash(daily, econ: EconomicsSection):
+    """A daily frame (yuan, one row per replication and day) with a `cumulative_cash` column:
+    the cash curve of each replication, as `daily_cash_fen` counts it."""
+    out = daily.sort_values(["replication", "day"]).copy()
+    parts = []
+    for _, one in out.groupby("replication", sort=True):
+        cash = daily_cash_fen(
+            one["contribution_margin"].to_numpy(float),
+            one["payouts_total"].to_numpy(float),
+            one["ad_spend"].to_numpy(float),
+            econ.fixed_cost_yuan_per_day,
+            econ.payout_settlement_lag_days,
+        )
+        parts.append(np.cumsum(cash))
+    out["cumulative_cash"] = np.concatenate(parts) if parts else []
+    return out
+
+
 def trough_and_breakeven(cumulative: np.ndarray) -> tuple[float, int, float]:
     """(trough value, trough day, break-even day) of a cumulative cash curve; the trough is
     0 on day 0 if the curve never goes below zero; break-even is NaN if never reached."""
@@ -86,16 +106,36 @@ def terminal_value_fen(
     lapsed_today: np.ndarray,
     active_customers: np.ndarray,
     discount_rate_per_year: float,
+    fixed_fen_per_day: float = 0.0,
 ) -> float:
-    """TV at the horizon (fen): m x (1 - h) / (h + delta), see the module docstring."""
+    """TV at the horizon (fen): the decaying margin net of fixed costs while it covers
+    them, discounted (see the module docstring); 0 if the margin does not cover them."""
     window = slice(-TERMINAL_WINDOW_DAYS, None)
     m = float(np.mean(contribution_margin[window]))
     at_risk = float(np.sum(active_customers[window]))
     h = float(np.sum(lapsed_today[window])) / at_risk if at_risk > 0 else 1.0
-    delta = np.log1p(discount_rate_per_year) / 365.0
-    if m <= 0 or h + delta <= 0:
+    delta = float(np.log1p(discount_rate_per_year) / 365.0)
+    if m <= fixed_fen_per_day or m <= 0:
         return 0.0
-    return m * (1.0 - h) / (h + delta)
+    keep = (1.0 - h) * np.exp(-delta)  # margin kept and discounted, per day
+    step = np.exp(-delta)
+    if fixed_fen_per_day > 0 and h > 0:
+        days = np.floor(np.log(fixed_fen_per_day / m) / np.log1p(-h))
+    else:
+        days = np.inf
+    if not np.isfinite(days):
+        if h + delta <= 0:
+            return 0.0
+        return m * keep / (1.0 - keep) - (
+            fixed_fen_per_day * step / (1.0 - step) if fixed_fen_per_day else 0.0
+        )
+    margin = m * keep * (1.0 - keep**days) / (1.0 - keep)
+    fixed = (
+        fixed_fen_per_day * step * (1.0 - step**days) / (1.0 - step)
+        if step < 1
+        else fixed_fen_per_day * days
+    )
+    return float(margin - fixed)
 
 
 def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dict[str, float]:
@@ -121,6 +161,7 @@ def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dic
             values["lapsed_today"],
             values["active_customers"],
             econ.discount_rate_per_year,
+            fixed,
         )
     horizon = discount[-1] if cash.size else 1.0
     npv = float(cash @ discount) + (tv - unsettled) * horizon

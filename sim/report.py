@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim.catalog import fmt, kpi
+from sim.economics import with_cumulative_cash
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -82,6 +83,20 @@ def write_figures(result: RunResult, folder: Path) -> dict[str, str]:
 
     figure(figs / "active.png", "Active customers and sharers", "people", actives)
     out["Active customers and sharers"] = "figures/active.png"
+
+    cash = with_cumulative_cash(daily, result.scenario.economics)
+
+    def cash_curve(ax):
+        plot_band(ax, cash, "cumulative_cash", "cumulative cash")
+        ax.axhline(0.0, color="0.4", lw=0.8)
+
+    figure(
+        figs / "cash.png",
+        "Cash curve (payouts settled after the lag, ads and fixed costs counted)",
+        "yuan",
+        cash_curve,
+    )
+    out["Cash curve"] = "figures/cash.png"
     return out
 
 

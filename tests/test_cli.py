@@ -101,6 +101,7 @@ def test_run_writes_every_output(small_file, tmp_path, capsys):
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "active.png",
         "adoption.png",
+        "cash.png",
         "gmv_payouts.png",
     ]
     report = (out / "report.md").read_text()

@@ -72,3 +72,15 @@ def test_npv_discounts_and_counts_unsettled_payouts():
     )
     assert fixed["operating_margin"] == pytest.approx(365.0 - 2.0 * 365)
     assert fixed["cash_trough"] < 0 and np.isnan(fixed["breakeven_day"])
+
+
+def test_terminal_value_runs_while_the_margin_covers_fixed_costs():
+    days = 60
+    margin, active, lapsed = np.full(days, 1000.0), np.full(days, 100.0), np.full(days, 1.0)
+    # h = 1%: the margin 1000 x 0.99^k covers fixed costs of 500 for K = 68 days
+    tv = terminal_value_fen(margin, lapsed, active, 0.0, fixed_fen_per_day=500.0)
+    k = np.arange(1, 69)
+    assert tv == pytest.approx(np.sum(1000.0 * 0.99**k - 500.0))
+    assert terminal_value_fen(margin, lapsed, active, 0.0, fixed_fen_per_day=2000.0) == 0.0
+    no_fixed = terminal_value_fen(margin, lapsed, active, 0.05)
+    assert no_fixed == pytest.approx(terminal_value_fen(margin, lapsed, active, 0.05, 0.0))
