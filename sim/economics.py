@@ -173,3 +173,34 @@ def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dic
         "breakeven_day": breakeven,
         "npv": npv / 100.0,
     }
+
+
+def cohort_summary(cohorts):
+    """Per acquisition channel: customers per replication, and the customer-weighted CAC,
+    LTV at 3, 6, 12 and 24 months (over the cohorts old enough) and payback month, as a
+    mean with a 95% CI over replications."""
+    import pandas as pd
+
+    from sim.stats import summarize
+
+    if cohorts is None or cohorts.empty:
+        return pd.DataFrame()
+    measures = ["cac", "ltv_3m", "ltv_6m", "ltv_12m", "ltv_24m", "payback_month"]
+    per_rep = []
+    for (channel, rep), frame in cohorts.groupby(["channel", "replication"]):
+        row = {"channel": channel, "replication": rep, "customers": frame["customers"].sum()}
+        for m in measures:
+            ok = frame[m].notna()
+            weights = frame.loc[ok, "customers"]
+            row[m] = float(np.average(frame.loc[ok, m], weights=weights)) if ok.any() else np.nan
+        per_rep.append(row)
+    table = pd.DataFrame(per_rep)
+    rows = []
+    for channel, frame in table.groupby("channel"):
+        row = {"channel": channel}
+        for m in ["customers", *measures]:
+            s = summarize(frame[m].to_numpy(float))
+            row[m] = s["mean"]
+            row[f"{m}_ci95"] = (s["ci95_low"], s["ci95_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -45,6 +45,8 @@ def write_run_files(result: RunResult, folder: Path, report: Report | None = Non
     (folder / "kpis.json").write_text(to_json(result.to_json_dict()), encoding="utf-8")
     if result.ledger is not None:
         result.ledger.to_csv(folder / "ledger.csv", index=False)
+    if result.cohorts is not None:
+        result.cohorts.to_csv(folder / "cohorts.csv", index=False, float_format="%.15g")
     (folder / "manifest.json").write_text(to_json(result.manifest), encoding="utf-8")
     if report is not None:
         report(result, folder)

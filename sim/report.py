@@ -9,10 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from sim.catalog import fmt, kpi
-from sim.economics import with_cumulative_cash
+from sim.economics import cohort_summary, with_cumulative_cash
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
@@ -142,6 +143,37 @@ def payouts_markdown(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def cohort_markdown(result: RunResult) -> str:
+    """Acquisition cohorts by channel: CAC, LTV and payback (sim/mechanisms/cohorts.py)."""
+    table = cohort_summary(result.cohorts)
+    if table.empty:
+        return "No customers."
+
+    def cell(row, m: str, digits: str = ",.1f") -> str:
+        low, high = row[f"{m}_ci95"]
+        if row[m] is None or np.isnan(row[m]):
+            return "-"
+        ci = "" if low is None or np.isnan(low) else f" ({low:{digits}} .. {high:{digits}})"
+        return f"{row[m]:{digits}}{ci}"
+
+    lines = [
+        "Customer-weighted means over the cohorts old enough, with 95% CIs over replications; "
+        "LTV is the cumulative order margin per customer (price paid - cost of goods - "
+        "direct commission); CAC counts first-order discounts, referral bonuses and, for the "
+        "ad channel, ad spend. Per month and channel: `cohorts.csv`.",
+        "",
+        "| channel | customers | CAC (yuan) | LTV 3 m | LTV 6 m | LTV 12 m | payback month |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for _, row in table.iterrows():
+        lines.append(
+            f"| {row['channel']} | {cell(row, 'customers', ',.0f')} | {cell(row, 'cac')} | "
+            f"{cell(row, 'ltv_3m')} | {cell(row, 'ltv_6m')} | {cell(row, 'ltv_12m')} | "
+            f"{cell(row, 'payback_month')} |"
+        )
+    return "\n".join(lines)
+
+
 def compliance_markdown(flags: list[dict]) -> str:
     if not flags:
         return (
@@ -184,6 +216,10 @@ def write_report(result: RunResult, folder: Path) -> Path:
         "## Compliance flags",
         "",
         compliance_markdown(result.compliance()),
+        "",
+        "## Acquisition cohorts",
+        "",
+        cohort_markdown(result),
         "",
         "## Figures",
         "",

@@ -33,6 +33,7 @@ class RunResult:
     kpi_values: pd.DataFrame  # one row per replication, one column per KPI
     ledger: pd.DataFrame | None = None  # every entry, with run.ledger = "entries"
     payouts_by_level: pd.DataFrame | None = None  # replication, level, payouts (yuan)
+    cohorts: pd.DataFrame | None = None  # replication, channel, month: CAC, LTV, payback
     manifest: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,15 +120,18 @@ class Batch:
     kpi_values: pd.DataFrame  # indexed by replication
     payouts_by_level: pd.DataFrame
     ledger: pd.DataFrame | None
+    cohorts: pd.DataFrame | None = None  # one row per replication, channel and month
 
     @classmethod
     def concat(cls, batches: list[Batch]) -> Batch:
         ledgers = [b.ledger for b in batches if b.ledger is not None]
+        cohorts = [b.cohorts for b in batches if b.cohorts is not None]
         return cls(
             pd.concat([b.daily for b in batches], ignore_index=True),
             pd.concat([b.kpi_values for b in batches]),
             pd.concat([b.payouts_by_level for b in batches], ignore_index=True),
             pd.concat(ledgers, ignore_index=True) if ledgers else None,
+            pd.concat(cohorts, ignore_index=True) if cohorts else None,
         )
 
 
@@ -141,13 +145,14 @@ def run_batch(
     """Run the given replication indices of a scenario (replication r always sees the same
     random streams, whichever batch it runs in). `on_replication` gets each finished
     replication's outputs at once (to put them on disk before the next one starts)."""
-    dailies, kpi_rows, ledgers, levels = [], [], [], []
+    dailies, kpi_rows, ledgers, levels, cohorts = [], [], [], [], []
     for r in replications:
         model = run_replication(spec, r, edges, progress)
         daily = model.daily_frame()
         daily.insert(0, "replication", r)
         dailies.append(daily)
         kpi_rows.append({"replication": r, **model.kpis()})
+        cohorts.append(model.platform.get("cohorts").table().assign(replication=r))
         by_level = model.ledger.payout_by_level_fen
         levels.append(
             pd.DataFrame(
@@ -170,6 +175,7 @@ def run_batch(
                     pd.DataFrame(kpi_rows[-1:]).set_index("replication"),
                     levels[-1],
                     ledgers[-1] if spec.run.ledger == "entries" else None,
+                    cohorts[-1],
                 )
             )
     return Batch(
@@ -177,6 +183,7 @@ def run_batch(
         pd.DataFrame(kpi_rows).set_index("replication"),
         pd.concat(levels, ignore_index=True),
         pd.concat(ledgers, ignore_index=True) if ledgers else None,
+        pd.concat(cohorts, ignore_index=True),
     )
 
 
@@ -255,5 +262,6 @@ def run(
         kpi_values=batch.kpi_values,
         ledger=batch.ledger,
         payouts_by_level=batch.payouts_by_level,
+        cohorts=batch.cohorts,
         manifest=manifest(spec, started, time.perf_counter() - t0),
     )

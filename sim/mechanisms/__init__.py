@@ -11,6 +11,7 @@ from sim.mechanisms.advertising import Advertising
 from sim.mechanisms.bargaining import Bargaining
 from sim.mechanisms.base import CHANNELS, FACTORS, PHASES, Day, Mechanism, State
 from sim.mechanisms.churn import Churn
+from sim.mechanisms.cohorts import Cohorts
 from sim.mechanisms.community_groups import CommunityGroupsMechanism
 from sim.mechanisms.coupons import Coupons
 from sim.mechanisms.experience import Experience
@@ -52,6 +53,7 @@ REGISTRY: list[type[Mechanism]] = [
     SelfPurchase,
     Bargaining,
     SalesBonus,
+    Cohorts,
     Sharers,
     Churn,
 ]
