@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.economics import with_cumulative_cash
 from sim.report import fmt
 
 if TYPE_CHECKING:
@@ -58,6 +59,21 @@ def curves_figure(result: CompareResult, path: Path) -> None:
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(frameon=False)
+    save(fig, path)
+
+
+def cash_figure(result: CompareResult, path: Path) -> None:
+    """Each variant's mean cumulative cash curve (its own [economics])."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.8), dpi=110)
+    for v in result.variants:
+        daily = result.daily[result.daily["variant"] == v]
+        cash = with_cumulative_cash(daily, result.scenarios[v].economics)
+        curve = cash.groupby("day")["cumulative_cash"].mean()
+        ax.plot(curve.index, curve.to_numpy(), label=v)
+    ax.axhline(0.0, color="0.4", lw=0.8)
+    ax.set(title="Cash curve (mean over replications)", xlabel="day", ylabel="yuan")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
     save(fig, path)
 
 
@@ -166,6 +182,7 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
     table = result.table()
     curves_figure(result, figs / "curves.png")
     payouts_figure(result, figs / "payouts_by_type.png")
+    cash_figure(result, figs / "cash.png")
     differences_figure(result, table, figs / "differences.png")
     verdict = result.verdict()
     schemes = "\n".join(
@@ -205,6 +222,8 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "![Adoption and GMV](figures/curves.png)",
         "",
         "![Payouts by type](figures/payouts_by_type.png)",
+        "",
+        "![Cash curve](figures/cash.png)",
         "",
         "![Differences to the baseline](figures/differences.png)",
         "",

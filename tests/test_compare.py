@@ -205,6 +205,7 @@ payout = { referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }
     assert data["baseline"] == "base" and data["replications"] == 4
     assert data["verdict"]["sentence"] in (out / "report.md").read_text()
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "cash.png",
         "curves.png",
         "differences.png",
         "payouts_by_type.png",

@@ -91,7 +91,7 @@ def ResultPanel(folder: Path):
     else:
         solara.Info("No compliance flags.", classes=["flags"])
     if len(view.daily):
-        solara.FigureMatplotlib(curves_figure(view.daily), format="png")
+        solara.FigureMatplotlib(curves_figure(view.daily, view.economics), format="png")
     solara.DataFrame(view.kpis, items_per_page=50)
     solara.FileDownload(
         lambda: zip_folder(view.folder),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim.catalog import fmt, kpi_names
+from sim.economics import EconomicsSection, with_cumulative_cash
 
 
 def show(value, kpi_name: str) -> str:
@@ -40,6 +42,7 @@ class ResultView:
     flags: pd.DataFrame  # variant, flag, rule, reason
     verdict: str = ""
     ranking: str = ""
+    economics: dict = field(default_factory=dict)  # variant ("" for a run) -> [economics]
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -75,6 +78,14 @@ def compare_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def economics_of(path: Path) -> EconomicsSection:
+    """The [economics] of a resolved scenario file (defaults if it is missing)."""
+    if not path.exists():
+        return EconomicsSection()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return EconomicsSection.model_validate(data.get("economics", {}))
+
+
 def load_result(folder: str | Path) -> ResultView:
     """Read a run or comparison folder."""
     folder = Path(folder)
@@ -89,6 +100,10 @@ def load_result(folder: str | Path) -> ResultView:
             f"Comparison {data['comparison']}: {', '.join(v['name'] for v in data['variants'])}",
             table,
             pd.DataFrame(flags, columns=["variant", "flag", "rule", "reason"]),
+            economics={
+                v["name"]: economics_of(folder / "variants" / f"{v['name']}.resolved.toml")
+                for v in data["variants"]
+            },
             verdict=data["verdict"]["sentence"],
             ranking=data.get("ranking", {}).get("sentence", ""),
             daily=daily if daily is not None else pd.DataFrame(),
@@ -113,16 +128,26 @@ def load_result(folder: str | Path) -> ResultView:
             columns=["variant", "flag", "rule", "reason"],
         ),
         daily=daily if daily is not None else pd.DataFrame(),
+        economics={"": economics_of(folder / "scenario.resolved.toml")},
     )
 
 
-def curves_figure(daily: pd.DataFrame):
-    """Customers, GMV and payouts per day: mean over replications with a 5-95% band, one
-    line per variant."""
-    fig, axes = plt.subplots(1, len(CURVES), figsize=(12, 3.2), constrained_layout=True)
+def curves_figure(daily: pd.DataFrame, economics: dict | None = None):
+    """Customers, GMV, payouts and cumulative cash per day: mean over replications with a
+    5-95% band, one line per variant."""
+    fig, axes = plt.subplots(1, len(CURVES) + 1, figsize=(15, 3.2), constrained_layout=True)
     groups = daily.groupby("variant") if "variant" in daily else [("", daily)]
     for name, frame in groups:
-        for ax, (column, title) in zip(axes, CURVES, strict=True):
+        econ = (economics or {}).get(name) or EconomicsSection()
+        cash = with_cumulative_cash(frame, econ).groupby("day")["cumulative_cash"]
+        mean = cash.mean()
+        axes[-1].plot(mean.index, mean.to_numpy())
+        axes[-1].fill_between(
+            mean.index, cash.quantile(0.05).to_numpy(), cash.quantile(0.95), alpha=0.2
+        )
+        axes[-1].set_title("Cumulative cash (yuan)")
+        axes[-1].set_xlabel("day")
+        for ax, (column, title) in zip(axes[:-1], CURVES, strict=True):
             if column not in frame:
                 continue
             per_day = frame.groupby("day")[column]

@@ -88,4 +88,5 @@ def test_a_run_folder_reads_back(tmp_path):
     view = load_result(folder)
     assert view.kind == "run" and view.verdict == "" and view.ranking == ""
     assert len(view.daily) == 40 and "customers" in set(view.kpis["kpi"])
-    assert curves_figure(view.daily) is not None
+    assert curves_figure(view.daily, view.economics) is not None
+    assert view.economics[""].payout_settlement_lag_days == 15
