@@ -211,7 +211,8 @@ def Page():
             elif now == FAILED:
                 set_status("failed: " + job.error)
                 return
-            else:
+            else:  # cancelled: the last word, whatever this loop wrote before
+                set_status("cancelled: nothing was saved")
                 return
             time.sleep(0.3)
 
@@ -220,8 +221,9 @@ def Page():
     def cancel():
         if job is not None:
             job.cancel()
-            set_state(CANCELLED)
-            set_status("cancelled: nothing was saved")
+            if job.status == CANCELLED:  # it may have finished first
+                set_state(CANCELLED)
+                set_status("cancelled: nothing was saved")
 
     with solara.Column(style={"padding": "16px", "max-width": "1200px"}):
         solara.Markdown("# Social-commerce simulator")

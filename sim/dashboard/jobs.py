@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class Job:
     error: str = ""
     _process: Any = field(default=None, repr=False)
     _messages: Any = field(default=None, repr=False)
+    # the page polls from one thread and cancels from another: one at a time
+    _lock: Any = field(default_factory=threading.Lock, repr=False)
 
     def start(self) -> Job:
         ctx = mp.get_context("spawn")
@@ -86,6 +89,10 @@ class Job:
 
     def poll(self) -> str:
         """Take in the worker's messages; return the status."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> str:
         if self.status != RUNNING:
             return self.status
         while True:
@@ -118,10 +125,11 @@ class Job:
 
     def cancel(self) -> None:
         """End the worker now; nothing it was computing is saved."""
-        if self.status == RUNNING and self._process is not None:
-            self._process.terminate()
-            self._process.join(timeout=10)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self.status = CANCELLED
+        with self._lock:
+            if self.status == RUNNING and self._process is not None:
+                self._process.terminate()
+                self._process.join(timeout=10)
+                if self._process.is_alive():
+                    self._process.kill()
+                    self._process.join()
+                self.status = CANCELLED
