@@ -15,7 +15,7 @@ import annotated_types
 from pydantic import BaseModel
 
 from sim.errors import Problem, ScenarioError, _unwrap, describe_allowed
-from sim.payout.scheme import RULES, PayoutSection
+from sim.payout.scheme import RULES
 from sim.scenario import Scenario, apply_overrides, validate_scenario
 
 # The behaviour keys a strategist most often questions, in the order shown.
@@ -174,6 +174,3 @@ def problem_text(problem: Problem) -> str:
     if problem.allowed:
         text += f" (allowed: {problem.allowed})"
     return text
-
-
-PAYOUT_RULE_DOCS = {name: (PayoutSection.model_fields[name].description or "") for name in RULES}

@@ -17,16 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.purchase import price_cut_factor
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
-
-
-def new_user_boost(
-    prices_yuan: np.ndarray, coupon_yuan: np.ndarray, sensitivity_per_100_yuan: float
-) -> np.ndarray:
-    """(C,) adoption multiplier of a newcomer holding a coupon worth `coupon_yuan`."""
-    return np.exp(sensitivity_per_100_yuan * np.minimum(coupon_yuan, prices_yuan) / 100.0)
 
 
 class Coupons(Mechanism):
@@ -41,11 +35,11 @@ class Coupons(Mechanism):
         coupon = self.spec.payout.coupon
         prices = np.array([c.price_yuan for c in self.spec.categories])
         coupon_yuan = np.where(prices >= coupon.min_spend_yuan, coupon.new_user_yuan, 0.0)
-        self.boost = new_user_boost(
+        self.boost = price_cut_factor(
             prices, coupon_yuan, self.spec.behavior.price_sensitivity_per_100_yuan
         )
         share_yuan = np.where(prices >= coupon.min_spend_yuan, coupon.share_yuan, 0.0)
-        self.share_boost = new_user_boost(
+        self.share_boost = price_cut_factor(
             prices, share_yuan, self.spec.behavior.price_sensitivity_per_100_yuan
         )
 

@@ -135,6 +135,14 @@ def price_factor(prices_yuan: np.ndarray, sensitivity_per_100_yuan: float) -> np
     return np.exp(-sensitivity_per_100_yuan * prices_yuan / 100.0)
 
 
+def price_cut_factor(
+    prices_yuan: np.ndarray, cut_yuan: np.ndarray | float, sensitivity_per_100_yuan: float
+) -> np.ndarray:
+    """(C,) demand multiplier exp(s x min(cut, price) / 100 yuan) of a price cut (a coupon,
+    a referee bonus, a discount): it undoes that much of `price_factor`'s deterrence."""
+    return np.exp(sensitivity_per_100_yuan * np.minimum(cut_yuan, prices_yuan) / 100.0)
+
+
 class PurchaseBehavior(Section):
     """How price deters purchases. (`[behavior]` keys.)"""
 

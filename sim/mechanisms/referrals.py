@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.base import Day, Mechanism
-from sim.mechanisms.coupons import new_user_boost
+from sim.mechanisms.purchase import price_cut_factor
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -35,7 +35,7 @@ class Referrals(Mechanism):
 
     def setup(self) -> None:
         prices = np.array([c.price_yuan for c in self.spec.categories])
-        self.boost = new_user_boost(
+        self.boost = price_cut_factor(
             prices,
             np.full(prices.size, self.spec.payout.referral_bonus.referee_yuan),
             self.spec.behavior.price_sensitivity_per_100_yuan,

@@ -18,16 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.purchase import price_cut_factor
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
-
-
-def self_purchase_boost(
-    prices_yuan: np.ndarray, discount_rate: float, sensitivity_per_100_yuan: float
-) -> np.ndarray:
-    """(C,) reorder multiplier of a sharer buying at list price x (1 - discount_rate)."""
-    return np.exp(sensitivity_per_100_yuan * discount_rate * prices_yuan / 100.0)
 
 
 class SelfPurchase(Mechanism):
@@ -40,10 +34,9 @@ class SelfPurchase(Mechanism):
 
     def setup(self) -> None:
         prices = np.array([c.price_yuan for c in self.spec.categories])
-        self.boost = self_purchase_boost(
-            prices,
-            self.spec.payout.self_purchase_discount.rate,
-            self.spec.behavior.price_sensitivity_per_100_yuan,
+        rate = self.spec.payout.self_purchase_discount.rate
+        self.boost = price_cut_factor(
+            prices, rate * prices, self.spec.behavior.price_sensitivity_per_100_yuan
         )
 
     def reorder_factor(self, day: Day, buyers: np.ndarray, categories: np.ndarray) -> np.ndarray:
