@@ -65,6 +65,16 @@ ProgressOption = Annotated[
 ]
 
 
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Worker processes of the local pool (default: all cores).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (needs the dask extra)."),
+]
+SequentialOption = Annotated[bool, typer.Option(help="Run in this process, one at a time.")]
+
+
 def overrides_from(sets: list[str] | None, **run_keys) -> dict:
     """--set values plus the run.* shortcut options that were given."""
     overrides = parse_sets(sets)
@@ -144,6 +154,20 @@ def compare(
     set_: SetOption = None,
     report: ReportOption = True,
     progress: ProgressOption = None,
+    uncertainty: Annotated[
+        Path | None,
+        typer.Option(
+            help="Uncertainty file (TOML): run the comparison in every sampled world and "
+            "report win shares, regret and where the ranking flips."
+        ),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    sequential: SequentialOption = False,
+    resume: Annotated[
+        bool,
+        typer.Option(help="With --uncertainty: finish an interrupted robust comparison in --out."),
+    ] = False,
 ) -> None:
     """Compare payout schemes (variants) on common random numbers, paired by replication."""
     from sim.compare import compare as run_compare
@@ -152,6 +176,13 @@ def compare(
     from sim.preflight import check_destination, preflight
 
     overrides = overrides_from(set_, seed=seed, days=days)
+    if uncertainty is not None:
+        robust_compare(
+            scenarios, uncertainty, overrides, out, workers, scheduler, sequential, resume, progress
+        )
+        return
+    if resume:
+        raise SimError("--resume finishes a robust comparison: use it with --uncertainty")
     reps: int | str | None = None
     if replications is not None:
         if replications != "auto" and not replications.isdigit():
@@ -180,20 +211,34 @@ def compare(
     typer.echo(f"\nresults: {folder}")
 
 
+def robust_compare(
+    scenarios, uncertainty, overrides, out, workers, scheduler, sequential, resume, progress
+) -> None:
+    from sim.compare import comparison_scenarios
+    from sim.preflight import preflight
+    from sim.robust import compare_robust, verdict_lines
+    from sim.sweep_runner import Execution
+
+    _, _, variants, _ = comparison_scenarios(scenarios, overrides)  # validate before any work
+    for name, variant in variants.items():
+        preflight(variant, source=f"variant {name}", write=False)
+    execution = Execution(workers, scheduler, sequential, progress)
+    result, folder = compare_robust(
+        scenarios, uncertainty, overrides=overrides, execution=execution, out=out, resume=resume
+    )
+    typer.echo("\n".join(verdict_lines(result)))
+    typer.echo(f"\n{result.sentence()}")
+    typer.echo(f"\nresults: {folder}")
+    typer.echo(f"report:  {folder / 'report.md'}")
+
+
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
     out: OutOption = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes of the local pool (default: all cores).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (needs the dask extra)."
-        ),
-    ] = None,
-    sequential: Annotated[bool, typer.Option(help="Run in this process, one at a time.")] = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    sequential: SequentialOption = False,
     resume: Annotated[
         bool, typer.Option(help="Finish an interrupted sweep in --out: run only what is missing.")
     ] = False,
@@ -332,26 +377,22 @@ def check(
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (TOML).")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario, experiment, uncertainty or optimize files.")
+    ],
     set_: SetOption = None,
 ) -> None:
-    """Check scenario files without running them; report every problem at once."""
-    from sim.preflight import preflight
-    from sim.scenario import load_scenario
+    """Check scenario, experiment, uncertainty and optimization files without running them;
+    report every problem at once."""
+    from sim.files import validate_file
 
     overrides = parse_sets(set_)
     failed: list[ScenarioError] = []
     for path in scenarios:
         try:
-            spec = load_scenario(path, overrides)
-            preflight(spec, source=str(path), write=False)
+            typer.echo(validate_file(path, overrides))
         except ScenarioError as exc:
             failed.append(exc)
-            continue
-        typer.echo(
-            f"{path}: ok ({spec.run.name}: {spec.population.consumers:,} consumers, "
-            f"{spec.run.days} days, {spec.run.replications} replications)"
-        )
     if failed:
         for exc in failed:
             typer.echo(exc.render(), err=True)

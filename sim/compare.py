@@ -182,8 +182,8 @@ class CompareResult:
         flags = self.compliance()
 
         def kpi_mean(variant: str, kpi: str) -> float | None:
-            value = float(np.nanmean(self.values(variant, kpi))) if kpi in kpi_names() else None
-            return None if value is None or np.isnan(value) else value
+            values = self.values(variant, kpi) if kpi in kpi_names() else np.array([np.nan])
+            return float(np.nanmean(values)) if np.isfinite(values).any() else None
 
         rows = [
             {
@@ -414,6 +414,28 @@ def assemble(name, scenarios, descriptions, objective, batches) -> CompareResult
         daily=front(pd.concat(daily, ignore_index=True)),
         kpi_values=front(pd.concat(kpis, ignore_index=True)),
         payouts_by_level=front(pd.concat(levels, ignore_index=True)),
+    )
+
+
+def comparison_from_runs(
+    name: str,
+    scenarios: dict[str, Scenario],
+    objective: str,
+    kpi_values: pd.DataFrame,
+    descriptions: dict[str, str] | None = None,
+) -> CompareResult:
+    """A comparison of finished runs given as KPI rows (variant, replication, one column per
+    KPI), e.g. collected from sweeps on common random numbers: its table, ranking, verdict
+    and flags, without daily series."""
+    columns = ["variant", "replication", *[k for k in kpi_names() if k in kpi_values]]
+    return CompareResult(
+        name=name,
+        scenarios=scenarios,
+        descriptions=descriptions or {},
+        objective=objective,
+        daily=pd.DataFrame(columns=["variant", "replication", "day"]),
+        kpi_values=kpi_values[columns].reset_index(drop=True),
+        payouts_by_level=pd.DataFrame(columns=["variant", "replication", "level", "payouts"]),
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError, model_validator
 from sim.errors import Problem, ScenarioError, SimError, problems_from_validation_error
 from sim.scenario import apply_overrides, load_scenario, read_toml, resolve_path
 from sim.schema_base import Section, param
-from sim.sweep_runner import point_means, summarize_sweep, sweep
+from sim.sweep_runner import Execution, point_means, summarize_sweep, sweep
 
 Design = Literal["grid", "latin_hypercube", "sobol", "morris"]
 
@@ -85,12 +85,31 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Path]:
     return exp, scenario_path
 
 
-def salib_problem(exp: ExperimentFile) -> dict[str, Any]:
+def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
     return {
-        "num_vars": len(exp.parameters),
-        "names": [p.key for p in exp.parameters],
-        "bounds": [[p.low, p.high] for p in exp.parameters],
+        "num_vars": len(parameters),
+        "names": [p.key for p in parameters],
+        "bounds": [[p.low, p.high] for p in parameters],
     }
+
+
+def sampled_points(parameters: list[Parameter], design: Design, samples: int, seed: int):
+    """Points of a sampled design over the parameters' ranges (SALib), one row per point,
+    one column per key; integer parameters rounded."""
+    from SALib.sample import latin, morris, sobol
+
+    problem = salib_problem(parameters)
+    if design == "latin_hypercube":
+        x = latin.sample(problem, samples, seed=seed)
+    elif design == "sobol":
+        x = sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    else:
+        x = morris.sample(problem, samples, seed=seed)
+    points = pd.DataFrame(x, columns=problem["names"])
+    for p in parameters:
+        if p.integer:
+            points[p.key] = points[p.key].round().astype(int)
+    return points
 
 
 def design_points(exp: ExperimentFile, seed: int) -> pd.DataFrame:
@@ -100,20 +119,7 @@ def design_points(exp: ExperimentFile, seed: int) -> pd.DataFrame:
         from sim.sweep_runner import grid_points
 
         return grid_points({p.key: p.values for p in exp.parameters})
-    from SALib.sample import latin, morris, sobol
-
-    problem = salib_problem(exp)
-    if e.design == "latin_hypercube":
-        x = latin.sample(problem, e.samples, seed=seed)
-    elif e.design == "sobol":
-        x = sobol.sample(problem, e.samples, calc_second_order=False, seed=seed)
-    else:
-        x = morris.sample(problem, e.samples, seed=seed)
-    points = pd.DataFrame(x, columns=problem["names"])
-    for p in exp.parameters:
-        if p.integer:
-            points[p.key] = points[p.key].round().astype(int)
-    return points
+    return sampled_points(exp.parameters, e.design, e.samples, seed)
 
 
 def sensitivity(
@@ -122,7 +128,7 @@ def sensitivity(
     """Sobol (S1, ST) or Morris (mu*, sigma) indices per KPI and parameter, with CIs."""
     from SALib.analyze import morris, sobol
 
-    problem = salib_problem(exp)
+    problem = salib_problem(exp.parameters)
     rows = []
     for kpi in exp.experiment.kpis:
         y = point_means(table, kpi, len(points))
@@ -184,23 +190,6 @@ def plot_sensitivity(indices: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def connect(scheduler: str | None):
-    """A dask.distributed Client for a scheduler address, or None."""
-    if scheduler is None:
-        return None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise SimError("--scheduler needs Dask: pip install 'social-commerce-sim[dask]'") from None
-    try:
-        return Client(scheduler, timeout="10s")
-    except (OSError, ValueError, TypeError) as exc:
-        raise SimError(
-            f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({exc!s:.200}); "
-            f"allowed: the address a running scheduler prints, e.g. tcp://127.0.0.1:8786"
-        ) from None
-
-
 def run_experiment(
     path: str | Path,
     *,
@@ -236,9 +225,8 @@ def run_experiment(
     from sim.provenance import claim_dir
 
     folder = Path(out) if out is not None else claim_dir(f"sweep-{e.name}")
-    client = connect(scheduler)
-    executor = client if client is not None else ("sequential" if sequential else None)
-    try:
+    execution = Execution(workers, scheduler, sequential, progress)
+    with execution.open() as executor:
         table = sweep(
             spec,
             samples=points,
@@ -258,9 +246,6 @@ def run_experiment(
                 "design_seed": seed,
             },
         )
-    finally:
-        if client is not None:
-            client.close()
     table.to_csv(folder / "runs.csv", index=False, float_format="%.15g")
     summarize_sweep(table).to_csv(folder / "summary.csv", index=False, float_format="%.15g")
     if e.design in ("sobol", "morris"):

@@ -214,15 +214,22 @@ def process_alive(pid: int) -> bool:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write one file through a temporary file, an fsync and a rename."""
+    write_file_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_file_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call write(tmp) on a temporary file beside `path` (e.g. a figure's savefig), fsync
+    it and rename it to `path`: readers see the old file or the whole new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent
+    )
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write(Path(tmp))
+        fsync_path(Path(tmp))
         follow_umask(Path(tmp))
         os.replace(tmp, path)
     except BaseException:

@@ -733,7 +733,12 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
             if last:
                 node[part] = value
             else:
-                node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
+                if isinstance(node, dict):
+                    if node.get(part) is None:  # an absent or switched-off rule: a new table
+                        node[part] = {}
+                    node = node[part]
+                else:
+                    node = node[part]
     return out
 
 

@@ -56,3 +56,13 @@ class Streams:
         if name not in self._generators:
             self._generators[name] = np.random.Generator(np.random.PCG64(self.seed_sequence(name)))
         return self._generators[name]
+
+
+def design_generator(seed: int, purpose: str) -> np.random.Generator:
+    """A generator for a draw of an experiment's design rather than of a run (which
+    posterior samples make the worlds, an optimizer's sampler seed), spawned from the seed
+    by the purpose's name: independent of every run's streams."""
+    key = stream_key(f"design:{purpose}")
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(key,)))
+    )

@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ class RunTask:
     point: int
     replication: int
     overrides: dict[str, Any]
+    common_streams: bool = False  # every point on the plain replication's streams
 
 
 def grid_points(grid: dict[str, Iterable[Any]]) -> pd.DataFrame:
@@ -70,11 +72,14 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
     out: dict[str, Any] = {
         "point": task.point,
         "replication": task.replication,
-        "spawn_key": f"{task.point}/{task.replication}",
+        "spawn_key": str(task.replication)
+        if task.common_streams
+        else f"{task.point}/{task.replication}",
     }
     try:
         spec = validate_scenario(apply_overrides(scenario_data, task.overrides))
-        model = run_replication(spec, task.replication, spawn_prefix=(task.point,))
+        prefix = () if task.common_streams else (task.point,)
+        model = run_replication(spec, task.replication, spawn_prefix=prefix)
         out.update(status="ok", error="", **model.kpis())
         if want_daily:
             daily = model.daily_frame()
@@ -335,6 +340,55 @@ def make_executor(executor: Executor | str | None, workers: int | None):
     return executor, False
 
 
+def connect(scheduler: str | None):
+    """A dask.distributed Client for a scheduler address, or None."""
+    if scheduler is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SimError("--scheduler needs Dask: pip install 'social-commerce-sim[dask]'") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise SimError(
+            f"--scheduler {scheduler!r}: cannot reach a Dask scheduler there ({exc!s:.200}); "
+            f"allowed: the address a running scheduler prints, e.g. tcp://127.0.0.1:8786"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where runs execute: a local process pool of `workers` (default: all cores), a Dask
+    cluster at `scheduler`, or this process one run at a time (`sequential`); and whether a
+    progress bar shows."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    sequential: bool = False
+    progress: bool | None = None
+
+    @contextmanager
+    def open(self):
+        """An executor for one or several sweeps (a Dask client, a process pool whose
+        workers die with this process, or "sequential"), closed at the end."""
+        client = connect(self.scheduler)
+        if client is not None:
+            try:
+                yield client
+            finally:
+                client.close()
+            return
+        if self.sequential:
+            yield "sequential"
+            return
+        pool, _ = make_executor(None, self.workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _wait_first(futures: set, executor, timeout: float | None = None) -> tuple[set, set]:
     if type(executor).__module__.startswith("distributed"):
         from distributed import wait as dask_wait
@@ -427,6 +481,7 @@ def sweep(
     batch_size: int = 20,
     overrides: dict[str, Any] | None = None,
     experiment: dict[str, Any] | None = None,
+    common_random_numbers: bool = False,
 ) -> pd.DataFrame:
     """Run every (point, replication) of a design and return one tidy row per run.
 
@@ -436,6 +491,11 @@ def sweep(
     `concurrent.futures.Executor`, or a `dask.distributed.Client`. Results stream to `out`
     (default: a new folder under results/runs/); daily=True also keeps daily series (read
     them with `read_daily(out)`). resume=True runs only what `out` does not hold yet.
+
+    By default each point has its own random streams (spawned by its index), as a
+    sensitivity analysis wants. common_random_numbers=True runs replication r of every point
+    on the streams of replication r of a plain run of the scenario, so points differ only by
+    their overrides (paired comparisons: optimization, variants).
     """
     if (grid is None) == (samples is None):
         raise SimError("give either grid= or samples=, not both or neither")
@@ -473,7 +533,7 @@ def sweep(
         done = read_runs(folder)
         finished = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
         tasks = [
-            RunTask(p, r, clean(points.iloc[p].to_dict()))
+            RunTask(p, r, clean(points.iloc[p].to_dict()), common_random_numbers)
             for p in range(len(points))
             for r in range(replications)
             if (p, r) not in finished
@@ -483,6 +543,7 @@ def sweep(
             "points": len(points),
             "replications": replications,
             "experiment": experiment or {},
+            "common_random_numbers": common_random_numbers,
             "resumed_with_done_runs": len(finished),
         }
         write_text_atomic(folder / "manifest.json", to_json(record))

@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.files import scenario_files
+
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "scenarios").rglob("*.toml"))
+SHIPPED = scenario_files(ROOT / "scenarios")
 
 
 def nested(depth: int) -> dict:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sim.errors import ScenarioError
+from sim.files import scenario_files
 from sim.scenario import (
     Scenario,
     apply_overrides,
@@ -34,7 +35,7 @@ def test_defaults_form_a_valid_scenario():
     assert len(s.categories) >= 1
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").rglob("*.toml")))
+@pytest.mark.parametrize("path", scenario_files(ROOT / "scenarios"))
 def test_shipped_scenarios_are_valid(path):
     load_scenario(path)
 
