@@ -233,6 +233,56 @@ def robust_compare(
 
 
 @app.command()
+def optimize(
+    file: Annotated[
+        Path, typer.Argument(help="Optimization file (TOML): [optimize], keys, constraints.")
+    ],
+    out: OutOption = None,
+    set_: SetOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    sequential: SequentialOption = False,
+    resume: Annotated[
+        bool, typer.Option(help="Finish an interrupted optimization in --out.")
+    ] = False,
+    progress: ProgressOption = None,
+) -> None:
+    """Search payout keys for the best scheme under constraints (no compliance flag, KPI
+    bounds), then re-run the leading schemes and rank them."""
+    from sim.optimize import load_optimization
+    from sim.optimize import optimize as run_optimize
+    from sim.preflight import preflight
+    from sim.sweep_runner import Execution
+
+    overrides = parse_sets(set_)
+    _, spec = load_optimization(file, overrides)  # validate before any work
+    preflight(spec, source=str(file), write=False)
+    result, folder = run_optimize(
+        file,
+        overrides=overrides,
+        execution=Execution(workers, scheduler, sequential, progress),
+        out=out,
+        resume=resume,
+    )
+    ranking = result.final.ranking()
+    flags = result.final.compliance()
+    feasible = set(result.feasible_finalists())
+    obj = result.objectives[0]
+    from sim.catalog import fmt
+
+    for r in ranking["rows"]:
+        name = r["variant"]
+        typer.echo(
+            f"{r['rank']:>2}. {name:<12} {fmt(r['mean'], obj):>14}  "
+            f"{'feasible' if name in feasible else 'infeasible':<10}  "
+            f"{', '.join(f['flag'] for f in flags[name]) or '-':<24} {result.describe(name)}"
+        )
+    typer.echo(f"\n{result.sentence()}")
+    typer.echo(f"\nresults: {folder}")
+    typer.echo(f"report:  {folder / 'report.md'}")
+
+
+@app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
     out: OutOption = None,

@@ -65,9 +65,14 @@ def section_rows(
 
 
 def scenario_reference() -> str:
-    parts = [HEADER]
+    return HEADER + "\n" + file_tables(Scenario)
+
+
+def file_tables(root: type[BaseModel]) -> str:
+    """One table per section of a TOML file's schema: key, default, allowed, meaning."""
+    parts: list[str] = []
     tables: list[tuple[str, type[BaseModel]]] = []
-    for name, info in Scenario.model_fields.items():
+    for name, info in root.model_fields.items():
         inner = _unwrap(info.annotation)
         if typing.get_origin(inner) is list:
             inner = _unwrap(typing.get_args(inner)[0])
@@ -83,6 +88,33 @@ def scenario_reference() -> str:
         parts += [f"## `{title}`", "", doc, "", *rows, ""]
         tables = nested + tables
     return "\n".join(parts)
+
+
+def decision_reference() -> str:
+    """docs/decisions.md: uncertainty and optimization files, and how each is used."""
+    from sim import optimize, robust, uncertainty
+
+    return "\n".join(
+        [
+            "# Decisions: robust comparisons and the payout optimizer",
+            "",
+            "Generated from `sim/uncertainty.py`, `sim/robust.py` and `sim/optimize.py` by "
+            "`sim docs`; do not edit by hand.",
+            "",
+            "# Uncertainty files (`sim compare FILE --uncertainty U`)",
+            "",
+            (uncertainty.__doc__ or "").strip(),
+            "",
+            (robust.__doc__ or "").strip(),
+            "",
+            file_tables(uncertainty.UncertaintyFile).replace("## `", "### `"),
+            "# Optimization files (`sim optimize FILE`)",
+            "",
+            (optimize.__doc__ or "").strip(),
+            "",
+            file_tables(optimize.OptimizeFile).replace("## `", "### `"),
+        ]
+    )
 
 
 def kpi_reference() -> str:
@@ -203,6 +235,7 @@ def write_docs(folder: Path) -> list[Path]:
         ("compliance.md", compliance_reference()),
         ("mechanisms.md", mechanism_reference()),
         ("incentives.md", incentives_reference()),
+        ("decisions.md", decision_reference()),
     ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)

@@ -1,0 +1,177 @@
+"""The payout optimizer (`sim optimize`): known answers, constraints, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+from sim.cli import main
+from sim.errors import ScenarioError
+from sim.optimize import load_optimization, optimize
+from sim.scenario import validate_scenario
+from sim.sweep_runner import Execution, sweep
+from tests.conftest import SMALL, deep_update
+
+RATE = "payout.direct_commission.rate"
+TEAM = "payout.upline_override.rates"
+GRID = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16]
+SCENARIO = deep_update(SMALL, {"run": {"days": 90}, "population": {"consumers": 1000}})
+
+
+def write_files(tmp_path, optimize_section: dict, parameters: list, constraints=()) -> str:
+    (tmp_path / "s.toml").write_text(tomli_w.dumps(SCENARIO))
+    doc = {
+        "optimize": {"scenario": "s.toml", **optimize_section},
+        "parameters": parameters,
+        "constraints": list(constraints),
+    }
+    path = tmp_path / "o.toml"
+    path.write_text(tomli_w.dumps(doc))
+    return str(path)
+
+
+@pytest.mark.slow
+def test_the_optimizer_finds_the_optimum_a_grid_finds(tmp_path):
+    """Contribution margin over nine commission rates: a grid on common random numbers
+    names the best rate; the optimizer, searching the same nine values, returns it as its
+    verdict (its final re-run uses the same replications, so the values are the grid's)."""
+    grid = sweep(
+        validate_scenario(SCENARIO),
+        grid={RATE: GRID},
+        replications=3,
+        out=tmp_path / "grid",
+        common_random_numbers=True,
+        progress=False,
+    )
+    means = grid.groupby(RATE)["contribution_margin"].mean()
+    best_rate = float(means.idxmax())
+    assert 0 < best_rate < max(GRID)  # an interior optimum: neither end of the range
+    path = write_files(
+        tmp_path,
+        {
+            "objectives": ["contribution_margin"],
+            "trials": 18,
+            "batch": 3,
+            "startup_trials": 6,
+            "replications": 3,
+            "finalists": 3,
+            "final_replications": 3,
+        },
+        [{"key": RATE, "choices": GRID}],
+    )
+    result, _ = optimize(path, execution=Execution(progress=False), out=tmp_path / "opt")
+    best = result.best()
+    assert result.finalists[best] == {RATE: best_rate}
+    assert result.final.values(best, "contribution_margin").mean() == pytest.approx(
+        means[best_rate], rel=1e-12
+    )
+    trials = result.trials
+    screened = trials.groupby(RATE)["contribution_margin"].mean()
+    assert np.allclose(screened.to_numpy(), means.loc[screened.index].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_a_flagged_scheme_is_never_the_best_compliant_and_its_nearest_fix_is_priced(
+    tmp_path, capsys
+):
+    """A team reward raises active sharers but raises the team-compensation flag: the best
+    trial overall is flagged, the verdict is a scheme without a flag, and the nearest
+    compliant scheme is reported with its cost. Then: an interrupted run resumes to the
+    same results."""
+    path = write_files(
+        tmp_path,
+        {
+            "objectives": ["active_sharers"],
+            "trials": 8,
+            "batch": 4,
+            "startup_trials": 4,
+            "replications": 2,
+            "finalists": 2,
+            "final_replications": 4,
+        },
+        [{"key": RATE, "choices": [0.06, 0.12]}, {"key": TEAM, "choices": [[0.0], [0.05]]}],
+    )
+    out = tmp_path / "opt"
+    assert main(["optimize", path, "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    data = json.loads((out / "optimization.json").read_text())
+    trials = pd.read_csv(out / "trials.csv")
+    top = trials.sort_values(["active_sharers", "trial"], ascending=[False, True]).iloc[0]
+    assert "team_compensation" in top["flags"] and not top["feasible"]
+    best = data["best"]
+    assert data["compliance"][best] == [] and data["best_keys"][TEAM] == [0.0]
+    nearest = data["nearest_feasible"]
+    assert nearest["scheme"] == f"trial_{top['trial']}"
+    assert data["finalists"][nearest["fix"]][TEAM] == [0.0]
+    assert data["finalists"][nearest["fix"]][RATE] == pytest.approx(top[RATE])
+    assert nearest["cost"] < 0 and "breaks the compliance rules" in text
+    assert (out / "search.png").stat().st_size > 0
+    # an interrupted search: the last batch's runs and the verdict lost
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for p in [copy / "final", copy / "trials" / "batch-00001" / "parts"]:
+        shutil.rmtree(p)
+    for p in ["optimization.json", "trials.csv", "report.md"]:
+        (copy / p).unlink()
+    assert main(["optimize", path, "--out", str(copy), "--resume", "--sequential"]) == 0
+    assert (copy / "trials.csv").read_text() == (out / "trials.csv").read_text()
+    assert json.loads((copy / "optimization.json").read_text()) == data
+    assert main(["optimize", path, "--out", str(out)]) == 2  # never over earlier results
+
+
+def test_optimization_file_errors_name_the_key(tmp_path):
+    path = write_files(
+        tmp_path, {}, [{"key": "behavior.word_of_mouth_per_day", "low": 0, "high": 1}]
+    )
+    with pytest.raises(ScenarioError, match="not a lever of the scheme"):
+        load_optimization(path)
+    path = write_files(tmp_path, {"objectives": ["gmvv"]}, [{"key": RATE, "low": 0, "high": 0.1}])
+    with pytest.raises(ScenarioError, match="unknown objective 'gmvv'"):
+        load_optimization(path)
+    path = write_files(tmp_path, {}, [{"key": RATE, "low": 0, "high": 0.5}])
+    with pytest.raises(ScenarioError, match=r"parameters\[0\] payout.direct_commission.rate = 0.5"):
+        load_optimization(path)
+    path = write_files(tmp_path, {}, [{"key": RATE, "low": 0.1, "high": 0.1}])
+    with pytest.raises(ScenarioError, match="give low < high"):
+        load_optimization(path)
+    path = write_files(
+        tmp_path, {}, [{"key": RATE, "low": 0, "high": 0.1}], [{"kpi": "payout_ratio"}]
+    )
+    with pytest.raises(ScenarioError, match="give min, max or both"):
+        load_optimization(path)
+    opt, spec = load_optimization(write_files(tmp_path, {}, [{"key": RATE, "low": 0, "high": 0.1}]))
+    assert opt.optimize.objectives == [spec.compare.objective]
+
+
+def test_pareto_front_and_nearest_feasible_scheme():
+    from sim.optimize import OptimizeFile, front_mask, pick_finalists
+
+    trials = pd.DataFrame(
+        {
+            "trial": range(5),
+            "state": "complete",
+            RATE: [0.02, 0.05, 0.08, 0.11, 0.14],
+            "gmv": [10.0, 20.0, 30.0, 25.0, 40.0],
+            "customers": [50.0, 45.0, 30.0, 20.0, 60.0],
+            "feasible": [True, True, True, True, False],
+            "flags": ["", "", "", "", "team_compensation"],
+        }
+    )
+    assert front_mask(trials, ["gmv", "customers"]).tolist() == [False, False, False, False, True]
+    assert front_mask(trials.iloc[:4], ["gmv", "customers"]).tolist() == [True, True, True, False]
+    opt = OptimizeFile.model_validate(
+        {
+            "optimize": {"scenario": "x", "objectives": ["gmv"], "finalists": 2},
+            "parameters": [{"key": RATE, "low": 0.0, "high": 0.2}],
+        }
+    )
+    finalists, nearest = pick_finalists(trials, opt, {p.key: p for p in opt.parameters})
+    # the best two feasible (30 and 25), the incumbent, and the infeasible best (trial 4)
+    # with its nearest feasible neighbour on the scaled rate (trial 3, 0.11 vs 0.14)
+    assert list(finalists) == ["incumbent", "trial_2", "trial_3", "trial_4"]
+    assert nearest == ("trial_4", "trial_3")
