@@ -249,8 +249,8 @@ def optimize(
 ) -> None:
     """Search payout keys for the best scheme under constraints (no compliance flag, KPI
     bounds), then re-run the leading schemes and rank them."""
-    from sim.optimize import load_optimization
-    from sim.optimize import optimize as run_optimize
+    from sim.optimizer import load_optimization
+    from sim.optimizer import optimize as run_optimize
     from sim.preflight import preflight
     from sim.sweep_runner import Execution
 

@@ -52,6 +52,7 @@ class CompareResult:
     kpi_values: pd.DataFrame  # variant, replication, one column per KPI
     payouts_by_level: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    cohorts: pd.DataFrame | None = None  # variant, replication, channel, month, ...
 
     @property
     def variants(self) -> list[str]:
@@ -396,12 +397,14 @@ def compare(
 
 
 def assemble(name, scenarios, descriptions, objective, batches) -> CompareResult:
-    daily, kpis, levels = [], [], []
+    daily, kpis, levels, cohorts = [], [], [], []
     for v, parts in batches.items():
         b = Batch.concat(parts)
         daily.append(b.daily.assign(variant=v))
         kpis.append(b.kpi_values.reset_index().assign(variant=v))
         levels.append(b.payouts_by_level.assign(variant=v))
+        if b.cohorts is not None:
+            cohorts.append(b.cohorts.assign(variant=v))
 
     def front(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[["variant", *[c for c in frame.columns if c != "variant"]]]
@@ -414,6 +417,7 @@ def assemble(name, scenarios, descriptions, objective, batches) -> CompareResult
         daily=front(pd.concat(daily, ignore_index=True)),
         kpi_values=front(pd.concat(kpis, ignore_index=True)),
         payouts_by_level=front(pd.concat(levels, ignore_index=True)),
+        cohorts=front(pd.concat(cohorts, ignore_index=True)) if cohorts else None,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.economics import with_cumulative_cash
-from sim.report import fmt
+from sim.report import COHORT_NOTE, cohort_markdown, fmt
 
 if TYPE_CHECKING:
     from sim.compare import CompareResult
@@ -176,6 +176,17 @@ def compliance_markdown(result: CompareResult) -> str:
     return "\n".join(lines)
 
 
+def cohorts_by_variant(result: CompareResult) -> str:
+    """Each variant's cohort table (CAC, LTV at 3, 6 and 12 months, payback month)."""
+    if result.cohorts is None:
+        return "No cohort data (a comparison assembled from sweeps)."
+    parts = [COHORT_NOTE, ""]
+    for v in result.variants:
+        rows = result.cohorts.query("variant == @v")
+        parts += [f"### {v}", "", cohort_markdown(rows, note=False), ""]
+    return "\n".join(parts)
+
+
 def write_compare_report(result: CompareResult, folder: Path) -> Path:
     figs = folder / "figures"
     figs.mkdir(exist_ok=True)
@@ -217,6 +228,10 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "",
         compliance_markdown(result),
         "",
+        "## Acquisition cohorts by variant",
+        "",
+        cohorts_by_variant(result),
+        "",
         "## Figures",
         "",
         "![Adoption and GMV](figures/curves.png)",
@@ -233,6 +248,7 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "diff_ci95_low, diff_ci95_high, p_beats_baseline) over every KPI.",
         "- `comparison.json`: the same, with the verdict and compliance flags.",
         "- `daily.csv`, `kpis_by_replication.csv`: every variant's raw series.",
+        "- `cohorts.csv`: every variant's acquisition cohorts by month and channel.",
         "- `variants/NAME.resolved.toml`: each variant as a full scenario.",
         "",
     ]

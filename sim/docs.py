@@ -92,13 +92,13 @@ def file_tables(root: type[BaseModel]) -> str:
 
 def decision_reference() -> str:
     """docs/decisions.md: uncertainty and optimization files, and how each is used."""
-    from sim import optimize, robust, uncertainty
+    from sim import optimizer, robust, uncertainty
 
     return "\n".join(
         [
             "# Decisions: robust comparisons and the payout optimizer",
             "",
-            "Generated from `sim/uncertainty.py`, `sim/robust.py` and `sim/optimize.py` by "
+            "Generated from `sim/uncertainty.py`, `sim/robust.py` and `sim/optimizer.py` by "
             "`sim docs`; do not edit by hand.",
             "",
             "# Uncertainty files (`sim compare FILE --uncertainty U`)",
@@ -110,9 +110,9 @@ def decision_reference() -> str:
             file_tables(uncertainty.UncertaintyFile).replace("## `", "### `"),
             "# Optimization files (`sim optimize FILE`)",
             "",
-            (optimize.__doc__ or "").strip(),
+            (optimizer.__doc__ or "").strip(),
             "",
-            file_tables(optimize.OptimizeFile).replace("## `", "### `"),
+            file_tables(optimizer.OptimizeFile).replace("## `", "### `"),
         ]
     )
 

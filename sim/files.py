@@ -47,7 +47,7 @@ def validate_file(path: str | Path, overrides: dict[str, Any] | None = None) -> 
             + ")"
         )
     if kind == "optimize":
-        from sim.optimize import load_optimization
+        from sim.optimizer import load_optimization
 
         opt, spec = load_optimization(path, overrides)
         o = opt.optimize

@@ -58,6 +58,8 @@ def write_compare_files(result, folder: Path, report: Report | None = None) -> N
     (folder / "comparison.json").write_text(to_json(result.to_json_dict()), encoding="utf-8")
     result.daily.to_csv(folder / "daily.csv", index=False, float_format="%.15g")
     result.kpi_values.to_csv(folder / "kpis_by_replication.csv", index=False, float_format="%.15g")
+    if result.cohorts is not None:
+        result.cohorts.to_csv(folder / "cohorts.csv", index=False, float_format="%.15g")
     variants = folder / "variants"
     variants.mkdir()
     for name, spec in result.scenarios.items():

@@ -143,9 +143,18 @@ def payouts_markdown(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def cohort_markdown(result: RunResult) -> str:
-    """Acquisition cohorts by channel: CAC, LTV and payback (sim/mechanisms/cohorts.py)."""
-    table = cohort_summary(result.cohorts)
+COHORT_NOTE = (
+    "Customer-weighted means over the cohorts old enough, with 95% CIs over replications; "
+    "LTV is the cumulative order margin per customer (price paid - cost of goods - "
+    "direct commission); CAC counts first-order discounts, referral bonuses and, for the "
+    "ad channel, ad spend. Per month and channel: `cohorts.csv`."
+)
+
+
+def cohort_markdown(cohorts, note: bool = True) -> str:
+    """Acquisition cohorts by channel: CAC, LTV and payback (sim/mechanisms/cohorts.py),
+    from the cohort rows of a run (or of one variant of a comparison)."""
+    table = cohort_summary(cohorts)
     if table.empty:
         return "No customers."
 
@@ -157,11 +166,7 @@ def cohort_markdown(result: RunResult) -> str:
         return f"{row[m]:{digits}}{ci}"
 
     lines = [
-        "Customer-weighted means over the cohorts old enough, with 95% CIs over replications; "
-        "LTV is the cumulative order margin per customer (price paid - cost of goods - "
-        "direct commission); CAC counts first-order discounts, referral bonuses and, for the "
-        "ad channel, ad spend. Per month and channel: `cohorts.csv`.",
-        "",
+        *([COHORT_NOTE, ""] if note else []),
         "| channel | customers | CAC (yuan) | LTV 3 m | LTV 6 m | LTV 12 m | payback month |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -219,7 +224,7 @@ def write_report(result: RunResult, folder: Path) -> Path:
         "",
         "## Acquisition cohorts",
         "",
-        cohort_markdown(result),
+        cohort_markdown(result.cohorts),
         "",
         "## Figures",
         "",

@@ -17,7 +17,7 @@ from sim.stats import paired_difference
 from tests.conftest import SMALL, deep_update
 
 BASE = deep_update(
-    SMALL, {"run": {"days": 90, "replications": 8}, "population": {"consumers": 1500}}
+    SMALL, {"run": {"days": 90, "replications": 8}, "population": {"consumers": 1000}}
 )
 
 
@@ -298,3 +298,25 @@ def test_ranking_does_not_call_a_close_race_clear():
     rows = {r["variant"]: r for r in rank["rows"]}
     assert not rows["b"]["clearly_behind_best"] and rows["c"]["clearly_behind_best"]
     assert "cannot be told apart from b" in result.ranking_sentence()
+
+
+def test_every_variant_has_its_acquisition_cohorts(tmp_path):
+    """A comparison keeps each variant's cohorts: per replication they hold every customer
+    the variant won, and they are saved and reported per variant."""
+    from sim.compare_report import write_compare_report
+    from sim.output import save_comparison
+
+    result = compare(
+        with_variants(
+            {"name": "c10"}, {"name": "c14", "payout": {"direct_commission": {"rate": 0.14}}}
+        ),
+        replications=2,
+        progress=False,
+    )
+    won = result.cohorts.groupby(["variant", "replication"])["customers"].sum()
+    customers = result.kpi_values.set_index(["variant", "replication"])["customers"]
+    assert won.sort_index().tolist() == customers.sort_index().tolist()
+    folder = save_comparison(result, tmp_path / "out", report=write_compare_report)
+    assert set(pd.read_csv(folder / "cohorts.csv")["variant"]) == {"c10", "c14"}
+    report = (folder / "report.md").read_text()
+    assert "### c10" in report and "### c14" in report

@@ -12,7 +12,7 @@ import tomli_w
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.optimize import load_optimization, optimize
+from sim.optimizer import load_optimization, optimize
 from sim.scenario import validate_scenario
 from sim.sweep_runner import Execution, sweep
 from tests.conftest import SMALL, deep_update
@@ -149,7 +149,7 @@ def test_optimization_file_errors_name_the_key(tmp_path):
 
 
 def test_pareto_front_and_nearest_feasible_scheme():
-    from sim.optimize import OptimizeFile, front_mask, pick_finalists
+    from sim.optimizer import OptimizeFile, front_mask, pick_finalists
 
     trials = pd.DataFrame(
         {

@@ -15,7 +15,7 @@ from sim.catalog import fmt, lower_is_better
 from sim.provenance import to_json, write_file_atomic, write_text_atomic
 
 if TYPE_CHECKING:
-    from sim.optimize import OptimizeResult
+    from sim.optimizer import OptimizeResult
 
 
 def write_optimize_files(result: OptimizeResult, folder: Path) -> None:

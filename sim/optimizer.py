@@ -559,7 +559,7 @@ def optimize(
         "search_seed": seed,
         "optuna": optuna.__version__,
     }
-    from sim.optimize_report import write_optimize_files
+    from sim.optimizer_report import write_optimize_files
 
     write_optimize_files(result, folder)
     write_text_atomic(folder / "manifest.json", to_json(result.manifest))
