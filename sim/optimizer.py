@@ -120,6 +120,8 @@ def short(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, list):
         return "[" + ", ".join(short(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {short(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
@@ -345,8 +347,8 @@ class OptimizeResult:
             text += (
                 f"The best trial overall, '{n['scheme']}' ({self.describe(n['scheme'])}), breaks "
                 f"{'; '.join(n['broken'])}; the nearest scheme that keeps every constraint, "
-                f"'{n['fix']}' ({self.describe(n['fix'])}), costs "
-                f"{signed(n['cost'], obj)} on {unit}"
+                f"'{n['fix']}' ({self.describe(n['fix'])}), changes {unit} by "
+                f"{signed(n['cost'], obj)}"
                 + (
                     f" (95% CI {signed(n['cost_ci95_low'], obj)} .. "
                     f"{signed(n['cost_ci95_high'], obj)})."

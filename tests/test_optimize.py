@@ -175,3 +175,38 @@ def test_pareto_front_and_nearest_feasible_scheme():
     # with its nearest feasible neighbour on the scaled rate (trial 3, 0.11 vs 0.14)
     assert list(finalists) == ["incumbent", "trial_2", "trial_3", "trial_4"]
     assert nearest == ("trial_4", "trial_3")
+
+
+@pytest.mark.slow
+def test_two_objectives_give_a_pareto_front_and_dask_gives_the_same_search(tmp_path, dask_cluster):
+    """NPV against customers: the feasible Pareto front is non-dominated, the finalists are
+    drawn from it, and a search on a Dask cluster equals one in this process."""
+    path = write_files(
+        tmp_path,
+        {
+            "objectives": ["npv", "customers"],
+            "trials": 6,
+            "batch": 3,
+            "startup_trials": 3,
+            "replications": 2,
+            "finalists": 3,
+            "final_replications": 2,
+        },
+        [{"key": RATE, "low": 0.0, "high": 0.16}],
+    )
+    local, _ = optimize(
+        path, execution=Execution(sequential=True, progress=False), out=tmp_path / "a"
+    )
+    on_dask, _ = optimize(
+        path, execution=Execution(scheduler=dask_cluster, progress=False), out=tmp_path / "b"
+    )
+    pd.testing.assert_frame_equal(local.trials, on_dask.trials)
+    front = local.pareto()
+    assert len(front) >= 1
+    ok = local.trials[local.trials["feasible"]]
+    for _, row in front.iterrows():  # nothing feasible is better on both
+        assert not ((ok["npv"] > row["npv"]) & (ok["customers"] > row["customers"])).any()
+    chosen = {int(n.split("_")[1]) for n in local.finalists if n != "incumbent"}
+    assert chosen <= set(front["trial"])
+    data = json.loads((tmp_path / "a" / "optimization.json").read_text())
+    assert len(data["pareto_front"]) == len(front)
