@@ -177,6 +177,11 @@ def compare(
 
     overrides = overrides_from(set_, seed=seed, days=days)
     if uncertainty is not None:
+        if replications is not None:
+            raise SimError(
+                "--replications: with --uncertainty the replications per world come from the "
+                "uncertainty file ([uncertainty] replications)"
+            )
         robust_compare(
             scenarios, uncertainty, overrides, out, workers, scheduler, sequential, resume, progress
         )

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,20 @@ class CompareResult:
         return int(self.kpi_values["replication"].nunique())
 
     def values(self, variant: str, kpi: str) -> np.ndarray:
-        rows = self.kpi_values[self.kpi_values["variant"] == variant].sort_values("replication")
+        """A KPI's values by replication, over every replication any variant has (NaN
+        where this variant's run is missing or failed), so variants pair by replication."""
+        rows = self._by_variant.get(variant)
+        if rows is None:  # no finished run at all
+            return np.full(self.kpi_values["replication"].nunique(), np.nan)
         return rows[kpi].to_numpy(dtype=float)
+
+    @cached_property
+    def _by_variant(self) -> dict[str, pd.DataFrame]:
+        every = np.sort(self.kpi_values["replication"].unique())
+        return {
+            v: rows.set_index("replication").reindex(every)
+            for v, rows in self.kpi_values.groupby("variant", sort=False)
+        }
 
     def table(self) -> pd.DataFrame:
         """Tidy: one row per variant and KPI, with the paired difference to the baseline."""

@@ -37,10 +37,11 @@ def validate_file(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
     kind = file_kind(path)
     if kind == "uncertainty":
-        from sim.uncertainty import load_uncertainty
+        from sim.uncertainty import load_uncertainty, sample_worlds
 
         unc = load_uncertainty(path)
         u = unc.uncertainty
+        sample_worlds(unc, u.seed or 0, path)  # the posterior file too, if any
         return (
             f"{path}: ok (uncertainty: {u.samples} worlds x {u.replications} replications over "
             + ", ".join([p.key for p in unc.parameters] + ([u.posterior] if u.posterior else []))

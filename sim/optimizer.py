@@ -30,7 +30,8 @@ what an uninterrupted one would.
 The verdict. The leading feasible trials (the best `finalists`, or for two objectives the
 feasible Pareto front), the base scheme as it is (`incumbent`) and, when the best trial
 overall breaks a constraint, that trial and the nearest feasible one, are re-run with
-`final_replications` replications each and compared as `sim compare` does: ranking with
+`final_replications` fresh replications each (not the draws that selected them) and
+compared as `sim compare` does: ranking with
 Holm-adjusted pairwise tests, flags, and the constraints checked again on the final means.
 """
 
@@ -79,6 +80,8 @@ class SearchKey(Section):
             raise ValueError(f"{self.key!r}: give low < high, or choices = [...]")
         if self.choices is not None and (self.low is not None or self.high is not None):
             raise ValueError(f"{self.key!r}: give either a low..high range or choices, not both")
+        if self.integer and self.choices is None and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"{self.key!r}: no whole number lies in {self.low}..{self.high}")
         if self.log and (self.low is None or self.low <= 0):
             raise ValueError(f"{self.key!r}: a log scale needs low > 0")
         if self.key.split(".")[0] in NOT_A_LEVER:
@@ -145,12 +148,13 @@ class Constraint(Section):
         return self
 
     def excess(self, mean: float | None) -> float:
-        """How far the mean breaks the bound (<= 0: kept); an undefined mean breaks it."""
+        """How far the mean breaks the bound (<= 0: kept), relative to the bound (so that
+        bounds in yuan and in shares weigh alike); an undefined mean breaks it by 1000."""
         if mean is None or not np.isfinite(mean):
-            return 1e12
+            return 1e3
         return max(
-            (self.min - mean) if self.min is not None else -math.inf,
-            (mean - self.max) if self.max is not None else -math.inf,
+            (self.min - mean) / (abs(self.min) or 1.0) if self.min is not None else -math.inf,
+            (mean - self.max) / (abs(self.max) or 1.0) if self.max is not None else -math.inf,
         )
 
     def describe(self) -> str:
@@ -230,7 +234,8 @@ def load_optimization(
     for i, p in enumerate(opt.parameters):
         probes = p.choices if p.choices is not None else [p.low, p.high]
         for v in probes:
-            v = round(v) if p.integer and p.choices is None else v
+            if p.integer and p.choices is None:
+                v = math.ceil(v) if v == p.low else math.floor(v)
             try:
                 validate_scenario(apply_overrides(base, {p.key: v}))
             except ScenarioError as exc:
@@ -310,16 +315,20 @@ class OptimizeResult:
         unit = obj.replace("_", " ")
         best = self.best()
         ok = int(self.trials["feasible"].sum())
+        failed = int((self.trials["state"] == "failed").sum())
         text = (
             f"{len(self.trials)} trials searched {', '.join(self.keys)} "
-            f"({ok} feasible); the finalists were re-run with {self.final.replications} "
-            f"replications each on common random numbers. "
+            f"({ok} feasible{f', {failed} failed' if failed else ''}); the finalists were "
+            f"re-run with {self.final.replications} fresh replications each on common random "
+            f"numbers. "
         )
+        if ok == 0:
+            text += "No trial kept every constraint; only the incumbent was re-run. "
         if best is None:
             return text + "No finalist keeps every constraint: no scheme is recommended."
         diff = self.final.table().query("variant == @best and kpi == @obj").iloc[0]
         text += f"Best feasible scheme on {unit}: '{best}' ({self.describe(best)}), mean {fmt(diff['mean'], obj)}"
-        if best != "incumbent" and diff["diff_ci95_low"] is not None:
+        if best != "incumbent" and pd.notna(diff["diff_ci95_low"]):
             text += (
                 f", {signed(diff['diff'], obj)} versus the incumbent (95% CI "
                 f"{signed(diff['diff_ci95_low'], obj)} .. {signed(diff['diff_ci95_high'], obj)})"
@@ -346,7 +355,10 @@ class OptimizeResult:
             n = self.nearest
             text += (
                 f"The best trial overall, '{n['scheme']}' ({self.describe(n['scheme'])}), breaks "
-                f"{'; '.join(n['broken'])}; the nearest scheme that keeps every constraint, "
+                f"{'; '.join(n['broken'])}; the nearest scheme that kept every constraint in "
+                f"the search"
+                + ("" if n["fix"] in self.feasible_finalists() else " (but not in the re-run)")
+                + ", "
                 f"'{n['fix']}' ({self.describe(n['fix'])}), changes {unit} by "
                 f"{signed(n['cost'], obj)}"
                 + (
@@ -423,7 +435,10 @@ def trial_row(
         "trial": number,
         "batch": batch,
         "state": "failed" if failed else "complete",
-        **params,
+        **{  # choices as their JSON labels, whatever their type
+            p.key: label(params[p.key]) if p.choices is not None else params[p.key]
+            for p in opt.parameters
+        },
         **{k: means[k] for k in opt.optimize.objectives},
         "flags": ";".join(flags),
         "constraint_excess": max(excess) if excess else 0.0,
@@ -461,11 +476,20 @@ def optimize(
             f"or choose another --out"
         )
     folder.mkdir(parents=True, exist_ok=True)
+    from sim.provenance import scenario_hash
+
     identity = to_json(
-        {"file": opt.model_dump(mode="json"), "scenario_seed": seed, "overrides": overrides or {}}
+        {
+            "file": opt.model_dump(mode="json"),
+            "scenario_hash": scenario_hash(spec),  # the resolved base scenario, --set included
+            "search_seed": seed,
+        }
     )
     if resume and (folder / "search.json").read_text() != identity:
-        raise SimError(f"{folder}: was started from another optimization file; cannot resume")
+        raise SimError(
+            f"{folder}: was started from another optimization file, base scenario or --set; "
+            f"it cannot be resumed with these"
+        )
     write_text_atomic(folder / "search.json", identity)
     started, t0 = datetime.now(UTC), time.perf_counter()
     execution = execution or Execution()
@@ -569,11 +593,7 @@ def optimize(
 
 
 def trials_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows).drop(columns="constraints")
-    for c in frame.columns:  # list-valued choices as their labels
-        if frame[c].map(lambda v: isinstance(v, list | dict)).any():
-            frame[c] = frame[c].map(label)
-    return frame
+    return pd.DataFrame(rows).drop(columns="constraints")
 
 
 def pick_finalists(
@@ -599,14 +619,7 @@ def pick_finalists(
         chosen = chosen.drop_duplicates(list(keys)).head(o.finalists)
 
     def overrides(row) -> dict[str, Any]:
-        return {
-            k: (
-                json.loads(row[k])
-                if keys[k].choices is not None and isinstance(row[k], str)
-                else row[k]
-            )
-            for k in keys
-        }
+        return {k: json.loads(row[k]) if keys[k].choices is not None else row[k] for k in keys}
 
     finalists = {"incumbent": {}}
     for _, row in chosen.iterrows():
@@ -647,7 +660,8 @@ def final_comparison(
     folder: Path,
 ) -> CompareResult:
     """Re-run every finalist with final_replications on common random numbers (one sweep
-    each) and compare them."""
+    each) and compare them. The replications are fresh (they follow the search's), so the
+    finalists' lead is not measured on the draws that selected them."""
     from sim.scenario import validate_scenario
     from sim.sweep_runner import sweep
 
@@ -660,6 +674,7 @@ def final_comparison(
             spec,
             samples=pd.DataFrame([keys]) if keys else pd.DataFrame(index=[0]),
             replications=o.final_replications,
+            first_replication=o.replications,
             executor=executor,
             workers=execution.workers,
             out=folder / "final" / name,

@@ -58,6 +58,7 @@ class RobustResult:
     summary: pd.DataFrame  # one row per variant
     rules: list[dict[str, Any]] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    skipped_worlds: list[int] = field(default_factory=list)  # objective undefined somewhere
 
     @property
     def keys(self) -> list[str]:
@@ -83,10 +84,15 @@ class RobustResult:
         )
         unclear = int((~self.winners["clear"]).sum())
         text = (
-            f"Across {n} sampled worlds, on {unit}: wins {shares}; "
-            f"{unclear} of {n} worlds have no clear winner (pairwise paired t tests, "
+            f"Across {n} sampled worlds, on {unit}: wins {shares} (a tie shares the win); "
+            f"{unclear} of {n} worlds have no single clear winner (pairwise paired t tests, "
             f"Holm-adjusted, 5%). "
         )
+        if self.skipped_worlds:
+            text += (
+                f"{len(self.skipped_worlds)} more worlds were left out: some variant's "
+                f"{unit} is undefined there. "
+            )
         safest = str(self.summary.sort_values(["worst_regret", "mean_regret"])["variant"].iloc[0])
         text += (
             f"'{fav}' has mean regret {fmt(s.loc[fav, 'mean_regret'], self.objective)} and worst "
@@ -98,24 +104,31 @@ class RobustResult:
                 f"{fmt(s.loc[safest, 'worst_regret'], self.objective)}). "
             )
         )
-        flagged = [v for v in self.variants if s.loc[v, "flagged_worlds"] > 0]
-        if fav in flagged:
-            compliant = self.summary[self.summary["flagged_worlds"] == 0]
-            if compliant.empty:
-                text += f"'{fav}' raises a compliance flag, and so does every variant. "
+        flagged = int(s.loc[fav, "flagged_worlds"])
+        if flagged:
+            clean = [v for v in self.variants if s.loc[v, "flagged_worlds"] == 0]
+            text += f"'{fav}' raises a compliance flag in {flagged} of {n} worlds"
+            if not clean:
+                text += "; every variant is flagged in some world. "
             else:
-                best = compliant.sort_values(
-                    ["compliant_win_share", "compliant_mean_regret"], ascending=[False, True]
-                )["variant"].iloc[0]
+                wide = self.per_world.pivot(index="world", columns="variant", values="mean")[clean]
+                best_each = (
+                    wide.idxmin(axis=1) if lower_is_better(self.objective) else wide.idxmax(axis=1)
+                )
+                shares = best_each.value_counts(normalize=True)
+                best = str(shares.index[0])
                 text += (
-                    f"'{fav}' raises a compliance flag; among the schemes that raise none, "
-                    f"'{best}' wins {100 * s.loc[best, 'compliant_win_share']:.0f}% of worlds. "
+                    f"; among the schemes flagged in no world, '{best}' is best in "
+                    f"{100 * shares.iloc[0]:.0f}% of worlds. "
                 )
         losing = [r for r in self.rules if r["winner"] != fav and r["worlds"] > 0]
-        lost = int((self.per_world.query("variant == @fav")["win"] == 0).sum())
+        mine = self.per_world.query("variant == @fav")["win"]
+        lost = int((mine == 0).sum())
         if not losing:
             text += (
                 f"'{fav}' wins in every sampled world."
+                if (mine == 1).all()
+                else f"'{fav}' wins or ties in every sampled world."
                 if lost == 0
                 else f"'{fav}' loses {lost} of {n} worlds, scattered: no region of the sampled "
                 f"ranges where it mostly loses was found (decision tree)."
@@ -134,6 +147,7 @@ class RobustResult:
             "objective": self.objective,
             "worlds": len(self.winners),
             "uncertain_keys": self.keys,
+            "skipped_worlds": self.skipped_worlds,
             "favourite": self.favourite,
             "sentence": self.sentence(),
             "summary": records(self.summary),
@@ -162,11 +176,13 @@ def analyse(
     finished run is left out."""
     lower = lower_is_better(objective)
     variants = list(scenarios)
-    per_world, winners = [], []
+    per_world, winners, skipped = [], [], []
     for world, part in runs.groupby("world", sort=True):
-        if set(part["variant"]) != set(variants) or part[objective].isna().all():
-            continue
         result = comparison_from_runs(name, scenarios, objective, part.drop(columns="world"))
+        means = {v: result.values(v, objective) for v in variants}
+        if any(not np.isfinite(m).any() for m in means.values()):
+            skipped.append(world)  # a variant without a defined objective: no fair ranking
+            continue
         rank = result.ranking()
         means = {r["variant"]: r["mean"] for r in rank["rows"]}
         flags = {r["variant"]: r["flags"] for r in rank["rows"]}
@@ -198,12 +214,15 @@ def analyse(
             {
                 "world": world,
                 "winner": "+".join(tied),
-                "clear": bool(clear and len(tied) < len(variants)),
+                "clear": bool(clear and len(tied) == 1),
                 "best_compliant": rank["best_compliant"],
             }
         )
     if not winners:
-        raise SimError(f"{name}: no world has a finished run of every variant")
+        raise SimError(
+            f"{name}: no world has a defined {objective} for every variant (failed runs, or a "
+            f"KPI such as break-even day that is undefined when it never happens)"
+        )
     pw = pd.DataFrame(per_world)
     win = pd.DataFrame(winners)
     summary = (
@@ -220,11 +239,12 @@ def analyse(
         .reset_index()
     )
     clear_wins = {v: 0.0 for v in variants}
-    for _, w in win[win["clear"]].iterrows():
-        clear_wins[w["winner"].split("+")[0]] += 1.0 / len(win)
+    for _, w in win[win["clear"]].iterrows():  # a clear world has one winner
+        clear_wins[w["winner"]] += 1.0 / len(win)
     summary.insert(3, "clear_win_share", summary["variant"].map(clear_wins))
     kept = worlds[worlds["world"].isin(win["world"])].reset_index(drop=True)
     result = RobustResult(name, objective, variants, kept, runs, pw, win, summary)
+    result.skipped_worlds = skipped
     result.rules = discover(kept, win, result.favourite)
     return result
 
@@ -330,17 +350,30 @@ def compare_robust(
         except ScenarioError as exc:
             raise ScenarioError(f"{uncertainty} (worlds of variant {v})", exc.problems) from None
     folder = Path(out) if out is not None else claim_dir(f"robust-{name}")
-    if resume and not (folder / "worlds.csv").exists():
-        raise SimError(f"{folder}: holds no robust comparison to resume (no worlds.csv)")
+    if resume and not (folder / "identity.json").exists():
+        raise SimError(f"{folder}: holds no robust comparison to resume (no identity.json)")
     if not resume and folder.exists() and any(folder.iterdir()):
         raise SimError(
             f"{folder}: already holds results; pass --resume to finish the robust comparison "
             f"there, or choose another --out"
         )
     folder.mkdir(parents=True, exist_ok=True)
+    from sim.provenance import scenario_hash
+
     design = worlds.to_csv(index_label="world")
-    if resume and (folder / "worlds.csv").read_text() != design:
-        raise SimError(f"{folder}: its worlds differ from this uncertainty file's; cannot resume")
+    identity = to_json(
+        {
+            "variants": {v: scenario_hash(s) for v, s in scenarios.items()},
+            "replications": u.replications,
+            "worlds_sha256": hashlib.sha256(design.encode()).hexdigest(),
+        }
+    )
+    if resume and (folder / "identity.json").read_text() != identity:
+        raise SimError(
+            f"{folder}: was started with other variants, worlds or replications (a changed "
+            f"scenario, uncertainty file or --set); it cannot be resumed with these"
+        )
+    write_text_atomic(folder / "identity.json", identity)
     write_text_atomic(folder / "worlds.csv", design)
     started, t0 = datetime.now(UTC), time.perf_counter()
     execution = execution or Execution()

@@ -122,9 +122,14 @@ def pooled_band(a: np.ndarray, b: np.ndarray, alpha: float) -> float:
 
 
 def t_test_p(paired: bool, a: np.ndarray, b: np.ndarray) -> float | None:
-    """The p-value of the t test of no difference (reported only), None if undefined."""
+    """The p-value of the t test of no difference (reported only), None if undefined;
+    pairs (paired) or values with a NaN are left out."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nearly identical samples
-        result = stats.ttest_1samp(b - a, 0.0) if paired else stats.ttest_ind(b, a)
+        result = (
+            stats.ttest_1samp(b - a, 0.0, nan_policy="omit")
+            if paired
+            else stats.ttest_ind(b, a, nan_policy="omit")
+        )
     p = float(result.pvalue)
     return p if math.isfinite(p) else None

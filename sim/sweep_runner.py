@@ -482,6 +482,7 @@ def sweep(
     overrides: dict[str, Any] | None = None,
     experiment: dict[str, Any] | None = None,
     common_random_numbers: bool = False,
+    first_replication: int = 0,
 ) -> pd.DataFrame:
     """Run every (point, replication) of a design and return one tidy row per run.
 
@@ -495,7 +496,8 @@ def sweep(
     By default each point has its own random streams (spawned by its index), as a
     sensitivity analysis wants. common_random_numbers=True runs replication r of every point
     on the streams of replication r of a plain run of the scenario, so points differ only by
-    their overrides (paired comparisons: optimization, variants).
+    their overrides (paired comparisons: optimization, variants). first_replication shifts
+    the replication indices (fresh streams for a second look at the same points).
     """
     if (grid is None) == (samples is None):
         raise SimError("give either grid= or samples=, not both or neither")
@@ -535,7 +537,7 @@ def sweep(
         tasks = [
             RunTask(p, r, clean(points.iloc[p].to_dict()), common_random_numbers)
             for p in range(len(points))
-            for r in range(replications)
+            for r in range(first_replication, first_replication + replications)
             if (p, r) not in finished
         ]
         record = manifest(spec, datetime.now(UTC)) | {

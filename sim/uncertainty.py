@@ -27,13 +27,22 @@ import pandas as pd
 from pydantic import ValidationError, model_validator
 
 from sim.errors import Problem, ScenarioError, problems_from_validation_error
-from sim.experiment import Parameter, sampled_points
+from sim.experiment import sampled_points
 from sim.scenario import read_toml, resolve_path
 from sim.schema_base import Section, param
 from sim.streams import design_generator
 
 # The scheme is what a comparison decides between; the rest fixes the experiment itself.
 NOT_UNCERTAIN = ("payout", "run", "variants", "rivals", "compare", "check")
+
+
+class UncertainParameter(Section):
+    """An uncertain market key and the range its plausible values span."""
+
+    key: str = param(..., "Scenario key path, e.g. behavior.word_of_mouth_per_day.")
+    low: float = param(..., "Lower end of the plausible range.")
+    high: float = param(..., "Upper end of the plausible range.")
+    integer: bool = param(False, "Round sampled values to integers.")
 
 
 class UncertaintySection(Section):
@@ -60,7 +69,9 @@ class UncertaintySection(Section):
 
 class UncertaintyFile(Section):
     uncertainty: UncertaintySection = param(UncertaintySection(), "The uncertainty set.")
-    parameters: list[Parameter] = param([], "Uncertain parameters: a key and a low..high range.")
+    parameters: list[UncertainParameter] = param(
+        [], "Uncertain parameters: a key and a low..high range."
+    )
 
     @model_validator(mode="after")
     def _usable(self) -> UncertaintyFile:
@@ -70,7 +81,7 @@ class UncertaintyFile(Section):
             )
         keys = [p.key for p in self.parameters]
         for p in self.parameters:
-            if p.low is None or p.high is None or not p.low < p.high:
+            if not p.low < p.high:
                 raise ValueError(f"parameter {p.key!r}: needs low < high")
             if p.key.split(".")[0] in NOT_UNCERTAIN:
                 raise ValueError(
@@ -118,15 +129,19 @@ def read_posterior(path: Path, samples: int, seed: int, source: str) -> pd.DataF
     frame = frame.drop(columns=[c for c in frame.columns if c in ("sample", "draw", "chain")])
     numeric = frame.apply(pd.to_numeric, errors="coerce")
     bad = [c for c in frame.columns if numeric[c].isna().any() or "." not in str(c)]
-    if frame.empty or bad:
+    if len(frame) < 2 or bad:
         raise ScenarioError(
             source,
             [
                 Problem(
                     "uncertainty.posterior",
                     f"{path}: "
-                    + ("no rows" if frame.empty else f"column(s) {', '.join(map(str, bad))}"),
-                    "one row per sample; columns named by scenario keys "
+                    + (
+                        f"{len(frame)} row(s)"
+                        if len(frame) < 2
+                        else f"column(s) {', '.join(map(str, bad))}"
+                    ),
+                    "at least 2 rows, one per sample; columns named by scenario keys "
                     "(e.g. behavior.word_of_mouth_per_day) holding numbers only",
                 )
             ],

@@ -74,18 +74,45 @@ def test_a_flagged_winner_is_named_and_the_best_compliant_scheme_given():
     assert s.loc["C", "win_share"] == 1 and s.loc["C", "compliant_win_share"] == 0
     assert s.loc["A", "compliant_win_share"] == 1
     assert (result.winners["best_compliant"] == "A").all()
-    assert "'C' raises a compliance flag" in result.sentence()
-    assert "'A' wins 100% of worlds" in result.sentence()
+    assert "'C' raises a compliance flag in 20 of 20 worlds" in result.sentence()
+    assert "among the schemes flagged in no world, 'A' is best in 100% of worlds" in (
+        result.sentence()
+    )
 
 
-def test_a_tie_to_the_last_fen_shares_the_win():
-    """Identical results (e.g. a bonus that is never paid) share each win; the pair is a
-    clear winner when it is clearly ahead of everything else."""
+def test_a_tie_to_the_last_fen_shares_the_win_and_is_never_a_clear_win():
+    """Identical results (e.g. a bonus that is never paid) share each win; a world without
+    a single winner has no clear winner."""
     result = constructed(lambda x: 100.0, lambda x: 100.0, lambda x: 0.0, flag_c=False)
     s = result.summary.set_index("variant")
     assert s.loc["A", "win_share"] == pytest.approx(0.5) == s.loc["B", "win_share"]
-    assert (result.winners["winner"] == "A+B").all() and result.winners["clear"].all()
-    assert s.loc["A", "worst_regret"] == 0
+    assert (result.winners["winner"] == "A+B").all() and not result.winners["clear"].any()
+    assert s["clear_win_share"].sum() == 0 and s.loc["A", "worst_regret"] == 0
+    assert "'A' wins or ties in every sampled world" in result.sentence()
+
+
+def test_failed_runs_pair_by_replication_and_undefined_worlds_are_left_out():
+    """A failed run leaves its replication out of that pair only (the others still pair by
+    replication number); a world where some variant's objective is undefined is left out
+    and said to be."""
+    full = constructed(lambda x: 100.0, lambda x: 52 + 80 * x, lambda x: 0.0)
+    runs = full.runs[
+        ~(
+            (full.runs["world"] == 3)
+            & (full.runs["variant"] == "B")
+            & (full.runs["replication"] == 0)
+        )
+    ]
+    runs = runs.copy()
+    runs.loc[(runs["world"] == 5) & (runs["variant"] == "C"), "contribution_margin"] = np.nan
+    scenarios = {v: small_scenario() for v in "AB"} | {
+        "C": small_scenario(payout={"upline_override": {"rates": [0.03]}})
+    }
+    result = analyse("dropped", scenarios, "contribution_margin", full.worlds, runs)
+    assert result.skipped_worlds == [5] and len(result.winners) == WORLDS - 1
+    b3 = result.per_world.query("world == 3 and variant == 'B'")["mean"].item()
+    assert b3 == pytest.approx(52 + 80 * 3.5 / 20 + 0.5)  # only replication 1 (noise +0.5)
+    assert "1 more worlds were left out" in result.sentence()
 
 
 def test_uncertainty_file_errors_name_the_key(tmp_path):
@@ -154,8 +181,18 @@ def test_cli_robust_comparison_resumes_and_keeps_common_random_numbers(tmp_path,
     assert len(base) == 6 and (base["gmv"] == same["gmv"]).all()
     assert base["gmv"].nunique() == 6  # worlds and replications differ
     first = json.loads((out / "robustness.json").read_text())
+    # an interrupted comparison: one variant's runs and the analysis lost
+    import shutil
+
+    shutil.rmtree(out / "runs" / "c15")
+    for name in ("robustness.json", "report.md", "runs.csv"):
+        (out / name).unlink()
     assert main([*args, "--resume", "--sequential"]) == 0
     assert json.loads((out / "robustness.json").read_text()) == first
+    changed = tmp_path / "changed.toml"
+    changed.write_text(path.read_text().replace("rate = 0.15", "rate = 0.14"))
+    assert main(["compare", str(changed), *args[2:], "--resume"]) == 2
+    assert "cannot be resumed" in capsys.readouterr().err
     assert (out / "robustness.png").stat().st_size > 0 and (out / "report.md").exists()
     assert main(args) == 2  # never over earlier results
     assert "already holds results" in capsys.readouterr().err

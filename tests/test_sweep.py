@@ -363,13 +363,17 @@ def test_a_folder_another_live_sweep_writes_to_is_refused(tmp_path):
 def test_only_one_of_many_racing_sweeps_holds_the_lock(tmp_path):
     from sim.sweep_runner import SweepLock
 
+    release = tmp_path / "release"
     code = (
-        "import sys, time\n"
+        "import os, sys, time\n"
         "from sim.errors import SimError\n"
         "from sim.sweep_runner import SweepLock\n"
         "try:\n"
         f"    with SweepLock({str(tmp_path)!r}):\n"
-        "        print('held', flush=True); time.sleep(2)\n"
+        "        print('held', flush=True)\n"
+        "        deadline = time.time() + 60\n"  # hold until every other one has tried
+        f"        while not os.path.exists({str(release)!r}) and time.time() < deadline:\n"
+        "            time.sleep(0.05)\n"
         "except SimError:\n"
         "    print('refused', flush=True)\n"
     )
@@ -377,6 +381,10 @@ def test_only_one_of_many_racing_sweeps_holds_the_lock(tmp_path):
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for _ in range(6)
     ]
+    deadline = time.time() + 60
+    while sum(p.poll() is not None for p in procs) < 5 and time.time() < deadline:
+        time.sleep(0.05)
+    release.touch()
     outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert outcomes.count("held") == 1 and outcomes.count("refused") == 5
     with SweepLock(tmp_path):  # free again once they are gone
