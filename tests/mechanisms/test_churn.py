@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.mechanisms import (
     churn,
@@ -14,3 +15,37 @@ def test_churn_hazard_rises_with_recency_and_bad_experiences():
     np.testing.assert_allclose(h, [0.001, 0.002, 0.008, 1.0], rtol=1e-4)
     lapsed = churn.lapse(np.array([True, False]), np.array([1.0, 1.0]), np.zeros(2))
     assert lapsed.tolist() == [True, False]
+
+
+def test_lapse_after_order_chances_are_beta_with_the_mean(rng):
+    """p_i ~ Beta(phi p, phi (1 - p)): mean p, variance p (1 - p) / (phi + 1); all p without
+    a concentration."""
+    u = rng.random(400_000)
+    p = churn.lapse_after_order_probabilities(0.25, 3.2, u)
+    assert abs(p.mean() - 0.25) < 0.005
+    assert abs(p.var() - 0.25 * 0.75 / 4.2) < 0.003
+    assert (churn.lapse_after_order_probabilities(0.25, None, u) == 0.25).all()
+
+
+def test_dropout_adds_to_the_hazard_only_for_todays_buyers():
+    hazard = np.array([0.1, 0.1, 0.0])
+    ordered = np.array([True, False, True])
+    got = churn.with_dropout(hazard, ordered, np.array([0.5, 0.5, 0.0]))
+    assert got.tolist() == [1 - 0.9 * 0.5, 0.1, 0.0]
+
+
+@pytest.mark.slow
+def test_lapsing_after_orders_shortens_customer_lives():
+    """BG/NBD dropout: with a 30% chance to lapse after each order, more customers have
+    lapsed by the end; a zero chance changes nothing (paired streams)."""
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    def lapsed(**behavior):
+        spec = small_scenario(run={"replications": 1, "days": 120}, behavior=behavior)
+        return run(spec, progress=False).daily["lapsed"].iloc[-1]
+
+    base = lapsed()
+    assert lapsed(lapse_after_order_probability=0.0, lapse_after_order_concentration=2.0) == base
+    assert lapsed(lapse_after_order_probability=0.3) > base * 2
+    assert lapsed(lapse_after_order_probability=0.3, lapse_after_order_concentration=1.0) > base
