@@ -224,6 +224,12 @@ def incentives_reference() -> str:
     return "\n".join(lines)
 
 
+def plausibility_reference() -> str:
+    from sim.plausibility import reference
+
+    return reference()
+
+
 def write_docs(folder: Path) -> list[Path]:
     from sim.provenance import write_text_atomic
 
@@ -236,6 +242,7 @@ def write_docs(folder: Path) -> list[Path]:
         ("mechanisms.md", mechanism_reference()),
         ("incentives.md", incentives_reference()),
         ("decisions.md", decision_reference()),
+        ("plausibility.md", plausibility_reference()),
     ):
         write_text_atomic(folder / name, text)
         written.append(folder / name)

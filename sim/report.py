@@ -222,6 +222,12 @@ def write_report(result: RunResult, folder: Path) -> Path:
         "",
         compliance_markdown(result.compliance()),
         "",
+        "## Warnings",
+        "",
+        "\n".join(f"- {w}" for w in result.warnings())
+        or "None: every payout rule that is on paid something, and every checked output is "
+        "within its plausible range (docs/plausibility.md).",
+        "",
         "## Acquisition cohorts",
         "",
         cohort_markdown(result.cohorts),

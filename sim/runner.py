@@ -56,8 +56,11 @@ class RunResult:
         return [f.as_dict() for f in compliance_flags(self.scenario.payout, means)]
 
     def warnings(self) -> list[str]:
-        """Payout rules that are switched on but paid nothing in any replication: they cost
-        nothing and change no behaviour, which a strategist should know."""
+        """Payout rules that are switched on but paid nothing in any replication (they cost
+        nothing and change no behaviour, which a strategist should know), and outputs
+        outside their plausible range (`sim.plausibility`)."""
+        from sim.plausibility import plausibility_warnings
+
         out = []
         for rule, columns in RULE_SERIES.items():
             if self.scenario.payout.rule(rule) is None:
@@ -67,7 +70,8 @@ class RunResult:
                     f"payout.{rule} is on but paid nothing in any replication "
                     f"({self.scenario.payout.rule(rule).describe()})"
                 )
-        return out
+        means = {k: s["mean"] for k, s in self.kpis.items()}
+        return out + plausibility_warnings(self.scenario, means)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
