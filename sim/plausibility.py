@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 
 def pays_sharers(spec: Scenario) -> bool:
-    """A scheme that pays people for sales they bring (commission above zero)."""
+    """The scheme pays sharers a commission (on some category) and consumers can become
+    sharers."""
     rule = spec.payout.rule("direct_commission")
-    return rule is not None and rule.rate > 0
+    paid = rule is not None and (rule.rate > 0 or any(r > 0 for r in rule.by_category.values()))
+    return paid and has_sharers(spec)
 
 
 def has_groups_of(size: int) -> Callable[[Scenario], bool]:
@@ -42,7 +44,7 @@ def has_kols(spec: Scenario) -> bool:
 
 
 def has_sharers(spec: Scenario) -> bool:
-    """Anyone can become a sharer."""
+    """Consumers can become sharers (`behavior.sharer_recruitment_per_day` > 0)."""
     return spec.behavior.sharer_recruitment_per_day > 0
 
 
@@ -68,8 +70,11 @@ class Range:
             side = "above"
         else:
             return None
+        shown = fmt(value, self.kpi)
+        if shown in (fmt(self.low, self.kpi), fmt(self.high, self.kpi)):
+            shown = f"{value:.6g}"  # rounding would make it look like the bound itself
         return (
-            f"{self.kpi} = {fmt(value, self.kpi)} is {side} the plausible "
+            f"{self.kpi} = {shown} is {side} the plausible "
             f"{self.describe()}: {self.meaning} (see docs/plausibility.md)"
         )
 
@@ -87,31 +92,36 @@ RANGES: tuple[Range, ...] = (
         0.01,
         0.30,
         pays_sharers,
-        "sharer platforms pay their members between about 1.7% and 2.5% of GMV (Yunji), and "
-        "pay above 30% of sales is beyond what China's direct-selling rules allow",
-        "Yunji Inc., Form 20-F FY2019 note 13 and FY2021 note 14 (member incentives 1.7% of "
-        "GMV in 2018, member-management fees 2.5% in 2019; docs/incentive-magnitudes.md); "
-        "Regulations on Direct Selling Administration (2005), Art. 24: pay at most 30% of "
-        "the seller's own sales. The low end (1%) is an assumption a little below Yunji's.",
+        "a sharer platform whose payouts (commissions, bonuses, KOL fees) are below 1% of "
+        "GMV pays its sharers less than any public figure shows; above 30%, pay would exceed "
+        "what direct-selling rules allow a seller relative to their own sales",
+        "Yunji Inc., Form 20-F for FY2019, note 13: referral incentives to members about 1.7% "
+        "of GMV in 2018 (docs/incentive-magnitudes.md). The low end, 1%, is an assumption a "
+        "little below that single figure. The high end is an assumption from the Regulations "
+        "on Direct Selling Administration (2005), Art. 24, which caps a seller's pay at 30% of "
+        "their own sales; it is applied here to the platform's total, a looser test.",
     ),
     Range(
         "group_fill_rate",
         0.80,
         None,
         has_groups_of(2),
-        "two-person group buys on a platform with open groups almost always fill: strangers "
-        "browsing the product join them, and failed groups are refunded",
+        "on platforms with open groups, strangers browsing the product complete two-person "
+        "groups; the model's groups fill only through trust ties, so a low fill rate here "
+        "says the scenario lacks that channel",
         "assumption: Pinduoduo lists open groups on the product page so that any shopper can "
-        "complete them; no fill rate is published, and 80% is a conservative floor",
+        "complete them, and refunds failed groups; no fill rate is published, and 80% is a "
+        "conservative floor",
     ),
     Range(
         "kol_roi",
         None,
         10.0,
         has_kols,
-        "paid KOL posts return a few times their fee, not tens of times",
-        "assumption: industry surveys of paid influencer campaigns report returns of about "
-        "1-5 times the spend; 10 leaves room for outliers",
+        "KOL posts returning more than ten times their cost (net GMV won over the run per "
+        "yuan paid) are beyond what advertisers report for paid KOL campaigns",
+        "assumption: advertisers commonly report paid KOL campaigns returning a few times "
+        "their cost; no survey is cited, and 10 leaves room for outliers",
     ),
     Range(
         "sharers_negative_income_share",
@@ -120,8 +130,8 @@ RANGES: tuple[Range, ...] = (
         has_sharers,
         "if every sharer loses money, nobody would stay a sharer: real schemes keep at least "
         "a few earning members",
-        "assumption; the FTC's guidance and the AARP Foundation's 2018 survey report that "
-        "most, not all, multi-level marketing participants lose money",
+        "assumption; the FTC's business guidance on multi-level marketing and the AARP "
+        "Foundation's 2018 survey report that most, not all, participants lose money",
     ),
 )
 

@@ -10,6 +10,7 @@ F(t + 1) = F(t) + (1 - F(t)) (1 - exp(-(p + q F(t)))).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.runner import run
 from tests.conftest import ALL_ONLINE, QUIET_BEHAVIOR, deep_update
@@ -55,6 +56,7 @@ def bass_scenario() -> dict:
     }
 
 
+@pytest.mark.slow  # a validation case: runs the model
 def test_uniform_mixing_reproduces_the_discrete_bass_recursion():
     result = run(bass_scenario(), progress=False)
     curves = result.daily.pivot(index="day", columns="replication", values="customers") / N

@@ -17,7 +17,7 @@ from sim.stats import paired_difference
 from tests.conftest import SMALL, deep_update
 
 BASE = deep_update(
-    SMALL, {"run": {"days": 90, "replications": 8}, "population": {"consumers": 1000}}
+    SMALL, {"run": {"days": 90, "replications": 6}, "population": {"consumers": 1000}}
 )
 
 
@@ -122,7 +122,7 @@ def test_auto_replications_stop_when_precise_or_at_the_cap():
         ),
         progress=False,
     )
-    assert loose.replications == 8  # run.replications, already precise enough
+    assert loose.replications == 6  # run.replications, already precise enough
     tight = compare(
         with_variants(
             {"name": "a"},

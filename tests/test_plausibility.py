@@ -19,6 +19,12 @@ def test_a_payout_ratio_outside_the_range_warns_only_where_sharers_are_paid():
     unpaid = small_scenario(payout={"direct_commission": {"rate": 0.0}})
     assert plausibility_warnings(unpaid, {"payout_ratio": 0.0}) == []
     assert plausibility_warnings(spec, {"payout_ratio": None}) == []  # undefined: no check
+    (near,) = plausibility_warnings(spec, {"payout_ratio": 0.009996})
+    assert near.startswith("payout_ratio = 0.009996 is below")  # not "1.00% is below 1.00%"
+    by_category = small_scenario(
+        payout={"direct_commission": {"rate": 0.0, "by_category": {"fresh_produce": 0.1}}}
+    )
+    assert plausibility_warnings(by_category, {"payout_ratio": 0.001})
 
 
 def test_every_range_has_a_source_and_a_known_kpi():

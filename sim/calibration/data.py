@@ -42,6 +42,13 @@ ORDER_COLUMNS = {
 EDGE_COLUMNS = {"referrer": True, "referee": True, "date": True}
 ROSTER_COLUMNS = {"sharer_id": True, "joined": True, "quit": False}
 SHOWN = 5  # bad lines listed per problem
+MISSING = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]  # read as missing values
+# A full date (no month or year alone), optionally with a time and a time zone.
+FULL_DATE = (
+    r"\d{8}|\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+ZONED = r".*(?:Z|[+-]\d{2}:?\d{2})"
+LOCAL_ZONE = "Asia/Shanghai"  # dates with a time zone are read as China Standard Time
 
 
 def read_table(path: str | Path, what: str) -> pd.DataFrame:
@@ -60,9 +67,17 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
         )
     try:
         if path.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(path).reset_index(drop=True)
+            for c in frame.columns:  # ids stored as floats because of gaps: 7.0 is "7"
+                if pd.api.types.is_float_dtype(frame[c]) and (frame[c].dropna() % 1 == 0).all():
+                    frame[c] = frame[c].astype("Int64")
             return frame.astype({c: "string" for c in frame.columns})
-        return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=MISSING)
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            str(path),
+            [Problem("", "is not UTF-8 text", f"the {what} saved as UTF-8 (CSV UTF-8 in Excel)")],
+        ) from None
     except Exception as exc:
         raise ScenarioError(
             str(path),
@@ -94,10 +109,23 @@ def bad_lines(
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
-    """ISO dates or compact YYYYMMDD; anything else becomes NaT."""
-    compact = text.str.fullmatch(r"\d{8}").fillna(False)
-    out = pd.to_datetime(text.where(~compact), errors="coerce", format="ISO8601")
-    out[compact] = pd.to_datetime(text[compact], errors="coerce", format="%Y%m%d")
+    """Full dates: ISO (2024-03-01, with an optional time) or compact 20240301; anything
+    else (a month or a year alone, other formats) becomes NaT. A time with a time zone is
+    converted to China Standard Time before its day is taken (an order at 23:30 UTC is one
+    of the next day in Beijing); a time without one is local time."""
+    text = text.astype("string").str.strip()
+    full = text.str.fullmatch(FULL_DATE).fillna(False).astype(bool)
+    compact = full & text.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
+    zoned = full & ~compact & text.str.fullmatch(ZONED).fillna(False).astype(bool)
+    plain = full & ~compact & ~zoned
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if compact.any():
+        out[compact] = pd.to_datetime(text[compact], errors="coerce", format="%Y%m%d")
+    if plain.any():
+        out[plain] = pd.to_datetime(text[plain], errors="coerce", format="ISO8601")
+    if zoned.any():
+        utc = pd.to_datetime(text[zoned], errors="coerce", format="ISO8601", utc=True)
+        out[zoned] = utc.dt.tz_convert(LOCAL_ZONE).dt.tz_localize(None)
     return out
 
 
@@ -108,7 +136,7 @@ def check_columns(frame: pd.DataFrame, columns: dict[str, bool], what: str) -> l
             Problem(
                 "columns",
                 f"missing {', '.join(missing)} (found: {', '.join(map(str, frame.columns)) or 'none'})",
-                f"a {what} with the columns "
+                f"{'an' if what[0] in 'aeiou' else 'a'} {what} with the columns "
                 + ", ".join(c for c, r in columns.items() if r)
                 + " (optional: "
                 + ", ".join(c for c, r in columns.items() if not r)
@@ -126,7 +154,8 @@ def check_dates(frame: pd.DataFrame, column: str) -> tuple[pd.Series, list[Probl
         frame,
         column,
         "date(s) that cannot be read",
-        "a date such as 2024-03-01 or 20240301",
+        "a full date such as 2024-03-01, 2024-03-01 08:30 or 20240301 (a time zone, if "
+        "given, is converted to China Standard Time)",
     )
     return dates, problems
 
@@ -194,8 +223,10 @@ def read_referrals(path: str | Path, customers: set[str]) -> pd.DataFrame:
     if problems:
         raise ScenarioError(str(path), problems)
     dates, problems = check_dates(frame, "date")
+    frame = frame.copy()
     for column in ("referrer", "referee"):
         ids = frame[column].str.strip()
+        frame[column] = ids
         problems += bad_lines(
             ~ids.isin(customers),
             frame,

@@ -3,9 +3,11 @@ simulated run's orders (`orders_from_entries`), in the style of customer-base an
 
 Conventions (as in Fader, Hardie and Lee's analyses of the CDNOW log): a customer's orders
 on one day count as one transaction; a customer's first transaction is their trial and
-every later one a repeat; weeks are counted from the log's first day (week 1 = days 0-6).
-With a calibration end date, customers are those whose first transaction falls on or
-before it, and the holdout is what those customers do after it.
+every later one a repeat; weeks are counted from the period's first day (week 1 = days
+0-6). With a calibration end date, customers are those whose first transaction falls
+within the calibration period (not before its start), and the holdout is what those
+customers do after it: each transaction belongs to its period by its own date, so a week
+that straddles the calibration end splits (`calibration_repeats`, `holdout_repeats`).
 
 - `weekly`: per week, new customers, repeat transactions, and both cumulated;
 - `repeats_histogram`: customers with 0, 1, ..., `max_repeats`+ repeat transactions in the
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from sim.errors import SimError
 
 MAX_REPEATS = 7
 
@@ -43,7 +47,7 @@ class LogSummary:
     start: pd.Timestamp
     calibration_end: pd.Timestamp
     end: pd.Timestamp
-    weekly: pd.DataFrame  # week, new_customers, repeats, cumulative_customers, cumulative_repeats
+    weekly: pd.DataFrame  # week, new_customers, repeats (calibration_ and holdout_), cumulatives
     repeats_histogram: pd.Series  # index 0..MAX_REPEATS (the last is "or more"): customers
     recency_days: pd.Series  # per customer
     interpurchase_days: pd.Series  # per repeat transaction
@@ -53,8 +57,7 @@ class LogSummary:
 
     def holdout_repeats(self) -> float:
         """Repeat transactions of the calibration customers after the calibration end."""
-        w = self.weekly
-        return float(w.loc[w["holdout"], "repeats"].sum())
+        return float(self.weekly["holdout_repeats"].sum())
 
     def vector(self) -> pd.Series:
         """The statistics a fit compares, as one named vector: cumulative repeats by week of
@@ -63,7 +66,7 @@ class LogSummary:
         w = self.weekly[~self.weekly["holdout"]]
         parts = {
             f"cumulative_repeats_w{int(k)}": v
-            for k, v in zip(w["week"], w["cumulative_repeats"], strict=True)
+            for k, v in zip(w["week"], w["calibration_repeats"].cumsum(), strict=True)
         }
         parts |= {
             f"cumulative_customers_w{int(k)}": v
@@ -99,25 +102,37 @@ def summarize_log(
     start = pd.Timestamp(start) if start is not None else orders["date"].min()
     end = pd.Timestamp(end) if end is not None else orders["date"].max()
     cal_end = pd.Timestamp(calibration_end) if calibration_end is not None else end
-    tx = transactions(orders[(orders["date"] >= start) & (orders["date"] <= end)])
+    if not start <= cal_end <= end:
+        raise SimError(
+            f"calibration end {cal_end.date()} is outside the log's period "
+            f"{start.date()} .. {end.date()}; allowed: a date within it"
+        )
+    tx = transactions(orders[orders["date"] <= end])
     first = tx[tx["number"] == 0].set_index("customer_id")["date"]
-    cohort = first[first <= cal_end].index
+    # the customers the calibration period acquired (first order within it, not before)
+    cohort = first[(first >= start) & (first <= cal_end)].index
     tx = tx[tx["customer_id"].isin(cohort)]
     weeks = (end - start).days // 7 + 1
     week = (tx["date"] - start).dt.days // 7 + 1
-    new = week[tx["number"] == 0].value_counts().reindex(range(1, weeks + 1), fill_value=0)
-    rep = week[tx["number"] > 0].value_counts().reindex(range(1, weeks + 1), fill_value=0)
-    cal_weeks = (cal_end - start).days // 7 + 1
+    repeat = tx["number"] > 0
+    held = tx["date"] > cal_end  # each transaction's period, whatever its week
+
+    def per_week(mask: pd.Series) -> np.ndarray:
+        return week[mask].value_counts().reindex(range(1, weeks + 1), fill_value=0).to_numpy()
+
     weekly = pd.DataFrame(
         {
             "week": np.arange(1, weeks + 1),
-            "new_customers": new.to_numpy(),
-            "repeats": rep.to_numpy(),
+            "new_customers": per_week(tx["number"] == 0),
+            "repeats": per_week(repeat),
+            "calibration_repeats": per_week(repeat & ~held),
+            "holdout_repeats": per_week(repeat & held),
         }
     )
     weekly["cumulative_customers"] = weekly["new_customers"].cumsum()
     weekly["cumulative_repeats"] = weekly["repeats"].cumsum()
-    weekly["holdout"] = weekly["week"] > cal_weeks
+    week_start = start + pd.to_timedelta(7 * (weekly["week"] - 1), unit="D")
+    weekly["holdout"] = week_start > cal_end  # a week wholly after the calibration end
     in_cal = tx[tx["date"] <= cal_end]
     repeats = in_cal.groupby("customer_id")["number"].max().reindex(cohort, fill_value=0)
     histogram = (
@@ -148,11 +163,16 @@ def summarize_log(
 def orders_from_entries(entries: pd.DataFrame, start: pd.Timestamp | str) -> pd.DataFrame:
     """A simulated run's orders log from its ledger entries (`run.ledger = "entries"`):
     every order payment (and retail sale from a sharer's stock) as an order of its payer on
-    day `start + day`, in the columns of a platform's log."""
+    day `start + day`, in the columns of a platform's log. With several replications each
+    is its own set of customers (ids `r<replication>-<consumer>`). An order paid in full by
+    discounts moves no money and has no entry: it is missing from this log."""
     kept = entries[entries["type"].isin(["order_payment", "retail_sale"])]
+    ids = kept["payer"].astype(np.int64).astype(str)
+    if "replication" in kept:
+        ids = "r" + kept["replication"].astype(str) + "-" + ids
     return pd.DataFrame(
         {
-            "customer_id": kept["payer"].astype(np.int64).astype(str).to_numpy(),
+            "customer_id": ids.to_numpy(),
             "date": pd.Timestamp(start) + pd.to_timedelta(kept["day"].to_numpy(), unit="D"),
             "amount_yuan": kept["amount_fen"].to_numpy() / 100.0,
         }

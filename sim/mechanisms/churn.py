@@ -8,11 +8,13 @@ with h0 the base hazard per day, d the days since their last order, T the recenc
 days, b the extra hazard per bad experience and n their bad experiences. A lapsed customer
 stops buying, stops counting as word of mouth, and quits sharing; lapsing is absorbing. Other mechanisms multiply the hazard (`churn_factor`: bad news heard).
 
-Besides, a customer who ordered today lapses right after it with probability p_i, BG/NBD's
-dropout: with `lapse_after_order_probability` p and `lapse_after_order_concentration` phi
-set, p_i ~ Beta(phi p, phi (1 - p)) drawn once (mean p; smaller phi = more unequal), else
-p_i = p for everyone. Fader, Hardie and Lee (2005) estimate a = 0.793, b = 2.426 on the
-CDNOW log (p = 0.25, phi = 3.2). The two chances combine: 1 - (1 - hazard)(1 - p_i).
+Besides, a customer who made a repeat order today (not their first) lapses right after it
+with probability p_i, BG/NBD's dropout (which happens only after repeat purchases: a
+customer without repeats is still active): with `lapse_after_order_probability` p and
+`lapse_after_order_concentration` phi set, p_i ~ Beta(phi p, phi (1 - p)) drawn once
+(mean p; smaller phi = more unequal), else p_i = p for everyone. Fader, Hardie and Lee
+(2005) estimate a = 0.793, b = 2.426 on the CDNOW log (p = 0.25, phi = 3.2). The two
+chances combine: 1 - (1 - hazard)(1 - p_i).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def lapse_after_order_probabilities(
 
 def with_dropout(hazard: np.ndarray, ordered_today: np.ndarray, dropout: np.ndarray) -> np.ndarray:
     """The day's lapse probability with the after-order dropout: 1 - (1 - h)(1 - p), where
-    p counts only for customers who ordered today; exactly h where p is 0."""
+    p counts only for customers who made a repeat order today; exactly h where p is 0."""
     p = np.where(ordered_today, dropout, 0.0)
     return np.where(p > 0, 1.0 - (1.0 - hazard) * (1.0 - p), hazard)
 
@@ -75,7 +77,7 @@ class ChurnBehavior(Section):
     )
     lapse_after_order_probability: Probability = param(
         0.0,
-        "Mean chance that a customer lapses right after an order (BG/NBD's dropout p; "
+        "Mean chance that a customer lapses right after a repeat order (BG/NBD's dropout p; "
         "CDNOW: 0.25).",
         "probability",
     )
@@ -124,7 +126,8 @@ class Churn(Mechanism):
         for factor in self.platform.factors("churn_factor"):
             hazard = hazard * factor(day)
         if beh.lapse_after_order_probability > 0:
-            hazard = with_dropout(hazard, c.last_order_day == day.index, self.dropout)
+            repeat_today = (c.last_order_day == day.index) & (c.first_order_day < day.index)
+            hazard = with_dropout(hazard, repeat_today, self.dropout)
         lapsed = lapse(active, hazard, self.uniform("churn", c.n))
         c.lapsed |= lapsed
         day.quit |= lapsed & c.is_sharer

@@ -16,8 +16,10 @@ category. The lead-time, KOL and group factors are other mechanisms' `reorder_fa
 
 Customers differ in how often they buy: with `purchase_rate_shape` r set, customer i's
 intervals have mean repurchase_interval_days_c / lambda_i, lambda_i ~ Gamma(r, 1/r) drawn
-once (mean 1, coefficient of variation 1 / sqrt(r)), the gamma mixing of Pareto/NBD and
-BG/NBD; the spread of repeat purchases across customers (a few heavy buyers, many
+once (mean 1, coefficient of variation 1 / sqrt(r)), floored at 1e-6. This is the gamma
+mixing of purchase rates in Pareto/NBD and BG/NBD; it matches their Poisson purchasing
+exactly only with memoryless intervals (`repurchase_interval_shape` = 1; the default 4 is
+more regular). The spread of repeat purchases across customers (a few heavy buyers, many
 one-timers) follows. Fader, Hardie and Lee (2005) estimate r = 0.243 on the CDNOW log.
 Without it every customer buys at the same rate.
 """

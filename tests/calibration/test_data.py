@@ -42,7 +42,7 @@ def test_a_parquet_log_reads_like_a_csv(tmp_path):
 def test_missing_columns_are_named_with_what_was_found(tmp_path):
     text = problems(write(tmp_path, "customer,date\na,2024-03-01\n"))
     assert "missing customer_id, amount_yuan (found: customer, date)" in text
-    assert "allowed: a orders log with the columns customer_id, date, amount_yuan" in text
+    assert "allowed: an orders log with the columns customer_id, date, amount_yuan" in text
 
 
 def test_bad_dates_negative_amounts_and_duplicates_are_listed_by_line(tmp_path):
@@ -91,3 +91,47 @@ def test_a_roster_with_a_quit_before_joining(tmp_path):
     )
     table = read_roster(good)
     assert table["quit"].isna().tolist() == [True, False]
+
+
+def test_dates_partial_zoned_and_parquet_typed(tmp_path):
+    """A month alone is refused; a time zone is converted to Beijing time before the day is
+    taken; a Parquet file with typed columns and a stored index reads by its rows."""
+    text = problems(
+        write(tmp_path, "customer_id,date,amount_yuan\na,2024-03,1\nb,2024,1\nc,2024-03-01,1\n")
+    )
+    assert "2 date(s) that cannot be read: line 2 ('2024-03'), line 3 ('2024')" in text
+    zoned = read_orders(
+        write(
+            tmp_path,
+            "customer_id,date,amount_yuan\n"
+            "a,2024-03-01T23:30:00Z,1\nb,2024-03-01 07:00+08:00,1\nc,20240302,1\nd,2024-03-02,1\n",
+        )
+    )
+    assert zoned["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-03-02",
+        "2024-03-01",
+        "2024-03-02",
+        "2024-03-02",
+    ]
+    frame = pd.DataFrame(
+        {
+            "customer_id": [7.0, 8.0, None],
+            "date": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-03"]),
+            "amount_yuan": [1.0, -2.0, 3.0],
+        },
+        index=[20, 21, 22],
+    )
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path)
+    text = problems(path)
+    assert "line 3 ('-2')" in text and "order(s) without a customer: line 4" in text
+    frame.loc[21, "amount_yuan"] = 2.0
+    frame.loc[22, "customer_id"] = 9.0
+    frame.to_parquet(path)
+    assert read_orders(path)["customer_id"].tolist() == ["7", "8", "9"]
+
+
+def test_a_log_that_is_not_utf8_says_how_to_save_it(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("customer_id,date,amount_yuan\n张三,2024-03-01,1\n".encode("gbk"))
+    assert "is not UTF-8 text" in problems(path) and "saved as UTF-8" in problems(path)

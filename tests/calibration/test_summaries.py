@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration.summaries import orders_from_entries, summarize_log
+from sim.errors import SimError
 from sim.runner import run
 from tests.conftest import DATA, small_scenario
 
@@ -63,6 +64,7 @@ def test_a_hand_built_log():
     assert v["cumulative_repeats_w2"] == 1 and v["repeats_share_1"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow  # a validation case: runs the model
 def test_a_simulated_run_is_summarized_by_the_same_code():
     """Orders of a simulated run (its ledger entries) make an orders log; every customer
     counted by the run's KPIs is a customer of the log."""
@@ -71,3 +73,39 @@ def test_a_simulated_run_is_summarized_by_the_same_code():
     s = summarize_log(orders)
     assert s.customers == result.kpi_values["customers"].iloc[0]
     assert s.weekly["repeats"].sum() > 0
+
+
+def test_a_week_that_straddles_the_calibration_end_splits_by_date():
+    """Customer a orders on Jan 1, 9 and 12; the calibration ends on Jan 10 (mid-week 2):
+    the Jan 9 repeat is calibration, the Jan 12 one holdout."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a"],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-09", "2024-01-12"]),
+            "amount_yuan": [1.0, 1.0, 1.0],
+        }
+    )
+    s = summarize_log(orders, "2024-01-10")
+    assert s.holdout_repeats() == 1 and s.repeats_histogram[1] == 1
+    assert s.vector()["cumulative_repeats_w2"] == 1
+    with pytest.raises(SimError, match="outside the log's period"):
+        summarize_log(orders, "2025-01-01")
+    # a customer who first ordered before the period's start is not a new customer
+    late = summarize_log(orders, "2024-01-10", start="2024-01-05")
+    assert late.customers == 0
+
+
+def test_replications_of_a_run_are_separate_customers():
+    entries = pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "day": [0, 0],
+            "type": ["order_payment", "order_payment"],
+            "payer": [5, 5],
+            "payee": [-1, -1],
+            "amount_fen": [100, 100],
+            "level": [0, 0],
+        }
+    )
+    orders = orders_from_entries(entries, "2024-01-01")
+    assert orders["customer_id"].tolist() == ["r0-5", "r1-5"]

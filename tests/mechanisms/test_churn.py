@@ -36,8 +36,9 @@ def test_dropout_adds_to_the_hazard_only_for_todays_buyers():
 
 @pytest.mark.slow
 def test_lapsing_after_orders_shortens_customer_lives():
-    """BG/NBD dropout: with a 30% chance to lapse after each order, more customers have
-    lapsed by the end; a zero chance changes nothing (paired streams)."""
+    """BG/NBD dropout: with a 30% chance to lapse after each repeat order, more customers
+    have lapsed by the end; a zero chance changes nothing (paired streams); a certain
+    dropout still lets every customer make their first repeat order."""
     from sim.runner import run
     from tests.conftest import small_scenario
 
@@ -49,3 +50,11 @@ def test_lapsing_after_orders_shortens_customer_lives():
     assert lapsed(lapse_after_order_probability=0.0, lapse_after_order_concentration=2.0) == base
     assert lapsed(lapse_after_order_probability=0.3) > base * 2
     assert lapsed(lapse_after_order_probability=0.3, lapse_after_order_concentration=1.0) > base
+    certain = run(
+        small_scenario(
+            run={"replications": 1, "days": 120},
+            behavior={"lapse_after_order_probability": 1.0, "churn_base_hazard_per_day": 0.0},
+        ),
+        progress=False,
+    )
+    assert certain.kpis["repeat_rate_30d"]["mean"] > 0  # dropout only after a repeat
