@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import CHANNELS, Day, Mechanism
+from sim.mechanisms.base import CHANNELS, Day, Mechanism, csr_rows
 from sim.payout.binding import bind
 from sim.schema_base import Section, param
 from sim.state import (
@@ -114,17 +114,17 @@ def pick_sharer(
     """
     if listeners.size == 0:
         return np.empty(0, np.int64)
-    sub = trust[listeners].tocsr()
-    weights = np.where(shared_today[sub.indices], np.maximum(sub.data, 0.0), 0.0)
+    indptr, indices, data = csr_rows(trust, listeners)
+    weights = np.where(shared_today[indices], np.maximum(data, 0.0), 0.0)
     cum = np.concatenate([[0.0], np.cumsum(weights)])
-    before, after = cum[sub.indptr[:-1]], cum[sub.indptr[1:]]
+    before, after = cum[indptr[:-1]], cum[indptr[1:]]
     totals = after - before
     # First entry whose running sum passes the target: a tie that shared, odds by trust.
     pos = np.searchsorted(cum[1:], before + u * totals, side="right")
-    pos = np.clip(pos, sub.indptr[:-1], np.maximum(sub.indptr[1:] - 1, sub.indptr[:-1]))
+    pos = np.clip(pos, indptr[:-1], np.maximum(indptr[1:] - 1, indptr[:-1]))
     chosen = (
-        sub.indices[np.minimum(pos, max(sub.indices.size - 1, 0))].astype(np.int64)
-        if sub.indices.size
+        indices[np.minimum(pos, max(indices.size - 1, 0))].astype(np.int64)
+        if indices.size
         else np.zeros(listeners.size, np.int64)
     )
     return np.where(totals > 0, chosen, -1)

@@ -65,3 +65,23 @@ def test_a_repeat_is_an_order_on_a_later_day_in_any_category():
     record_orders(c, np.array([2]), day=6)  # 2's first order
     assert c.second_order_day.tolist() == [-1, 5, -1]
     assert repeat_rate(c.first_order_day, c.second_order_day, 100, 30) == 1 / 3
+
+
+def test_csr_rows_gathers_what_scipy_row_indexing_holds(rng):
+    """Rows of a CSR matrix gathered with numpy: the same indptr, indices and data as
+    `matrix[rows]`, with empty, repeated and unsorted rows."""
+    import scipy.sparse as sp
+
+    from sim.mechanisms.base import csr_rows
+
+    dense = sp.random(50, 40, density=0.1, random_state=3).toarray()
+    dense[7] = 0.0  # an empty row
+    matrix = sp.csr_matrix(dense)
+    rows = np.array([7, 3, 3, 49, 0, 12])
+    indptr, indices, data = csr_rows(matrix, rows)
+    expected = matrix[rows].tocsr()
+    assert indptr.tolist() == expected.indptr.tolist()
+    assert indices.tolist() == expected.indices.tolist()
+    assert data.tolist() == expected.data.tolist()
+    empty = csr_rows(matrix, np.array([], dtype=np.int64))
+    assert empty[0].tolist() == [0] and empty[1].size == 0
