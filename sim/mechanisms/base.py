@@ -210,3 +210,21 @@ def csr_rows(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     np.cumsum(lengths, out=indptr[1:])
     take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
     return indptr, matrix.indices[take], matrix.data[take]
+
+
+def spread(matrix: Any, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """matrix[rows].T @ x for a CSR matrix (row i: speaker i's listeners and weights) and x
+    of shape (len(rows),) or (len(rows), C): what each listener receives from the given
+    speakers. Summed with numpy in the order scipy sums (speakers in the given order,
+    entries in stored order), so results are identical, without building a transposed
+    sparse matrix on every call."""
+    indptr, indices, data = csr_rows(matrix, rows)
+    n = matrix.shape[1]
+    repeats = np.diff(indptr)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        return np.bincount(indices, weights=data * np.repeat(x, repeats), minlength=n)
+    out = np.empty((n, x.shape[1]))
+    for c in range(x.shape[1]):
+        out[:, c] = np.bincount(indices, weights=data * np.repeat(x[:, c], repeats), minlength=n)
+    return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, State
+from sim.mechanisms.base import Day, Mechanism, State, spread
 from sim.metrics import ratio
 from sim.schema_base import Section, param
 
@@ -33,7 +33,7 @@ def spread_bad_news(
     tellers = np.flatnonzero(bad_today)
     if tellers.size == 0:
         return 0
-    heard = trust_by_speaker[tellers].T @ bad_today[tellers].astype(float)
+    heard = spread(trust_by_speaker, tellers, bad_today[tellers])
     signal += np.maximum(heard, 0.0)
     return int(np.count_nonzero(heard > 0))
 

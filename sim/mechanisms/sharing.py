@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, State
+from sim.mechanisms.base import Day, Mechanism, State, spread
 from sim.schema_base import Probability, Section, param
 
 
@@ -55,7 +55,7 @@ def share_exposure(
     n = trust_by_speaker.shape[0]
     if sharers.size == 0:
         return np.zeros((n, shared.shape[1]))
-    return np.asarray(trust_by_speaker[sharers].T @ shared.astype(np.float64))
+    return spread(trust_by_speaker, sharers, shared)
 
 
 class SharingBehavior(Section):

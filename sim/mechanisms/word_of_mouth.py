@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, State
+from sim.mechanisms.base import Day, Mechanism, State, spread
 from sim.schema_base import Probability, Section, param
 
 
@@ -50,7 +50,7 @@ def cascade_rate(cascade_by_speaker: sp.csr_matrix, new_customer_of: np.ndarray)
     n, c = new_customer_of.shape
     if speakers.size == 0:
         return np.zeros((n, c))
-    return np.asarray(cascade_by_speaker[speakers].T @ new_customer_of[speakers].astype(np.float64))
+    return spread(cascade_by_speaker, speakers, new_customer_of[speakers])
 
 
 class WordOfMouthBehavior(Section):
@@ -145,7 +145,7 @@ class WordOfMouth(Mechanism):
         changed = np.flatnonzero((now != self.broadcast).any(axis=1))
         if changed.size:
             delta = now[changed] - self.broadcast[changed]
-            self.pop.wom_signal += np.asarray(
-                self.platform.network.influence_by_speaker[changed].T @ delta
+            self.pop.wom_signal += spread(
+                self.platform.network.influence_by_speaker, changed, delta
             )
             self.broadcast = now

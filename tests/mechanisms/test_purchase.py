@@ -85,3 +85,19 @@ def test_csr_rows_gathers_what_scipy_row_indexing_holds(rng):
     assert data.tolist() == expected.data.tolist()
     empty = csr_rows(matrix, np.array([], dtype=np.int64))
     assert empty[0].tolist() == [0] and empty[1].size == 0
+
+
+def test_spread_equals_scipy_bit_for_bit(rng):
+    """What listeners receive from some speakers, summed as scipy sums: identical bits,
+    for one vector and for one column per category."""
+    import scipy.sparse as sp
+
+    from sim.mechanisms.base import spread
+
+    matrix = sp.random(300, 300, density=0.05, format="csr", random_state=4)
+    rows = np.array([5, 17, 17, 250, 3])
+    x = rng.random((rows.size, 3))
+    expected = np.asarray(matrix[rows].T @ x)
+    assert spread(matrix, rows, x).tobytes() == expected.tobytes()
+    one = matrix[rows].T @ x[:, 0]
+    assert spread(matrix, rows, x[:, 0]).tobytes() == np.asarray(one).tobytes()
