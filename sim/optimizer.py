@@ -52,7 +52,7 @@ from pydantic import ValidationError, model_validator
 
 from sim.catalog import fmt, kpi_names, lower_is_better
 from sim.compare import CompareResult, comparison_from_runs, signed
-from sim.errors import Problem, ScenarioError, SimError, problems_from_validation_error
+from sim.errors import Problem, ScenarioError, problems_from_validation_error
 from sim.scenario import Scenario, apply_overrides, load_scenario, read_toml, resolve_path
 from sim.schema_base import Section, param
 from sim.streams import design_generator
@@ -461,36 +461,22 @@ def optimize(
     to `out` (default: a new folder under results/runs/)."""
     import optuna
 
-    from sim.provenance import claim_dir, manifest, to_json, write_text_atomic
+    from sim.provenance import manifest, to_json, write_text_atomic
     from sim.sweep_runner import sweep
 
     opt, spec = load_optimization(path, overrides)
     o = opt.optimize
     seed = o.seed if o.seed is not None else spec.run.seed
-    folder = Path(out) if out is not None else claim_dir(f"optimize-{o.name}")
-    if resume and not (folder / "search.json").exists():
-        raise SimError(f"{folder}: holds no optimization to resume (no search.json)")
-    if not resume and folder.exists() and any(folder.iterdir()):
-        raise SimError(
-            f"{folder}: already holds results; pass --resume to finish the optimization there, "
-            f"or choose another --out"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    from sim.provenance import scenario_hash
+    from sim.provenance import resumable_folder, scenario_hash
 
-    identity = to_json(
-        {
-            "file": opt.model_dump(mode="json"),
-            "scenario_hash": scenario_hash(spec),  # the resolved base scenario, --set included
-            "search_seed": seed,
-        }
+    identity = {
+        "file": opt.model_dump(mode="json"),
+        "scenario_hash": scenario_hash(spec),  # the resolved base scenario, --set included
+        "search_seed": seed,
+    }
+    folder = resumable_folder(
+        out, f"optimize-{o.name}", identity, "optimization", resume, "search.json"
     )
-    if resume and (folder / "search.json").read_text() != identity:
-        raise SimError(
-            f"{folder}: was started from another optimization file, base scenario or --set; "
-            f"it cannot be resumed with these"
-        )
-    write_text_atomic(folder / "search.json", identity)
     started, t0 = datetime.now(UTC), time.perf_counter()
     execution = execution or Execution()
     optuna.logging.set_verbosity(optuna.logging.WARNING)

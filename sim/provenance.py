@@ -270,3 +270,39 @@ def environment() -> dict[str, str]:
         "mesa": v["mesa"],
         "sim": package_version(),
     }
+
+
+def resumable_folder(
+    out: str | Path | None,
+    default_name: str,
+    identity: dict[str, Any],
+    what: str,
+    resume: bool,
+    identity_file: str = "identity.json",
+) -> Path:
+    """The folder of a long job that can be resumed: a new one (`out`, or a fresh folder
+    under results/runs/ named after `default_name`) that must hold nothing yet, or, with
+    `resume`, one whose identity file (what the job was started with: inputs, hashes)
+    matches `identity`. The identity is written before any work."""
+    from sim.errors import SimError
+
+    if resume and out is None:
+        raise SimError(f"--resume needs --out: the folder of the {what} to finish")
+    folder = Path(out) if out is not None else claim_dir(default_name)
+    record = folder / identity_file
+    if resume and not record.exists():
+        raise SimError(f"{folder}: holds no {what} to resume (no {identity_file})")
+    if not resume and folder.exists() and any(folder.iterdir()):
+        raise SimError(
+            f"{folder}: already holds results; pass --resume to finish the {what} there, "
+            f"or choose another --out"
+        )
+    text = to_json(identity)
+    if resume and record.read_text() != text:
+        raise SimError(
+            f"{folder}: was started with other inputs (a changed file, scenario or --set); "
+            f"this {what} cannot be resumed with these"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(record, text)
+    return folder

@@ -336,7 +336,7 @@ def compare_robust(
     """Run a comparison in every world of an uncertainty file and analyse it; the results
     go to `out` (default: a new folder under results/runs/). Returns the result and the
     folder."""
-    from sim.provenance import claim_dir, manifest, to_json, write_text_atomic
+    from sim.provenance import manifest, to_json, write_text_atomic
     from sim.sweep_runner import sweep, validate_points
 
     name, spec, scenarios, _ = comparison_scenarios(sources, overrides)
@@ -349,31 +349,15 @@ def compare_robust(
             validate_points(s, worlds)
         except ScenarioError as exc:
             raise ScenarioError(f"{uncertainty} (worlds of variant {v})", exc.problems) from None
-    folder = Path(out) if out is not None else claim_dir(f"robust-{name}")
-    if resume and not (folder / "identity.json").exists():
-        raise SimError(f"{folder}: holds no robust comparison to resume (no identity.json)")
-    if not resume and folder.exists() and any(folder.iterdir()):
-        raise SimError(
-            f"{folder}: already holds results; pass --resume to finish the robust comparison "
-            f"there, or choose another --out"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    from sim.provenance import scenario_hash
+    from sim.provenance import resumable_folder, scenario_hash
 
     design = worlds.to_csv(index_label="world")
-    identity = to_json(
-        {
-            "variants": {v: scenario_hash(s) for v, s in scenarios.items()},
-            "replications": u.replications,
-            "worlds_sha256": hashlib.sha256(design.encode()).hexdigest(),
-        }
-    )
-    if resume and (folder / "identity.json").read_text() != identity:
-        raise SimError(
-            f"{folder}: was started with other variants, worlds or replications (a changed "
-            f"scenario, uncertainty file or --set); it cannot be resumed with these"
-        )
-    write_text_atomic(folder / "identity.json", identity)
+    identity = {
+        "variants": {v: scenario_hash(s) for v, s in scenarios.items()},
+        "replications": u.replications,
+        "worlds_sha256": hashlib.sha256(design.encode()).hexdigest(),
+    }
+    folder = resumable_folder(out, f"robust-{name}", identity, "robust comparison", resume)
     write_text_atomic(folder / "worlds.csv", design)
     started, t0 = datetime.now(UTC), time.perf_counter()
     execution = execution or Execution()

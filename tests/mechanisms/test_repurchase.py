@@ -38,8 +38,8 @@ def test_purchase_rate_multipliers_are_gamma_with_mean_one(rng):
 @pytest.mark.slow
 def test_unequal_purchase_rates_spread_the_repeats_across_customers():
     """On paired streams, a small gamma shape leaves more customers without a repeat and
-    gives the heaviest tenth of customers a larger share of repeat transactions; without
-    a shape nothing changes."""
+    gives the heaviest tenth of customers a larger share of repeat transactions. (Without a
+    shape every earlier result stands: `sim check` holds the baselines exactly.)"""
     from sim.calibration.summaries import orders_from_entries, summarize_log, transactions
     from sim.runner import run
     from tests.conftest import small_scenario
@@ -56,8 +56,6 @@ def test_unequal_purchase_rates_spread_the_repeats_across_customers():
 
     alike, alike_each = repeats()
     unequal, unequal_each = repeats(purchase_rate_shape=0.3)
-    same, _ = repeats(purchase_rate_shape=None)
-    assert same.weekly.equals(alike.weekly)
 
     def top_tenth_share(each):
         return each.iloc[-max(1, len(each) // 10) :].sum() / max(each.sum(), 1)
