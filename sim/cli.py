@@ -288,6 +288,55 @@ def optimize(
 
 
 @app.command()
+def calibrate(
+    file: Annotated[
+        Path, typer.Argument(help="Calibration file (TOML): [calibration] and the keys to fit.")
+    ],
+    out: OutOption = None,
+    set_: SetOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    sequential: SequentialOption = False,
+    resume: Annotated[
+        bool, typer.Option(help="Finish an interrupted calibration in --out.")
+    ] = False,
+    progress: ProgressOption = None,
+) -> None:
+    """Fit scenario keys to a platform's orders log (simulation-based inference), predict
+    the holdout period, and write posterior samples, a calibrated scenario and a fit report."""
+    from sim.calibration.fit import calibrate as run_calibration
+    from sim.calibration.fit import load_calibration
+    from sim.preflight import preflight
+    from sim.sweep_runner import Execution
+
+    overrides = parse_sets(set_)
+    cal = load_calibration(file, overrides)  # validate the file, the log and the keys first
+    preflight(cal.spec, source=str(file), write=False)
+
+    def on_generation(g) -> None:
+        if progress is not False:
+            typer.echo(
+                f"generation {g.index}: {g.simulated} simulations, "
+                f"{g.acceptance:.0%} accepted, tolerance {g.epsilon:.3g}",
+                err=True,
+            )
+
+    result, folder = run_calibration(
+        file,
+        overrides=overrides,
+        execution=Execution(workers, scheduler, sequential, progress),
+        out=out,
+        resume=resume,
+        on_generation=on_generation,
+    )
+    for r in result.estimates.itertuples():
+        typer.echo(f"{r.key:<48} {r.median:>10.4g}  (90%: {r.q05:.4g} .. {r.q95:.4g})")
+    typer.echo(f"\n{result.sentence()}")
+    typer.echo(f"\nresults: {folder}")
+    typer.echo(f"report:  {folder / 'report.md'}")
+
+
+@app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
     out: OutOption = None,
@@ -433,11 +482,13 @@ def check(
 @app.command()
 def validate(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario, experiment, uncertainty or optimize files.")
+        list[Path],
+        typer.Argument(help="Scenario, experiment, uncertainty, optimize or calibration files."),
     ],
     set_: SetOption = None,
 ) -> None:
-    """Check scenario, experiment, uncertainty and optimization files without running them;
+    """Check scenario, experiment, uncertainty, optimization and calibration files (with
+    their logs) without running them;
     report every problem at once."""
     from sim.files import validate_file
 

@@ -117,6 +117,47 @@ def decision_reference() -> str:
     )
 
 
+def calibration_reference() -> str:
+    """docs/calibration.md: the data a calibration takes, its statistics, the fit, the
+    yardstick and the calibration file's keys."""
+    from sim.calibration import abc, bgnbd, data, fit, summaries, synthetic
+
+    return "\n".join(
+        [
+            "# Calibration: `sim calibrate FILE`",
+            "",
+            "Generated from `sim/calibration/` by `sim docs`; do not edit by hand. Measured "
+            "accuracy (recovery, CDNOW holdout) is in docs/validation.md.",
+            "",
+            (fit.__doc__ or "").strip(),
+            "",
+            "## The data",
+            "",
+            (data.__doc__ or "").strip(),
+            "",
+            "## Summary statistics",
+            "",
+            (summaries.__doc__ or "").strip(),
+            "",
+            "## The fit",
+            "",
+            (abc.__doc__ or "").strip(),
+            "",
+            "## The yardstick",
+            "",
+            (bgnbd.__doc__ or "").strip(),
+            "",
+            "## Known answers",
+            "",
+            (synthetic.__doc__ or "").strip(),
+            "",
+            "# Calibration files",
+            "",
+            file_tables(fit.CalibrationFile).replace("## `", "### `"),
+        ]
+    )
+
+
 def kpi_reference() -> str:
     better = {True: "higher", False: "lower", None: "-"}
     lines = [
@@ -242,6 +283,7 @@ def write_docs(folder: Path) -> list[Path]:
         ("mechanisms.md", mechanism_reference()),
         ("incentives.md", incentives_reference()),
         ("decisions.md", decision_reference()),
+        ("calibration.md", calibration_reference()),
         ("plausibility.md", plausibility_reference()),
     ):
         write_text_atomic(folder / name, text)

@@ -1,7 +1,8 @@
 """The kinds of TOML file a user writes, told apart by their top-level tables: a scenario,
 an experiment (`[experiment]`, for `sim sweep`), an uncertainty file (`[uncertainty]` or
-only `[[parameters]]`, for `sim compare --uncertainty`) and an optimization file
-(`[optimize]`, for `sim optimize`). `sim validate` checks each by its kind."""
+only `[[parameters]]`, for `sim compare --uncertainty`), an optimization file
+(`[optimize]`, for `sim optimize`) and a calibration file (`[calibration]`, for
+`sim calibrate`). `sim validate` checks each by its kind."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 
 from sim.scenario import read_toml
 
-KINDS = ("scenario", "experiment", "uncertainty", "optimize")
+KINDS = ("scenario", "experiment", "uncertainty", "optimize", "calibration")
 
 
 def kind_of(data: dict[str, Any]) -> str:
-    for kind in ("experiment", "optimize", "uncertainty"):
+    for kind in ("experiment", "optimize", "calibration", "uncertainty"):
         if kind in data:
             return kind
     return "uncertainty" if set(data) == {"parameters"} else "scenario"
@@ -46,6 +47,15 @@ def validate_file(path: str | Path, overrides: dict[str, Any] | None = None) -> 
             f"{path}: ok (uncertainty: {u.samples} worlds x {u.replications} replications over "
             + ", ".join([p.key for p in unc.parameters] + ([u.posterior] if u.posterior else []))
             + ")"
+        )
+    if kind == "calibration":
+        from sim.calibration.fit import load_calibration
+
+        cal = load_calibration(path, overrides)
+        c = cal.file.calibration
+        return (
+            f"{path}: ok (calibrate {', '.join(cal.keys)} to {c.orders}: "
+            f"{cal.observed.customers:,} customers, calibration to {c.calibration_end})"
         )
     if kind == "optimize":
         from sim.optimizer import load_optimization

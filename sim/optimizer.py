@@ -52,8 +52,15 @@ from pydantic import ValidationError, model_validator
 
 from sim.catalog import fmt, kpi_names, lower_is_better
 from sim.compare import CompareResult, comparison_from_runs, signed
-from sim.errors import Problem, ScenarioError, problems_from_validation_error
-from sim.scenario import Scenario, apply_overrides, load_scenario, read_toml, resolve_path
+from sim.errors import ScenarioError, problems_from_validation_error
+from sim.scenario import (
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    probe_values,
+    read_toml,
+    resolve_path,
+)
 from sim.schema_base import Section, param
 from sim.streams import design_generator
 from sim.sweep_runner import Execution
@@ -218,7 +225,6 @@ def load_optimization(
 ) -> tuple[OptimizeFile, Scenario]:
     """Read an optimization file and its base scenario; check that every searched value
     (both ends of each range, every choice) makes a valid scenario, before any work."""
-    from sim.scenario import validate_scenario
 
     path = Path(path)
     try:
@@ -230,19 +236,13 @@ def load_optimization(
         resolve_path(o.scenario, path.parent), {**o.overrides, **(overrides or {})}
     )
     base = spec.model_dump(mode="python", exclude={"variants"})
-    problems = []
+    probes = []
     for i, p in enumerate(opt.parameters):
-        probes = p.choices if p.choices is not None else [p.low, p.high]
-        for v in probes:
+        for v in p.choices if p.choices is not None else [p.low, p.high]:
             if p.integer and p.choices is None:
                 v = math.ceil(v) if v == p.low else math.floor(v)
-            try:
-                validate_scenario(apply_overrides(base, {p.key: v}))
-            except ScenarioError as exc:
-                problems += [
-                    Problem(f"parameters[{i}] {p.key} = {v!r}: {q.key}", q.message, q.allowed)
-                    for q in exc.problems
-                ]
+            probes.append((f"parameters[{i}]", p.key, v))
+    problems = probe_values(base, probes)
     if problems:
         raise ScenarioError(str(path), problems)
     if not o.objectives:

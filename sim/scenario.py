@@ -742,6 +742,21 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     return out
 
 
+def probe_values(base: dict[str, Any], probes: list[tuple[str, str, Any]]) -> list[Problem]:
+    """Problems of setting each (label, key, value) alone on a scenario mapping (e.g. both
+    ends of a searched or fitted range), each named by its label, key and value."""
+    problems: list[Problem] = []
+    for label, key, value in probes:
+        try:
+            validate_scenario(apply_overrides(base, {key: value}))
+        except ScenarioError as exc:
+            problems += [
+                Problem(f"{label} {key} = {value!r}: {q.key}", q.message, q.allowed)
+                for q in exc.problems
+            ]
+    return problems
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read, override and validate a scenario file."""
     path = Path(path)

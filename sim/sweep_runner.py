@@ -19,7 +19,7 @@ import os
 import time
 import traceback
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, ProcessPoolExecutor
 from concurrent.futures import wait as cf_wait
 from contextlib import contextmanager
@@ -64,8 +64,15 @@ def grid_points(grid: dict[str, Iterable[Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=keys)
 
 
-def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> dict[str, Any]:
-    """Worker side: run one task; never raises (a failure is a result too)."""
+def run_task(
+    scenario_data: dict[str, Any],
+    task: RunTask,
+    want_daily: bool,
+    measure: Callable[[Any], dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Worker side: run one task; never raises (a failure is a result too). `measure`, if
+    given, maps the finished model to more columns of the run's row (e.g. a calibration's
+    summary statistics)."""
     from sim.runner import run_replication
 
     started = time.perf_counter()
@@ -81,6 +88,8 @@ def run_task(scenario_data: dict[str, Any], task: RunTask, want_daily: bool) -> 
         prefix = () if task.common_streams else (task.point,)
         model = run_replication(spec, task.replication, spawn_prefix=prefix)
         out.update(status="ok", error="", **model.kpis())
+        if measure is not None:
+            out.update(measure(model))
         if want_daily:
             daily = model.daily_frame()
             daily.insert(0, "replication", task.replication)
@@ -410,6 +419,7 @@ def execute(
     want_daily: bool,
     progress: bool | None,
     window: int,
+    measure: Callable | None = None,
 ) -> None:
     """Run tasks on the executor (None: in this process), streaming results to the writer."""
     bar = make_progress(len(tasks), progress, "sweep")
@@ -418,7 +428,7 @@ def execute(
     try:
         if executor is None:
             for task in tasks:
-                result = run_task(scenario_data, task, want_daily)
+                result = run_task(scenario_data, task, want_daily, measure)
                 writer.add(result)
                 writer.flush_if_due(next_run_seconds=result["seconds"])
                 if bar is not None:
@@ -427,7 +437,7 @@ def execute(
         pending = iter(tasks)
         running: set = set()
         for task in itertools.islice(pending, window):
-            running.add(executor.submit(run_task, scenario_data, task, want_daily))
+            running.add(executor.submit(run_task, scenario_data, task, want_daily, measure))
         while running:
             done, running = _wait_first(running, executor, writer.due_in())
             writer.flush_if_due()
@@ -437,7 +447,7 @@ def execute(
                     bar.update(1)
                 task = next(pending, None)
                 if task is not None:
-                    running.add(executor.submit(run_task, scenario_data, task, want_daily))
+                    running.add(executor.submit(run_task, scenario_data, task, want_daily, measure))
     finally:
         writer.flush()
         if bar is not None:
@@ -483,6 +493,7 @@ def sweep(
     experiment: dict[str, Any] | None = None,
     common_random_numbers: bool = False,
     first_replication: int = 0,
+    measure: Callable[[Any], dict[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Run every (point, replication) of a design and return one tidy row per run.
 
@@ -498,6 +509,7 @@ def sweep(
     on the streams of replication r of a plain run of the scenario, so points differ only by
     their overrides (paired comparisons: optimization, variants). first_replication shifts
     the replication indices (fresh streams for a second look at the same points).
+    measure: a picklable function of a finished model returning more columns for its row.
     """
     if (grid is None) == (samples is None):
         raise SimError("give either grid= or samples=, not both or neither")
@@ -552,7 +564,9 @@ def sweep(
         pool, owned = make_executor(executor, workers)
         window = 4 * (workers or os.cpu_count() or 1)
         try:
-            execute(tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window)
+            execute(
+                tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window, measure
+            )
         except BrokenExecutor as exc:
             saved = len(read_runs(folder))
             hint = ""

@@ -461,10 +461,10 @@ def test_a_pool_sweep_writes_a_lone_finished_run_while_others_still_run(tmp_path
     release = threading.Event()
 
     class Pool(ThreadPoolExecutor):
-        def submit(self, fn, scenario, task, daily):
+        def submit(self, fn, scenario, task, *rest):
             if task.point == 1:
-                return super().submit(lambda: (release.wait(10), fn(scenario, task, daily))[1])
-            return super().submit(fn, scenario, task, daily)
+                return super().submit(lambda: (release.wait(10), fn(scenario, task, *rest))[1])
+            return super().submit(fn, scenario, task, *rest)
 
     writer = PartWriter(tmp_path, batch_size=1000, max_seconds=0.1)
     tasks = [RunTask(0, 0, {"run.days": 5}), RunTask(1, 0, {"run.days": 5})]

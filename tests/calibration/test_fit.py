@@ -1,0 +1,174 @@
+"""`sim calibrate`: the file and its data are checked before any work; a small fit writes
+every output, is reproducible and resumes to the same result."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.calibration.fit import calibrate, load_calibration
+from sim.calibration.synthetic import synthetic_log, write_log
+from sim.cli import main
+from sim.errors import ScenarioError
+from sim.scenario import load_scenario
+from sim.sweep_runner import Execution
+from sim.uncertainty import read_posterior
+from tests.calibration.recovery import SCENARIO, START
+
+SMALL = {"population.consumers": 300, "run.days": 140}
+
+
+def small_file(tmp_path: Path, **changes) -> Path:
+    """A calibration of two keys to a synthetic log of 300 consumers over 20 weeks."""
+    log = tmp_path / "orders.csv"
+    if not log.exists():
+        write_log(synthetic_log(load_scenario(SCENARIO, SMALL), START), log)
+    c = {
+        "name": '"small"',
+        "scenario": f'"{SCENARIO.as_posix()}"',
+        "orders": '"orders.csv"',
+        "start": f'"{START}"',
+        "acquisition_end": '"2024-02-25"',
+        "calibration_end": '"2024-03-31"',
+        "end": '"2024-05-19"',
+        "seed": "5",
+        "particles": "20",
+        "max_simulations": "120",
+        "predictive_runs": "4",
+        "yardstick": "false",
+        "overrides": '{ "population.consumers" = 300 }',
+    } | changes
+    params = changes.pop("_parameters", None) or (
+        '[[parameters]]\nkey = "behavior.purchase_rate_shape"\nlow = 0.1\nhigh = 5.0\n'
+        'scale = "log"\ntrue = 0.5\n\n'
+        '[[parameters]]\nkey = "behavior.lapse_after_order_probability"\nlow = 0.02\n'
+        "high = 0.8\ntrue = 0.3\n"
+    )
+    text = "[calibration]\n" + "".join(
+        f"{k} = {v}\n" for k, v in c.items() if not k.startswith("_")
+    )
+    path = tmp_path / "small.calibrate.toml"
+    path.write_text(text + "\n" + params)
+    return path
+
+
+def fit(path: Path, out: Path, **kw):
+    return calibrate(path, execution=Execution(sequential=True, progress=False), out=out, **kw)
+
+
+@pytest.mark.slow  # two small fits
+def test_a_small_fit_writes_every_output_and_repeats_exactly(tmp_path):
+    result, folder = fit(small_file(tmp_path), tmp_path / "a")
+    for name in (
+        "posterior.csv",
+        "particles.csv",
+        "calibrated.toml",
+        "generations.csv",
+        "predictive.csv",
+        "fit.json",
+        "report.md",
+        "cumulative_repeats.png",
+        "holdout_by_frequency.png",
+        "repeats_histogram.png",
+        "posterior.png",
+        "manifest.json",
+    ):
+        assert (folder / name).stat().st_size > 0, name
+    assert result.simulations <= 120 and len(result.predictive) == 4
+    # the posterior file is what an uncertainty file takes in
+    posterior = read_posterior(folder / "posterior.csv", 50, 1, "test")
+    assert list(posterior.columns) == [
+        "behavior.purchase_rate_shape",
+        "behavior.lapse_after_order_probability",
+    ]
+    assert posterior["behavior.lapse_after_order_probability"].between(0.02, 0.8).all()
+    # the calibrated scenario is a scenario, at the medians
+    calibrated = load_scenario(folder / "calibrated.toml")
+    median = result.estimates.set_index("key")["median"]
+    assert calibrated.behavior.purchase_rate_shape == pytest.approx(
+        median["behavior.purchase_rate_shape"]
+    )
+    report = (folder / "report.md").read_text()
+    assert "Holdout repeat transactions: observed" in report
+    assert "| key | median | 90% interval | prior | true |" in report
+    _, folder_b = fit(small_file(tmp_path), tmp_path / "b")
+    assert (folder / "posterior.csv").read_bytes() == (folder_b / "posterior.csv").read_bytes()
+    assert (folder / "predictive.csv").read_bytes() == (folder_b / "predictive.csv").read_bytes()
+
+
+@pytest.mark.slow  # two small fits
+def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path):
+    path = small_file(tmp_path)
+    _, folder = fit(path, tmp_path / "a")
+    expected = (folder / "posterior.csv").read_bytes()
+    # as if killed during the second generation: its runs and every later file are gone
+    shutil.rmtree(folder / "simulations" / "generation-001")
+    shutil.rmtree(folder / "simulations" / "predictive")
+    for name in ("posterior.csv", "report.md", "fit.json"):
+        (folder / name).unlink()
+    _, again = fit(path, folder, resume=True)
+    assert (again / "posterior.csv").read_bytes() == expected
+    # a changed file is refused on resume
+    changed = small_file(tmp_path, seed="6")
+    with pytest.raises(Exception, match="other inputs"):
+        fit(changed, folder, resume=True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"calibration_end": '"2024-06-30"'}, "dates in this order"),
+        ({"acquisition_end": '"2024-04-30"'}, "dates in this order"),
+        ({"calibration_end": '"soon"'}, "is not a date"),
+        ({"orders": '"missing.csv"'}, "missing.csv"),
+        ({"particles": "3"}, "calibration.particles"),
+        (
+            {
+                "_parameters": '[[parameters]]\nkey = "payout.direct_commission.rate"\nlow = 0\nhigh = 1\n'
+            },
+            "not the market",
+        ),
+        (
+            {
+                "_parameters": '[[parameters]]\nkey = "behavior.lapse_after_order_probability"\nlow = 0.1\nhigh = 2\n'
+            },
+            "parameters\\[0\\] behavior.lapse_after_order_probability = 2",
+        ),
+        (
+            {
+                "_parameters": '[[parameters]]\nkey = "behavior.purchase_rate_shape"\nlow = 0\nhigh = 2\nscale = "log"\n'
+            },
+            "log scale needs low > 0",
+        ),
+    ],
+)
+def test_bad_files_are_refused_with_the_key_before_any_work(tmp_path, changes, message):
+    path = small_file(tmp_path, **changes)
+    with pytest.raises(ScenarioError, match=message):
+        load_calibration(path)
+
+
+def test_the_cli_refuses_a_bad_log_with_status_2_and_writes_nothing(tmp_path, capsys):
+    path = small_file(tmp_path)
+    (tmp_path / "orders.csv").write_text("customer_id,date,amount_yuan\na,2024-01-01,-5\n")
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "amount_yuan" in err
+    assert not out.exists()
+
+
+def test_the_cli_validates_a_calibration_file(tmp_path, capsys):
+    assert main(["validate", str(small_file(tmp_path))]) == 0
+    assert "ok (calibrate behavior.purchase_rate_shape" in capsys.readouterr().out
+
+
+def test_the_summaries_of_a_log_and_of_the_model_agree_on_a_synthetic_log(tmp_path):
+    """The observed summary of a synthetic log counts the customers the run acquired."""
+    cal = load_calibration(small_file(tmp_path))
+    orders = pd.read_csv(tmp_path / "orders.csv")
+    first = pd.to_datetime(orders.groupby("customer_id")["date"].min())
+    assert cal.observed.customers == int((first <= "2024-02-25").sum())
