@@ -48,7 +48,7 @@ class Recorder:
             (c.last_order_day >= 0) & (c.last_order_day > t - 30)
         )
         v["lapsed_today"][t] = day.lapsed.sum()
-        v["lapsed"][t] = (v["lapsed"][t - 1] if t else 0) + v["lapsed_today"][t]
+        v["lapsed"][t] = np.count_nonzero(c.lapsed)  # without win-back: every lapse so far
         v["orders"][t] = orders.size
         v["first_orders"][t] = orders.first_in_category.sum()
         v["repeat_orders"][t] = orders.size - v["first_orders"][t]

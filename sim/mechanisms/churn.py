@@ -15,6 +15,16 @@ customer without repeats is still active): with `lapse_after_order_probability` 
 (mean p; smaller phi = more unequal), else p_i = p for everyone. Fader, Hardie and Lee
 (2005) estimate a = 0.793, b = 2.426 on the CDNOW log (p = 0.25, phi = 3.2). The two
 chances combine: 1 - (1 - hazard)(1 - p_i).
+
+Bad experiences fade: with `bad_experience_half_life_days` H set, n above is each bad
+experience weighted by 0.5 ** (its age in days / H), so a mismatch a year ago hardly counts;
+unset, every bad experience counts for life.
+
+Lapsing need not be final: with `win_back_per_day` w set, each lapsed customer is won back
+(the platform's reminders, coupons and ads reach them) with probability w a day, before the
+day's lapses. A won-back customer is active again: their reorders fall due at once (an
+interval that ran out while they were away), and their recency clock restarts on the day
+they came back. Unset (0), lapsing is absorbing as in BG/NBD.
 """
 
 from __future__ import annotations
@@ -61,6 +71,16 @@ def lapse(active_customers: np.ndarray, hazard: np.ndarray, u: np.ndarray) -> np
     return active_customers & (u < hazard)
 
 
+def faded(weight: np.ndarray, half_life_days: float) -> np.ndarray:
+    """Bad-experience weights one day older: x 0.5 ** (1 / half-life in days)."""
+    return weight * 0.5 ** (1.0 / half_life_days)
+
+
+def won_back(lapsed_customers: np.ndarray, win_back_per_day: float, u: np.ndarray) -> np.ndarray:
+    """Which lapsed customers (N,) bool are won back today: probability w a day each."""
+    return lapsed_customers & (u < win_back_per_day)
+
+
 class ChurnBehavior(Section):
     """How customers lapse. (`[behavior]` keys.)"""
 
@@ -94,13 +114,25 @@ class ChurnBehavior(Section):
         "multiplier",
         ge=0.0,
     )
+    bad_experience_half_life_days: float | None = param(
+        None,
+        "Half-life of a bad experience's effect on the churn hazard; none = it counts for life.",
+        "days",
+        gt=0.0,
+    )
+    win_back_per_day: Probability = param(
+        0.0,
+        "Daily chance that a lapsed customer is won back (reminders, coupons, ads) and "
+        "buys again; 0 = lapsing is final.",
+        "per day",
+    )
 
 
 class Churn(Mechanism):
     name = "churn"
     params = ChurnBehavior
     phase = "churn"
-    streams = ("churn", "lapse_propensity")
+    streams = ("churn", "lapse_propensity", "win_back")
     series = ("lapsed_today", "lapsed")
 
     def setup(self) -> None:
@@ -112,13 +144,31 @@ class Churn(Mechanism):
             else np.zeros(self.pop.n)
         )
         self.dropout = lapse_after_order_probabilities(mean, phi, u)
+        self.bad_weight = np.zeros(self.pop.n)  # faded bad experiences (with a half-life)
+        self.bad_seen = np.zeros(self.pop.n, np.int32)  # bad experiences already weighted
+        self.back_day = np.full(self.pop.n, -1, np.int32)  # the day each was last won back
+
+    def bad_experience_weight(self) -> np.ndarray:
+        """n of the hazard: the count, or with a half-life each experience faded by age."""
+        c, half_life = self.pop, self.spec.behavior.bad_experience_half_life_days
+        if half_life is None:
+            return c.bad_experiences
+        self.bad_weight = faded(self.bad_weight, half_life) + (c.bad_experiences - self.bad_seen)
+        self.bad_seen = c.bad_experiences.copy()
+        return self.bad_weight
 
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
+        if beh.win_back_per_day > 0:
+            back = won_back(
+                c.is_customer & c.lapsed, beh.win_back_per_day, self.uniform("win_back", c.n)
+            )
+            c.lapsed &= ~back
+            self.back_day[back] = day.index
         active = c.active_customer & ~c.is_leader
         hazard = churn_hazard(
-            day.index - c.last_order_day,
-            c.bad_experiences,
+            day.index - np.maximum(c.last_order_day, self.back_day),
+            self.bad_experience_weight(),
             beh.churn_base_hazard_per_day,
             beh.churn_recency_scale_days,
             beh.churn_per_bad_experience,

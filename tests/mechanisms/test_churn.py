@@ -58,3 +58,51 @@ def test_lapsing_after_orders_shortens_customer_lives():
         progress=False,
     )
     assert certain.kpis["repeat_rate_30d"]["mean"] > 0  # dropout only after a repeat
+
+
+def test_a_bad_experience_fades_with_its_half_life():
+    """One bad experience, b = 1, half-life 30 days: the hazard's multiplier is 2 on the day,
+    2 ** 0.5 after 30 days, and close to 1 after a year."""
+    weight = np.array([1.0])
+    for _ in range(30):
+        weight = churn.faded(weight, 30.0)
+    assert weight[0] == pytest.approx(0.5)
+    h = churn.churn_hazard(np.array([0]), weight, 0.001, 30.0, 1.0)
+    assert h[0] == pytest.approx(0.001 * 2**0.5)
+    for _ in range(335):
+        weight = churn.faded(weight, 30.0)
+    assert churn.churn_hazard(np.array([0]), weight, 0.001, 30.0, 1.0)[0] < 0.001 * 1.001
+
+
+def test_only_lapsed_customers_are_won_back_at_the_daily_chance():
+    lapsed = np.array([True, True, False])
+    assert churn.won_back(lapsed, 0.2, np.array([0.1, 0.3, 0.0])).tolist() == [True, False, False]
+    assert not churn.won_back(lapsed, 0.0, np.zeros(3)).any()
+
+
+@pytest.mark.slow
+def test_won_back_customers_return_and_buy_and_faded_experiences_lapse_fewer():
+    """Paired streams: a zero win-back chance changes nothing; with one, customers come
+    back (the lapsed count falls on some days) and buy again (more orders); with bad
+    experiences that fade, fewer customers lapse than when they count for life."""
+    from sim.runner import run
+    from tests.conftest import small_scenario
+
+    def result(**behavior):
+        spec = small_scenario(
+            run={"replications": 1, "days": 150},
+            behavior={"churn_base_hazard_per_day": 0.01, **behavior},
+        )
+        return run(spec, progress=False)
+
+    base = result()
+    same = result(win_back_per_day=0.0)
+    assert same.daily["lapsed"].tolist() == base.daily["lapsed"].tolist()
+    back = result(win_back_per_day=0.02)
+    assert (back.daily["lapsed"].diff() < 0).any()  # customers came back
+    assert (base.daily["lapsed"].diff().fillna(0) >= 0).all()  # without win-back, never
+    assert back.kpis["orders"]["mean"] > base.kpis["orders"]["mean"]
+    bad = {"product_mismatch_probability": 0.3, "churn_per_bad_experience": 3.0}
+    for_life = result(**bad).daily["lapsed"].iloc[-1]
+    fading = result(**bad, bad_experience_half_life_days=7.0).daily["lapsed"].iloc[-1]
+    assert fading < for_life
