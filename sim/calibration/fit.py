@@ -42,6 +42,7 @@ from sim.scenario import (
     resolve_path,
 )
 from sim.schema_base import Section, param
+from sim.state import SOURCE_GROUP, SOURCE_SHARE
 
 Scale = Literal["linear", "log"]
 NOT_FITTED = ("payout", "run", "variants", "compare", "check")
@@ -136,6 +137,7 @@ class Periods:
     acquisition_end: pd.Timestamp
     calibration_end: pd.Timestamp
     end: pd.Timestamp
+    referrals: bool = False  # the log has referral edges: compare the referral share
 
     @property
     def calibration_days(self) -> int:
@@ -224,7 +226,7 @@ def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) 
                 "dates in this order (start <= acquisition end <= calibration end < end)",
             )
         )
-    periods = Periods(start, acq_end, cal_end, end)
+    periods = Periods(start, acq_end, cal_end, end, data.referrals is not None)
     if not problems and periods.days > 3650:
         problems.append(
             Problem("calibration.end", f"{periods.days} days from start", "at most 3650 days")
@@ -258,9 +260,15 @@ def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) 
 def run_statistics(periods: Periods, model) -> dict[str, float]:
     """A finished run's summary statistics (`stat.*`, as the fit compares them) and curves
     for the fit report (`curve.*`: cumulative repeats by week, holdout repeats by
-    calibration repeats); worker side."""
+    calibration repeats); worker side. Where the log has referral edges, the simulated
+    referral share counts the customers whose first order came through a share or a group
+    invitation."""
     orders = orders_from_entries(model.ledger.entries(), periods.start)
     s = periods.summarize(orders)
+    if periods.referrals:  # customers a share or a group invitation brought, as referees
+        cohort = s.per_customer.index.astype(np.int64)
+        brought = np.isin(model.consumers.acquired_by[cohort], (SOURCE_SHARE, SOURCE_GROUP))
+        s.referral_share = float(brought.mean()) if len(cohort) else 0.0
     out = {f"stat.{k}": float(v) for k, v in s.vector().items()}
     out["curve.customers"] = float(s.customers)
     out["curve.holdout_repeats"] = s.holdout_repeats()

@@ -172,3 +172,36 @@ def test_the_summaries_of_a_log_and_of_the_model_agree_on_a_synthetic_log(tmp_pa
     orders = pd.read_csv(tmp_path / "orders.csv")
     first = pd.to_datetime(orders.groupby("customer_id")["date"].min())
     assert cal.observed.customers == int((first <= "2024-02-25").sum())
+
+
+@pytest.mark.slow  # a Dask cluster and two small fits
+def test_a_fit_on_a_dask_cluster_equals_one_in_this_process(tmp_path, dask_cluster):
+    path = small_file(tmp_path)
+    _, here = fit(path, tmp_path / "a")
+    _, there = calibrate(
+        path, execution=Execution(scheduler=dask_cluster, progress=False), out=tmp_path / "b"
+    )
+    for name in ("posterior.csv", "particles.csv", "predictive.csv"):
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+
+
+def test_referral_edges_add_the_referral_share_to_the_compared_statistics(tmp_path):
+    """With referral edges the observed summary has a referral share, and a simulated run's
+    statistics have one too (customers whose first order came through a share or group)."""
+    from functools import partial
+
+    from sim.calibration.fit import run_statistics
+    from sim.runner import run_replication
+
+    path = small_file(tmp_path, referrals='"referrals.csv"')
+    orders = pd.read_csv(tmp_path / "orders.csv")
+    ids = orders["customer_id"].drop_duplicates().astype(str).tolist()
+    (tmp_path / "referrals.csv").write_text(
+        f"referrer,referee,date\n{ids[0]},{ids[1]},2024-01-20\n{ids[0]},{ids[2]},2024-01-21\n"
+    )
+    cal = load_calibration(path)
+    assert cal.observed.vector()["referral_share"] == pytest.approx(2 / cal.observed.customers)
+    spec = load_scenario(SCENARIO, {"population.consumers": 300, "run.days": 91})
+    stats = partial(run_statistics, cal.periods)(run_replication(spec, 0))
+    assert stats["stat.referral_share"] == 0.0  # no sharers in this retailer
+    assert set(f"stat.{k}" for k in cal.observed.vector().index) <= set(stats)
