@@ -17,8 +17,9 @@ a log scale), where the prior is uniform. With `kept` particles and a keep fract
    tightens) or the simulations budget is spent.
 
 The distance is the root mean square of the statistics' differences, each divided by its
-spread (median absolute deviation, floored) among the first generation's simulations, so
-no statistic dominates by its units. A simulation whose statistics are missing is
+spread among the first generation's simulations (the median absolute deviation, or the
+standard deviation where most runs tie), so no statistic dominates by its units; a
+statistic that never varied there is left out. A simulation whose statistics are missing is
 infinitely far. Every draw comes from generators the caller passes, one per generation:
 the same seed gives the same particles, and a generation's proposals do not depend on how
 its simulations were run.
@@ -36,6 +37,7 @@ check (docs/validation.md) measures.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -74,18 +76,23 @@ class AbcResult:
 
 
 def spread(stats: np.ndarray) -> np.ndarray:
-    """Per statistic (column), the median absolute deviation over finite rows, floored so a
-    statistic that never varies neither divides by zero nor counts."""
-    mad = np.nanmedian(np.abs(stats - np.nanmedian(stats, axis=0)), axis=0)
-    mad = np.where(np.isfinite(mad), mad, 1.0)
-    return np.maximum(mad, MAD_FLOOR)
+    """Per statistic (column), its spread over the finite rows: the median absolute
+    deviation, or where that is 0 (most runs tie, e.g. a share that is usually 0) the
+    standard deviation; a statistic that never varied gets an infinite spread, so it does
+    not count (it cannot tell particles apart)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        mad = np.nanmedian(np.abs(stats - np.nanmedian(stats, axis=0)), axis=0)
+        sd = np.nanstd(stats, axis=0)
+    scale = np.where(np.isfinite(mad) & (mad > MAD_FLOOR), mad, sd)
+    return np.where(np.isfinite(scale) & (scale > MAD_FLOOR), scale, np.inf)
 
 
 def distances(stats: np.ndarray, observed: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Root mean square of (simulated - observed) / scale over the statistics; rows with a
-    missing statistic are infinitely far. Statistics whose spread is at the floor (they
-    never varied) count only through a mismatch."""
-    z = (stats - observed) / scale
+    """Root mean square of (simulated - observed) / scale over the statistics that vary
+    (finite scale); rows with a missing statistic are infinitely far."""
+    counted = np.isfinite(scale)
+    z = (stats[:, counted] - observed[counted]) / scale[counted]
     d = np.sqrt(np.mean(np.square(z), axis=1))
     return np.where(np.isfinite(d), d, np.inf)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,7 +98,11 @@ class CalibrationSection(Section):
     )
     calibration_end: str = param(..., "Last day of the calibration period.")
     end: str | None = param(None, "Last day of the holdout; default: the last order.")
-    seed: int | None = param(None, "Seed of the fit's draws (default: run.seed).")
+    seed: int | None = param(
+        None,
+        "Seed of every draw of the calibration: the fit's proposals and the simulations' "
+        "run.seed (default: the scenario's run.seed).",
+    )
     particles: int = param(200, "Particles kept per generation (posterior size).", ge=20, le=5000)
     keep_fraction: float = param(
         0.5, "Share of each generation's particles kept (APMC alpha).", gt=0.05, lt=1.0
@@ -114,6 +119,16 @@ class CalibrationSection(Section):
     )
     yardstick: bool = param(True, "Fit BG/NBD to the same log and report it alongside.")
     overrides: dict[str, Any] = param({}, "Fixed overrides of the base scenario.")
+
+    @model_validator(mode="after")
+    def _budget(self) -> CalibrationSection:
+        first = math.ceil(self.particles / self.keep_fraction)
+        if first + max(1, first - self.particles) > self.max_simulations:
+            raise ValueError(
+                f"max_simulations = {self.max_simulations} cannot run two generations: the "
+                f"first alone is particles / keep_fraction = {first} simulations"
+            )
+        return self
 
 
 class CalibrationFile(Section):
@@ -180,21 +195,25 @@ class Calibration:
         )
 
 
-def parse_date(value: str | None, key: str, source: str) -> pd.Timestamp | None:
+def parse_date(value: str | None, key: str, problems: list[Problem]) -> pd.Timestamp | None:
+    """A calibration date: a full day (`1997-09-30` or `19970930`), no time or zone."""
     if value is None:
         return None
-    try:
-        return pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ScenarioError(
-            source,
-            [Problem(f"calibration.{key}", f"{value!r} is not a date", "a date like 1997-09-30")],
-        ) from None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", value.strip()):
+        try:
+            return pd.Timestamp(value.strip())
+        except ValueError:
+            pass
+    problems.append(
+        Problem(f"calibration.{key}", f"{value!r} is not a day", "a full date like 1997-09-30")
+    )
+    return None
 
 
 def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) -> Calibration:
     """Read a calibration file, its base scenario and its data, and check them all (dates
-    within the log, every fitted key at both ends of its range), before any work."""
+    in order and within the log, every fitted key across its range, the log's statistics
+    defined), before any work."""
     path = Path(path)
     try:
         cal = CalibrationFile.model_validate(read_toml(path))
@@ -203,20 +222,35 @@ def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) 
             str(path), problems_from_validation_error(exc, CalibrationFile)
         ) from None
     c = cal.calibration
-    spec = load_scenario(
-        resolve_path(c.scenario, path.parent), {**c.overrides, **(overrides or {})}
-    )
+    scenario_path = resolve_path(c.scenario, path.parent)
+    set_keys = {**c.overrides, **(overrides or {})}
+    try:
+        spec = load_scenario(scenario_path, set_keys)
+    except ScenarioError as exc:
+        if not set_keys:
+            raise
+        load_scenario(scenario_path)  # the scenario's own problems name the scenario file
+        raise ScenarioError(
+            str(path),
+            [
+                Problem(f"calibration.overrides: {q.key}", q.message, q.allowed)
+                for q in exc.problems
+            ],
+        ) from None
     data = read_platform_data(
         resolve_path(c.orders, path.parent),
         resolve_path(c.referrals, path.parent) if c.referrals else None,
         resolve_path(c.roster, path.parent) if c.roster else None,
     )
     orders = data.orders
-    start = parse_date(c.start, "start", str(path)) or orders["date"].min()
-    end = parse_date(c.end, "end", str(path)) or orders["date"].max()
-    cal_end = parse_date(c.calibration_end, "calibration_end", str(path))
-    acq_end = parse_date(c.acquisition_end, "acquisition_end", str(path)) or cal_end
-    problems = []
+    problems: list[Problem] = []
+    first, last = orders["date"].min().normalize(), orders["date"].max().normalize()
+    start = parse_date(c.start, "start", problems) or first
+    end = parse_date(c.end, "end", problems) or last
+    cal_end = parse_date(c.calibration_end, "calibration_end", problems)
+    acq_end = parse_date(c.acquisition_end, "acquisition_end", problems) or cal_end
+    if problems:
+        raise ScenarioError(str(path), problems)
     if not start <= acq_end <= cal_end < end:
         problems.append(
             Problem(
@@ -226,18 +260,27 @@ def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) 
                 "dates in this order (start <= acquisition end <= calibration end < end)",
             )
         )
+    if end > last + pd.Timedelta(days=7):
+        problems.append(
+            Problem(
+                "calibration.end",
+                f"{end.date()} is more than a week after the log's last order ({last.date()})",
+                "a day the log covers: the holdout is compared with what the log holds",
+            )
+        )
     periods = Periods(start, acq_end, cal_end, end, data.referrals is not None)
     if not problems and periods.days > 3650:
         problems.append(
             Problem("calibration.end", f"{periods.days} days from start", "at most 3650 days")
         )
     base = spec.model_dump(mode="python", exclude={"variants"})
+    # both ends, and two inner values: a key that takes whole numbers only cannot be fitted
     problems += probe_values(
         base,
         [
             (f"parameters[{i}]", p.key, v)
             for i, p in enumerate(cal.parameters)
-            for v in (p.low, p.high)
+            for v in (p.low, p.high, p.value(1 / math.pi), p.value(1 / math.e))
         ],
     )
     if problems:
@@ -251,6 +294,20 @@ def load_calibration(path: str | Path, overrides: dict[str, Any] | None = None) 
                     "calibration",
                     f"no customer's first order falls between {start.date()} and {acq_end.date()}",
                     "a period in which the log acquires customers",
+                )
+            ],
+        )
+    vector = observed.vector()
+    undefined = vector.index[~np.isfinite(vector.to_numpy(dtype=float))]
+    if len(undefined):
+        raise ScenarioError(
+            str(path),
+            [
+                Problem(
+                    "calibration",
+                    f"the log's {', '.join(undefined)} cannot be computed (e.g. no customer "
+                    f"repeats within the calibration period)",
+                    "a calibration period long enough for customers to buy again",
                 )
             ],
         )
@@ -353,11 +410,19 @@ def calibrate(
     cal = load_calibration(path, overrides)
     c = cal.file.calibration
     seed = c.seed if c.seed is not None else cal.spec.run.seed
-    data_hash = hashlib.sha256(cal.data.orders.to_csv(index=False).encode()).hexdigest()
+    data_hash = {
+        name: hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+        for name, frame in (
+            ("orders", cal.data.orders),
+            ("referrals", cal.data.referrals),
+            ("roster", cal.data.roster),
+        )
+        if frame is not None
+    }
     identity = {
         "file": cal.file.model_dump(mode="json"),
         "scenario_hash": scenario_hash(cal.spec),
-        "orders_sha256": data_hash,
+        "data_sha256": data_hash,
         "seed": seed,
     }
     folder = resumable_folder(out, f"calibrate-{c.name}", identity, "calibration", resume)
@@ -369,7 +434,12 @@ def calibrate(
     stat_names = [f"stat.{k}" for k in observed_vector.index]
     fit_spec = apply_overrides(
         cal.spec.model_dump(mode="python", exclude={"variants"}),
-        {"run.days": periods.calibration_days, "run.ledger": "entries", "run.replications": 1},
+        {
+            "run.days": periods.calibration_days,
+            "run.ledger": "entries",
+            "run.replications": 1,
+            "run.seed": seed,
+        },
     )
     whole_spec = apply_overrides(fit_spec, {"run.days": periods.days})
 
@@ -390,6 +460,13 @@ def calibrate(
                 experiment={"calibration": c.name, "generation": generation},
             )
             table = table.set_index("point").reindex(range(len(unit)))
+            failed = table[table["status"] != "ok"]
+            if len(failed) > len(unit) // 2:
+                raise SimError(
+                    f"{folder}: {len(failed)} of {len(unit)} simulations of generation "
+                    f"{generation} failed, e.g. {failed['error'].iloc[0]}; narrow the "
+                    f"parameters' ranges (fewer than half may fail: they count as far)"
+                )
             return np.column_stack(
                 [
                     pd.to_numeric(table[n], errors="coerce").to_numpy(dtype=float)
@@ -488,7 +565,7 @@ def calibrate(
         "kind": "calibration",
         "file": str(path),
         "file_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
-        "orders_sha256": data_hash,
+        "data_sha256": data_hash,
         "seed": seed,
         "simulations": abc.simulations + len(predictive) + failed,
         "failed_predictive_runs": failed,

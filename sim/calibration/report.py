@@ -111,10 +111,10 @@ def cumulative_figure(result: CalibrationResult, path: Path) -> None:
     )
     ax.plot(bands["week"], bands["observed"], color="k", lw=1.5, label="observed")
     y = result.yardstick
-    if y is not None:
-        held = bands[bands["holdout"]]
-        start = float(bands.loc[~bands["holdout"], "observed"].iloc[-1])
-        weeks = held["week"].iloc[0] - 1 + np.asarray(y["holdout_weeks"])
+    if y is not None:  # from the calibration end (which may fall inside a week)
+        p = result.periods
+        start = float(result.observed.weekly["calibration_repeats"].sum())
+        weeks = p.calibration_days / 7.0 + np.asarray(y["holdout_weeks"])
         ax.plot(
             weeks,
             start + np.asarray(y["holdout_cumulative"]),

@@ -20,7 +20,8 @@ that straddles the calibration end splits (`calibration_repeats`, `holdout_repea
   (`frequency`), days from the first to the last calibration transaction (`recency_days`),
   days from the first transaction to the calibration end (`age_days`) and holdout repeats:
   what BG/NBD takes in, and the holdout purchases by calibration repeats;
-- `referral_share` (with referral edges): the share of customers who came through one;
+- `referral_share` (with referral edges): the share of customers who came through one (an
+  edge dated no later than the referee's first order; later bindings do not count);
 - `sharers` (with a roster): sharers joined and quit per week.
 """
 
@@ -192,7 +193,10 @@ def summarize_log(
     gaps = in_cal["gap_days"].dropna()
     share = None
     if referrals is not None and len(cohort):
-        share = float(pd.Index(cohort).isin(referrals["referee"]).mean())
+        # a referral that brought the customer: dated no later than their first order
+        joined = referrals.assign(first=referrals["referee"].map(first))
+        brought = joined.loc[joined["date"] <= joined["first"], "referee"]
+        share = float(pd.Index(cohort).isin(brought).mean())
     sharers = None
     if roster is not None:
         joined = ((roster["joined"] - start).dt.days // 7 + 1).value_counts()

@@ -93,11 +93,11 @@ def test_importance_weights_are_prior_over_proposal_density():
     assert w[0] == pytest.approx(2 * np.pi * 0.01)
 
 
-def test_missing_statistics_are_infinitely_far_and_constant_ones_do_not_divide_by_zero():
+def test_missing_statistics_are_infinitely_far_and_constant_ones_do_not_count():
     stats = np.array([[1.0, 5.0], [np.nan, 5.0], [3.0, 5.0]])
     scale = spread(stats)
-    assert np.all(np.isfinite(scale)) and scale[1] > 0
-    d = distances(stats, np.array([1.0, 5.0]), scale)
+    assert np.isfinite(scale[0]) and np.isinf(scale[1])
+    d = distances(stats, np.array([1.0, 7.0]), scale)
     assert d[0] == 0 and np.isinf(d[1]) and d[2] > 0
 
 
@@ -106,3 +106,41 @@ def test_weighted_quantiles_and_resampling():
     assert weighted_quantile(values, np.array([0.0, 1.0, 0.0]), 0.5) == 2.0
     idx = resample(design_generator(0, "r"), np.array([0.0, 0.25, 0.75]), 100)
     assert np.bincount(idx, minlength=3).tolist() == [0, 25, 75]
+
+
+def test_a_true_value_at_the_edge_of_the_prior_is_still_covered():
+    """True mean 0.02 (near the cube's edge): the truncated kernel keeps the posterior's
+    mass inside and its interval covers the truth in most data sets."""
+    covered = 0
+    for log in range(10):
+        data = np.random.Generator(np.random.PCG64(100 + log))
+        true = np.array([0.02, 0.97])
+        observed = true + SIGMA * data.standard_normal(2)
+
+        def simulate(theta, generation, log=log):
+            noise = design_generator(log * 1000 + generation, "edge")
+            return theta + SIGMA * noise.standard_normal(theta.shape)
+
+        f = apmc(simulate, observed, 2, lambda g, log=log: design_generator(log, f"e{g}")).final
+        for k in range(2):
+            lo = weighted_quantile(f.kept_theta[:, k], f.kept_weight, 0.05)
+            hi = weighted_quantile(f.kept_theta[:, k], f.kept_weight, 0.95)
+            covered += lo <= true[k] <= hi
+        assert f.kept_theta.min() >= 0 and f.kept_theta.max() <= 1
+    assert covered >= 16, covered
+
+
+def test_a_statistic_most_runs_tie_on_does_not_swamp_the_others():
+    """A statistic that is 0 in 60% of the first generation is scaled by its standard
+    deviation, not by a zero median deviation; one that never varies is left out."""
+    rng = design_generator(9, "tie")
+    informative = rng.normal(0, 1, 400)
+    mostly_zero = np.where(rng.random(400) < 0.6, 0.0, rng.normal(0, 1, 400))
+    constant = np.full(400, 3.0)
+    stats = np.column_stack([informative, mostly_zero, constant])
+    scale = spread(stats)
+    assert 0.3 < scale[1] < 2 and np.isinf(scale[2])
+    d = distances(stats, np.array([0.0, 0.0, 5.0]), scale)
+    assert np.all(np.isfinite(d))
+    kept = np.argsort(d)[:100]
+    assert np.mean(np.abs(informative[kept])) < np.mean(np.abs(informative))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,7 +34,7 @@ def small_file(tmp_path: Path, **changes) -> Path:
         "start": f'"{START}"',
         "acquisition_end": '"2024-02-25"',
         "calibration_end": '"2024-03-31"',
-        "end": '"2024-05-19"',
+        "end": '"2024-05-12"',
         "seed": "5",
         "particles": "20",
         "max_simulations": "120",
@@ -122,7 +123,17 @@ def test_an_interrupted_fit_resumes_to_the_same_result(tmp_path):
     [
         ({"calibration_end": '"2024-06-30"'}, "dates in this order"),
         ({"acquisition_end": '"2024-04-30"'}, "dates in this order"),
-        ({"calibration_end": '"soon"'}, "is not a date"),
+        ({"calibration_end": '"soon"'}, "is not a day"),
+        ({"end": '"2024-05-12T00:00+08:00"'}, "is not a day"),
+        ({"end": '"2030-01-01"'}, "after the log's last order"),
+        ({"overrides": '{ "behavior.no_such_key" = 1 }'}, "calibration.overrides"),
+        ({"max_simulations": "100", "particles": "100"}, "cannot run two generations"),
+        (
+            {
+                "_parameters": '[[parameters]]\nkey = "population.consumers"\nlow = 200\nhigh = 400\n'
+            },
+            "parameters\\[0\\] population.consumers",
+        ),
         ({"orders": '"missing.csv"'}, "missing.csv"),
         ({"particles": "3"}, "calibration.particles"),
         (
@@ -166,12 +177,23 @@ def test_the_cli_validates_a_calibration_file(tmp_path, capsys):
     assert "ok (calibrate behavior.purchase_rate_shape" in capsys.readouterr().out
 
 
-def test_the_summaries_of_a_log_and_of_the_model_agree_on_a_synthetic_log(tmp_path):
-    """The observed summary of a synthetic log counts the customers the run acquired."""
+def test_a_log_and_a_run_give_the_same_statistics_by_one_code_path(tmp_path):
+    """The synthetic log of a run, read back as a platform's log and summarised, gives the
+    statistics the fit computes from the same run in the worker."""
+    from sim.calibration.fit import run_statistics
+    from sim.calibration.summaries import orders_from_entries
+    from sim.runner import run_replication
+
     cal = load_calibration(small_file(tmp_path))
-    orders = pd.read_csv(tmp_path / "orders.csv")
-    first = pd.to_datetime(orders.groupby("customer_id")["date"].min())
-    assert cal.observed.customers == int((first <= "2024-02-25").sum())
+    spec = load_scenario(SCENARIO, {**SMALL, "run.ledger": "entries"})
+    model = run_replication(spec, 3)
+    log = write_log(orders_from_entries(model.ledger.entries(), START), tmp_path / "run.csv")
+    from sim.calibration.data import read_orders
+
+    observed = cal.periods.summarize(read_orders(log)).vector()
+    simulated = run_statistics(cal.periods, model)
+    for k, v in observed.items():
+        assert simulated[f"stat.{k}"] == pytest.approx(v), k
 
 
 @pytest.mark.slow  # a Dask cluster and two small fits
@@ -195,13 +217,27 @@ def test_referral_edges_add_the_referral_share_to_the_compared_statistics(tmp_pa
 
     path = small_file(tmp_path, referrals='"referrals.csv"')
     orders = pd.read_csv(tmp_path / "orders.csv")
-    ids = orders["customer_id"].drop_duplicates().astype(str).tolist()
-    (tmp_path / "referrals.csv").write_text(
-        f"referrer,referee,date\n{ids[0]},{ids[1]},2024-01-20\n{ids[0]},{ids[2]},2024-01-21\n"
+    first = orders.groupby(orders["customer_id"].astype(str))["date"].min().sort_values()
+    a, b, c, d = first.index[:4]
+    (tmp_path / "referrals.csv").write_text(  # b and c came through a referral; d was bound
+        f"referrer,referee,date\n{a},{b},{first[b]}\n{a},{c},{first[c]}\n{a},{d},2024-04-30\n"
     )
     cal = load_calibration(path)
     assert cal.observed.vector()["referral_share"] == pytest.approx(2 / cal.observed.customers)
-    spec = load_scenario(SCENARIO, {"population.consumers": 300, "run.days": 91})
-    stats = partial(run_statistics, cal.periods)(run_replication(spec, 0))
-    assert stats["stat.referral_share"] == 0.0  # no sharers in this retailer
-    assert set(f"stat.{k}" for k in cal.observed.vector().index) <= set(stats)
+    assert set(f"stat.{k}" for k in cal.observed.vector().index) <= set(
+        partial(run_statistics, cal.periods)(
+            run_replication(load_scenario(SCENARIO, {**SMALL, "run.days": 91}), 0)
+        )
+    )
+    # a platform with sharers: the share of the cohort a share or group brought
+    from sim.state import SOURCE_GROUP, SOURCE_SHARE
+    from tests.conftest import small_scenario
+
+    model = run_replication(small_scenario(run={"days": 91, "ledger": "entries"}), 0)
+    stats = run_statistics(cal.periods, model)
+    c = model.consumers
+    acq_day = (cal.periods.acquisition_end - cal.periods.start).days
+    cohort = (c.first_order_day >= 0) & (c.first_order_day <= acq_day)
+    brought = np.isin(c.acquired_by, (SOURCE_SHARE, SOURCE_GROUP)) & cohort
+    assert stats["stat.referral_share"] == pytest.approx(brought.sum() / cohort.sum())
+    assert stats["stat.referral_share"] > 0
