@@ -51,13 +51,10 @@ def fit_bgnbd(summary: LogSummary) -> dict[str, Any]:
     data = rfm(summary)
     for name in ("pymc", "pytensor", "pymc_marketing"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    model = BetaGeoModel(
-        data=data,
-        model_config={k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")},
-    )
+    model = BetaGeoModel(model_config={k: Prior("HalfFlat") for k in ("r", "alpha", "a", "b")})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(fit_method="map", progressbar=False)
+        model.fit(data, fit_method="map", progressbar=False)
     params = {k: float(model.fit_result[k].values.squeeze()) for k in ("r", "alpha", "a", "b")}
     holdout_days = (summary.end - summary.calibration_end).days
     weeks_ahead = np.arange(1, int(np.ceil(holdout_days / 7.0)) + 1, dtype=float)

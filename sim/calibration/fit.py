@@ -32,7 +32,12 @@ import pandas as pd
 from pydantic import ValidationError, model_validator
 
 from sim.calibration.data import PlatformData, read_platform_data
-from sim.calibration.summaries import LogSummary, orders_from_entries, summarize_log
+from sim.calibration.summaries import (
+    MAX_REPEATS,
+    LogSummary,
+    orders_from_entries,
+    summarize_log,
+)
 from sim.errors import Problem, ScenarioError, SimError, problems_from_validation_error
 from sim.scenario import (
     Scenario,
@@ -331,7 +336,8 @@ def run_statistics(periods: Periods, model) -> dict[str, float]:
     out["curve.holdout_repeats"] = s.holdout_repeats()
     for w, v in zip(s.weekly["week"], s.weekly["cumulative_repeats"], strict=True):
         out[f"curve.cumulative_repeats_w{int(w)}"] = float(v)
-    for k, v in s.holdout_by_frequency().items():
+    by_frequency = s.holdout_by_frequency().reindex(range(MAX_REPEATS + 1))
+    for k, v in by_frequency.items():  # NaN where no customer made k repeats
         out[f"curve.holdout_by_frequency_{int(k)}"] = float(v)
     for k, v in s.repeats_histogram.items():
         out[f"curve.repeats_histogram_{int(k)}"] = float(v)
@@ -388,6 +394,18 @@ class CalibrationResult:
         if "bgnbd" in h:
             text += f"; BG/NBD {h['bgnbd']:,.0f}, error {h['bgnbd_error']:+.1%}"
         return text + "."
+
+
+def curve_columns(observed: LogSummary) -> list[str]:
+    """The predictive runs' curve columns in a fixed order (whatever order runs finished)."""
+    ks = range(MAX_REPEATS + 1)
+    return [
+        "curve.customers",
+        "curve.holdout_repeats",
+        *(f"curve.cumulative_repeats_w{int(w)}" for w in observed.weekly["week"]),
+        *(f"curve.holdout_by_frequency_{k}" for k in ks),
+        *(f"curve.repeats_histogram_{k}" for k in ks),
+    ]
 
 
 def unit_of(p: FittedKey, value: float) -> float:
@@ -560,7 +578,7 @@ def calibrate(
         generations,
         particles,
         posterior,
-        predictive.filter(like="curve.").reset_index(drop=True),
+        predictive.reindex(columns=curve_columns(cal.observed)).reset_index(drop=True),
         cal.observed,
         periods,
         yardstick,

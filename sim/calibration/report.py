@@ -4,6 +4,7 @@ calibration and the holdout period) and its figures."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,15 +142,17 @@ def by_repeats_frame(result: CalibrationResult, curve: str, observed: pd.Series)
     ks = range(MAX_REPEATS + 1)
     sims = result.predictive.reindex(columns=[f"curve.{curve}_{k}" for k in ks])
     sims = sims.to_numpy(dtype=float)
-    return pd.DataFrame(
-        {
-            "calibration_repeats": [f"{k}+" if k == MAX_REPEATS else str(k) for k in ks],
-            "observed": observed.reindex(ks).to_numpy(),
-            "simulated_mean": np.nanmean(sims, axis=0),
-            "simulated_q05": np.nanquantile(sims, BAND[0], axis=0),
-            "simulated_q95": np.nanquantile(sims, BAND[1], axis=0),
-        }
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no run had a customer with k repeats
+        return pd.DataFrame(
+            {
+                "calibration_repeats": [f"{k}+" if k == MAX_REPEATS else str(k) for k in ks],
+                "observed": observed.reindex(ks).to_numpy(),
+                "simulated_mean": np.nanmean(sims, axis=0),
+                "simulated_q05": np.nanquantile(sims, BAND[0], axis=0),
+                "simulated_q95": np.nanquantile(sims, BAND[1], axis=0),
+            }
+        )
 
 
 def conditional_frame(result: CalibrationResult) -> pd.DataFrame:
