@@ -55,8 +55,10 @@ NOT_FITTED = ("payout", "run", "variants", "compare", "check")
 
 
 class FittedKey(Section):
-    """A scenario key to fit, and its prior: uniform over low..high (scale "linear") or
-    over log(low)..log(high) (scale "log", for rates and shapes spanning decades)."""
+    """A scenario key to fit, and its prior (uniform over its range, or over its logs).
+
+    Scale "linear": uniform over low..high; scale "log": uniform over log(low)..log(high),
+    for rates and shapes spanning decades."""
 
     key: str = param(..., "Scenario key path, e.g. behavior.purchase_rate_shape.")
     low: float = param(..., "Lower end of the prior range.")
