@@ -410,12 +410,6 @@ def curve_columns(observed: LogSummary) -> list[str]:
     ]
 
 
-def unit_of(p: FittedKey, value: float) -> float:
-    if p.scale == "log":
-        return math.log(value / p.low) / math.log(p.high / p.low)
-    return (value - p.low) / (p.high - p.low)
-
-
 def calibrate(
     path: str | Path,
     *,
