@@ -118,11 +118,13 @@ class Consumers:
     def active_customer(self) -> np.ndarray:
         return self.is_customer & ~self.lapsed
 
-    def influence_state(self) -> np.ndarray:
-        """What each consumer broadcasts: active customer per category, then sharer."""
-        out = np.empty((self.n, self.customer_of.shape[1] + 1))
-        out[:, :-1] = self.customer_of & ~self.lapsed[:, None]
-        out[:, -1] = self.is_sharer
+    def influence_state(self, who: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """What each consumer (or those in `who`) broadcasts: active customer per category,
+        then sharer (0 or 1)."""
+        customer_of, lapsed = self.customer_of[who], self.lapsed[who]
+        out = np.empty((customer_of.shape[0], customer_of.shape[1] + 1))
+        out[:, :-1] = customer_of & ~lapsed[:, None]
+        out[:, -1] = self.is_sharer[who]
         return out
 
 

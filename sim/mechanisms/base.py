@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.kernels import spread_rows
+
 if TYPE_CHECKING:
     from sim.ledger import Ledger
     from sim.payout import Settlement
@@ -215,16 +217,17 @@ def csr_rows(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 def spread(matrix: Any, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     """matrix[rows].T @ x for a CSR matrix (row i: speaker i's listeners and weights) and x
     of shape (len(rows),) or (len(rows), C): what each listener receives from the given
-    speakers. Summed with numpy in the order scipy sums (speakers in the given order,
-    entries in stored order), so results are identical, without building a transposed
-    sparse matrix on every call."""
-    indptr, indices, data = csr_rows(matrix, rows)
-    n = matrix.shape[1]
-    repeats = np.diff(indptr)
+    speakers. Summed in the order scipy sums (speakers in the given order, entries in
+    stored order), so results are identical, without building a transposed sparse matrix
+    on every call (a compiled loop, `sim.kernels.spread_rows`)."""
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        return np.bincount(indices, weights=data * np.repeat(x, repeats), minlength=n)
-    out = np.empty((n, x.shape[1]))
-    for c in range(x.shape[1]):
-        out[:, c] = np.bincount(indices, weights=data * np.repeat(x[:, c], repeats), minlength=n)
-    return out
+    flat = x.ndim == 1
+    out = spread_rows(
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        np.asarray(rows, np.int64),
+        np.ascontiguousarray(x.reshape(len(rows), -1)),
+        matrix.shape[1],
+    )
+    return out[:, 0] if flat else out

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import changed_influence
 from sim.mechanisms.base import Day, Mechanism, State, spread
 from sim.schema_base import Probability, Section, param
 
@@ -110,10 +111,6 @@ class WordOfMouth(Mechanism):
     def broadcast(self) -> np.ndarray:
         return self.pop.wom_broadcast
 
-    @broadcast.setter
-    def broadcast(self, value: np.ndarray) -> None:
-        self.pop.wom_broadcast = value
-
     @cached_property
     def cascade_by_speaker(self) -> sp.csr_matrix:
         """Entry (i, j): -log(1 - pc x trust_ji), the cascade hazard of speaker i on j."""
@@ -141,11 +138,10 @@ class WordOfMouth(Mechanism):
 
     def update(self, day: Day) -> None:
         """Add the columns of consumers whose broadcast state changed today."""
-        now = self.pop.influence_state()
-        changed = np.flatnonzero((now != self.broadcast).any(axis=1))
+        c = self.pop
+        changed = changed_influence(c.customer_of, c.lapsed, c.is_sharer, self.broadcast)
         if changed.size:
-            delta = now[changed] - self.broadcast[changed]
-            self.pop.wom_signal += spread(
-                self.platform.network.influence_by_speaker, changed, delta
-            )
-            self.broadcast = now
+            now = c.influence_state(changed)
+            delta = now - self.broadcast[changed]
+            c.wom_signal += spread(self.platform.network.influence_by_speaker, changed, delta)
+            self.broadcast[changed] = now

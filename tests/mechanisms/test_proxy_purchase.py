@@ -28,7 +28,7 @@ def proxy_model(tmp_path, **behavior):
     c.is_sharer[0] = True
     c.first_order_day[0] = 0
     c.customer_of[0] = True
-    model.platform.get("word_of_mouth").broadcast = c.influence_state()
+    model.platform.get("word_of_mouth").broadcast[:] = c.influence_state()
     model.run_model()
     return model
 

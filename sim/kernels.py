@@ -1,0 +1,49 @@
+"""Compiled kernels (numba) for the few daily rules numpy cannot express without building
+large temporaries. Each is a plain loop that does, in the same order and with the same
+floating-point operations, what a numpy version would: results are identical, only faster.
+
+Compiled on first use and cached beside the module (`cache=True`), so worker processes
+load them instead of compiling again.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def spread_rows(indptr, indices, data, rows, x, n):  # pragma: no cover - compiled
+    """out[j, c] = sum over speakers k of rows, entries e of row rows[k] with indices[e] =
+    j, of data[e] x x[k, c], summed speaker by speaker, entries in stored order (the order
+    `np.bincount` sums in). x: (K, C) float64; returns (n, C) float64."""
+    out = np.zeros((n, x.shape[1]))
+    for k in range(rows.size):
+        r = rows[k]
+        for e in range(indptr[r], indptr[r + 1]):
+            j = indices[e]
+            w = data[e]
+            for c in range(x.shape[1]):
+                out[j, c] += w * x[k, c]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no cover
+    """Consumers whose influence state (active customer per category, then sharer) differs
+    from what they last broadcast. customer_of: (N, C) bool; lapsed, is_sharer: (N,) bool;
+    broadcast: (N, C + 1). Returns the indices in ascending order."""
+    n, k = customer_of.shape
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        active = not lapsed[i]
+        differs = broadcast[i, k] != (1.0 if is_sharer[i] else 0.0)
+        c = 0
+        while not differs and c < k:
+            differs = broadcast[i, c] != (1.0 if (customer_of[i, c] and active) else 0.0)
+            c += 1
+        if differs:
+            out[m] = i
+            m += 1
+    return out[:m]
