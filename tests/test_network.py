@@ -12,6 +12,7 @@ from sim.network import (
     edge_list_network,
     friend_ties,
     generate_network,
+    layers_to_matrix,
     read_edge_list,
     row_normalized,
     ties_to_matrix,
@@ -290,3 +291,21 @@ def test_label_ids_without_weights_keep_their_first_edge(tmp_path):
     assert edges.source.size == 2 and edges.nodes == 3
     path.write_text("source,target\nalice,bob\n")
     assert read_edge_list(path).source.size == 1  # a header that names its columns
+
+
+def test_layers_build_the_matrix_ties_to_matrix_builds_from_their_concatenation():
+    """The lean builder of generated networks equals the general one: strongest tie wins,
+    the earlier layer among equal weights, self-loops and zero-weight layers left out."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        layers = [(rng.integers(0, n, m), rng.integers(0, n, m)) for m in rng.integers(0, 80, 3)]
+        weights = [float(w) for w in rng.choice([0.0, 0.35, 0.6, 1.0], 3)]
+        u = np.concatenate([a for a, _ in layers])
+        v = np.concatenate([b for _, b in layers])
+        w = np.concatenate([np.full(a.size, x) for (a, _), x in zip(layers, weights, strict=True)])
+        general = ties_to_matrix(n, u, v, w, symmetric=True)
+        lean = layers_to_matrix(n, layers, weights)
+        for part in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(lean, part), getattr(general, part))
+            assert getattr(lean, part).dtype == getattr(general, part).dtype
