@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 class TrustNetwork:
     """The trust matrix (CSR; row i lists whom consumer i listens to, with their trust)."""
 
-    def __init__(self, trust: sp.csr_matrix, neighborhood: np.ndarray):
+    def __init__(self, trust: sp.csr_matrix, neighborhood: np.ndarray, symmetric: bool = False):
         self.trust = trust
         self.neighborhood = neighborhood
+        self.symmetric = symmetric  # trust[j, i] == trust[i, j]: by_speaker is trust itself
 
     @property
     def consumers(self) -> int:
@@ -42,8 +43,9 @@ class TrustNetwork:
 
     @cached_property
     def by_speaker(self) -> sp.csr_matrix:
-        """Transpose: row i lists the listeners of speaker i with their trust."""
-        return self.trust.T.tocsr()
+        """Transpose: row i lists the listeners of speaker i with their trust (the trust
+        matrix itself when it is symmetric: no second copy)."""
+        return self.trust if self.symmetric else self.trust.T.tocsr()
 
     @cached_property
     def influence_by_speaker(self) -> sp.csr_matrix:
@@ -116,11 +118,13 @@ class World:
         if net.edge_list is not None:
             edges = edge_list if edge_list is not None else read_edge_list(net.edge_list)
             trust = edge_list_network(edges, scenario.population.consumers, net, source)
+            symmetric = False  # ties of equal strength and opposite sign may differ by direction
         else:
             trust = generate_network(
                 layout, net, scenario.behavior.trust_weights, streams["network"]
             )
-        return cls(layout, TrustNetwork(trust, layout.neighborhood))
+            symmetric = True  # every tie both ways with one weight >= 0
+        return cls(layout, TrustNetwork(trust, layout.neighborhood, symmetric))
 
     def add_neighborhood_agents(self, model: mesa.Model) -> None:
         """The neighborhoods as Mesa agents of the market."""

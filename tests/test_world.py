@@ -20,6 +20,15 @@ def test_derived_views_of_the_network():
     assert tied.trust[2, 0] == 0.9 and net.trust[2, 0] == 0  # a new network
 
 
+def test_a_generated_network_is_its_own_transpose():
+    market = Market(small_scenario(run={"days": 1}))
+    net = market.world.network
+    assert net.symmetric and net.by_speaker is net.trust
+    transpose = net.trust.T.tocsr()
+    for part in ("indptr", "indices", "data"):
+        assert (getattr(transpose, part) == getattr(net.trust, part)).all()
+
+
 def test_rivals_share_one_world_and_its_network():
     s = small_scenario(run={"days": 5}, rivals=[{"name": "rival"}])
     market = Market(s)

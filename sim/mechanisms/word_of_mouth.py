@@ -92,11 +92,11 @@ class WordOfMouth(Mechanism):
         ),
         State(
             "wom_broadcast",
-            np.float64,
+            np.int8,
             0.0,
             per_category=True,
             extra_columns=1,
-            doc="what the consumer broadcast when the signal was last updated",
+            doc="what the consumer broadcast when the signal was last updated (0 or 1)",
         ),
     )
 
