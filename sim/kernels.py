@@ -47,3 +47,25 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no 
             out[m] = i
             m += 1
     return out[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def first_purchase_cells(can_buy, customer_of, rate, u):  # pragma: no cover - compiled
+    """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
+    (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
+    probability 1 - exp(-max(rate[i, c], 0)). rate: (N, C) float64 (any strides), u:
+    (N, C) float32, compared as float64 (numpy's promotion)."""
+    n, k = customer_of.shape
+    out = np.empty(n * k, np.int64)
+    m = 0
+    for i in range(n):
+        if not can_buy[i]:
+            continue
+        for c in range(k):
+            if customer_of[i, c]:
+                continue
+            r = rate[i, c]
+            if r > 0.0 and np.float64(u[i, c]) < -np.expm1(-r):
+                out[m] = i * k + c
+                m += 1
+    return out[:m].copy()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import first_purchase_cells
 from sim.mechanisms.base import CHANNELS, Day, Mechanism, csr_rows
 from sim.payout.binding import bind
 from sim.schema_base import Section, param
@@ -53,12 +54,25 @@ def adoption_probability(rate: np.ndarray) -> np.ndarray:
     return -np.expm1(-np.maximum(rate, 0.0))
 
 
-def first_purchases(eligible: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Which eligible consumer buys which category for the first time today.
+def first_purchases(
+    can_buy: np.ndarray, customer_of: np.ndarray, rate: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which eligible consumer buys which category for the first time today: a consumer
+    who can buy (can_buy, (N,) bool) and is not yet a customer of the category
+    (customer_of, (N, C) bool) buys when u < `adoption_probability(rate)`.
 
-    eligible, rate, u: (N, C). Returns (N, C) bool.
+    rate: (N, C) daily hazard, or anything that broadcasts to it; u: (N, C) uniforms.
+    Returns (buyers, categories), ordered by consumer then category. A compiled loop
+    (`sim.kernels.first_purchase_cells`): no (N, C) temporaries.
     """
-    return eligible & (u < adoption_probability(rate))
+    n, k = customer_of.shape
+    cells = first_purchase_cells(
+        np.asarray(can_buy, bool),
+        customer_of,
+        np.broadcast_to(np.asarray(rate, np.float64), (n, k)),
+        np.asarray(u, np.float32),
+    )
+    return cells // k, cells % k
 
 
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
@@ -174,9 +188,9 @@ class Purchase(Mechanism):
         """First purchases, the channel credited, and the sharer a share credits."""
         c = self.pop
         n, k = day.consumers, day.categories
-        eligible = (day.can_buy & day.reachable)[:, None] & ~c.customer_of
+        can_buy = day.can_buy & day.reachable
         if day.index < self.spec.platform.start_day:
-            eligible[:] = False
+            can_buy[:] = False
         hazard = [day.hazard[channel] for channel in CHANNELS]
         rate = hazard[0]
         for h in hazard[1:]:
@@ -184,8 +198,9 @@ class Purchase(Mechanism):
         rate = rate * day.demand
         for factor in self.platform.factors("adoption_factor"):
             rate *= factor(day)
-        bought = first_purchases(eligible, rate, self.uniform("purchase", (n, k)))
-        buyer, cat = np.nonzero(bought)
+        buyer, cat = first_purchases(
+            can_buy, c.customer_of, rate, self.uniform("purchase", (n, k))
+        )
         u_channel, u_pick = self.uniform("attribution", (2, n, k))
         channel = credit_channel(
             {

@@ -13,14 +13,23 @@ from sim.state import SOURCE_AD, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH
 
 def test_first_purchase_probability_matches_hazard(rng):
     n = 200_000
-    rate = np.full((n, 1), 0.1)
-    eligible = np.ones((n, 1), bool)
-    eligible[: n // 2] = False
-    bought = purchase.first_purchases(eligible, rate, rng.random((n, 1)))
-    assert not bought[: n // 2].any()
+    rate = np.full((n, 2), 0.1)
+    rate[:, 1] = -1.0  # a negative rate is no rate
+    can_buy = np.ones(n, bool)
+    can_buy[: n // 2] = False
+    customer_of = np.zeros((n, 2), bool)
+    customer_of[-1000:, 0] = True  # already customers
+    u = rng.random((n, 2)).astype(np.float32)
+    buyers, categories = purchase.first_purchases(can_buy, customer_of, rate, u)
+    assert (buyers >= n // 2).all() and (buyers < n - 1000).all() and (categories == 0).all()
+    assert (np.diff(buyers) > 0).all()  # ordered by consumer
+    eligible = n // 2 - 1000
     expected = 1 - np.exp(-0.1)
-    se = np.sqrt(expected * (1 - expected) / (n // 2))
-    assert abs(bought[n // 2 :].mean() - expected) < 5 * se
+    se = np.sqrt(expected * (1 - expected) / eligible)
+    assert abs(buyers.size / eligible - expected) < 5 * se
+    # the same decisions as the rule written with numpy arrays
+    numpy_rule = can_buy[:, None] & ~customer_of & (u < purchase.adoption_probability(rate))
+    np.testing.assert_array_equal(np.flatnonzero(numpy_rule), buyers * 2 + categories)
 
 
 def test_credit_channel_proportional_to_rates(rng):

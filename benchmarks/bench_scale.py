@@ -1,0 +1,419 @@
+"""Scale: every target of the scale issue, measured side by side with its references.
+
+    python benchmarks/bench_scale.py                 # every target (about 10 minutes)
+    python benchmarks/bench_scale.py --only bass     # one target: baseline, bass, small, sweep
+    python benchmarks/bench_scale.py --scaling 10000,100000,1000000[,10000000] --plot
+
+Each measurement runs in a fresh Python process (so its peak memory is its own) and
+prints one JSON line; the parent prints a table of figures, targets and ratios, and
+appends every figure to `benchmarks/results/scale.csv` (date, machine, commit).
+
+Targets (a 2-core machine):
+- baseline: the shipped baseline scenario, all its mechanisms on, 1,000,000 consumers x
+  365 days: at most 30 s wall and 1 GB peak memory (the process, imports included).
+- bass: a network-Bass-only scenario (word of mouth and external influence; every other
+  rate zero, payouts and fulfillment off) at 10,000 and 1,000,000 consumers x 60 days:
+  at most 1.5 times as long per simulated day as a plain numpy + scipy.sparse loop of the
+  same rule on the same trust network; an idiomatic per-agent Mesa model at 10,000
+  consumers gives the other end of the scale.
+- small: runs of 2,000 consumers x 365 days one after another in one process: at least
+  10 runs per second per core.
+- sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
+- scaling (--scaling): time and peak memory of the baseline from 10^4 to 10^7 consumers;
+  --plot draws them (docs/images/scale.png).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "scale.csv"
+BASS_P, BASS_Q = 0.01, 0.3
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- the measured programs
+def scaled_baseline(consumers: int, days: int, extra: dict | None = None):
+    """The shipped baseline at `consumers` (neighborhood counts scaled, so neighborhoods
+    keep their size)."""
+    from sim.scenario import load_scenario
+
+    base = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    scale = consumers / base.population.consumers
+    overrides = {"population.consumers": consumers, "run.days": days, "run.replications": 1}
+    for k, group in enumerate(base.population.neighborhoods):
+        overrides[f"population.neighborhoods.{k}.count"] = max(1, round(group.count * scale))
+    return load_scenario(ROOT / "scenarios" / "baseline.toml", {**overrides, **(extra or {})})
+
+
+BASS_ONLY = {
+    "behavior.external_influence_per_day": BASS_P,
+    "behavior.word_of_mouth_per_day": BASS_Q,
+    "behavior.share_conversion_per_share": 0.0,
+    "behavior.price_sensitivity_per_100_yuan": 0.0,
+    "behavior.product_mismatch_probability": 0.0,
+    "behavior.churn_base_hazard_per_day": 0.0,
+    "behavior.sharer_recruitment_per_day": 0.0,
+    "population.online_readiness": {
+        **{t: 1.0 for t in ("tier1", "tier2", "tier3", "county", "town", "village")},
+        "elderly_factor": 1.0,
+    },
+    "payout": {"direct_commission": {"enabled": False}, "self_purchase_discount": {"enabled": False}},
+    "fulfillment.enabled": False,
+    "categories": [
+        {"name": "product", "price_yuan": 50.0, "margin": 0.3, "repurchase_interval_days": 100000}
+    ],
+}
+
+
+def child_run(kind: str, consumers: int, days: int) -> dict:
+    """One replication of the baseline or the Bass-only scenario, in this process."""
+    from sim.market import Market
+
+    extra = BASS_ONLY if kind == "bass" else None
+    warm = Market(scaled_baseline(1000, 5, extra), 0)  # first calls: caches, compiled kernels
+    while warm.running:
+        warm.step()
+    spec = scaled_baseline(consumers, days, extra)
+    t0 = time.perf_counter()
+    model = Market(spec, 0)
+    t1 = time.perf_counter()
+    while model.running:
+        model.step()
+    t2 = time.perf_counter()
+    customers = int(model.platform.consumers.is_customer.sum())
+    return {
+        "wall_s": t2 - t0,
+        "setup_s": t1 - t0,
+        "per_day_ms": (t2 - t1) / days * 1000,
+        "peak_mb": peak_rss_mb(),
+        "customers": customers,
+    }
+
+
+def child_numpy_bass(consumers: int, days: int) -> dict:
+    """The reference: the same network-Bass rule as a plain numpy + scipy.sparse loop, on
+    the project's trust network of that size (row-normalized, as the model's signal)."""
+    import numpy as np
+
+    from sim.network import row_normalized
+    from sim.streams import Streams
+    from sim.world import World
+
+    spec = scaled_baseline(consumers, days, BASS_ONLY)
+    world = World.build(spec, Streams(spec.run.seed, 0))
+    influence = row_normalized(world.network.trust).tocsr()
+    rng = np.random.default_rng(1)
+    adopted = np.zeros(consumers, bool)
+    t0 = time.perf_counter()
+    for _ in range(days):
+        share = influence @ adopted.astype(np.float64)
+        probability = -np.expm1(-(BASS_P + BASS_Q * share))
+        adopted |= rng.random(consumers, dtype=np.float32) < probability
+    wall = time.perf_counter() - t0
+    return {
+        "per_day_ms": wall / days * 1000,
+        "peak_mb": peak_rss_mb(),
+        "customers": int(adopted.sum()),
+    }
+
+
+def child_mesa_bass(consumers: int, days: int) -> dict:
+    """The other reference: an idiomatic per-agent Mesa model of the same rule (each
+    consumer an agent that looks at its ties every day)."""
+    import mesa
+    import numpy as np
+
+    from sim.network import row_normalized
+    from sim.streams import Streams
+    from sim.world import World
+
+    spec = scaled_baseline(consumers, days, BASS_ONLY)
+    world = World.build(spec, Streams(spec.run.seed, 0))
+    influence = row_normalized(world.network.trust).tocsr()
+
+    class Consumer(mesa.Agent):
+        def __init__(self, model, ties, weights):
+            super().__init__(model)
+            self.ties, self.weights = ties, weights
+            self.adopted = self.adopting = False
+
+        def step(self):
+            if self.adopted:
+                return
+            agents = self.model.by_index
+            share = sum(w for j, w in zip(self.ties, self.weights) if agents[j].adopted)
+            probability = 1.0 - np.exp(-(BASS_P + BASS_Q * share))
+            self.adopting = self.random.random() < probability
+
+        def advance(self):
+            self.adopted = self.adopted or self.adopting
+
+    class BassModel(mesa.Model):
+        def __init__(self):
+            super().__init__(seed=1)
+            self.by_index = [
+                Consumer(
+                    self,
+                    influence.indices[influence.indptr[i] : influence.indptr[i + 1]].tolist(),
+                    influence.data[influence.indptr[i] : influence.indptr[i + 1]].tolist(),
+                )
+                for i in range(consumers)
+            ]
+
+        def step(self):
+            self.agents.do("step")
+            self.agents.do("advance")
+
+    model = BassModel()
+    t0 = time.perf_counter()
+    for _ in range(days):
+        model.step()
+    wall = time.perf_counter() - t0
+    return {
+        "per_day_ms": wall / days * 1000,
+        "peak_mb": peak_rss_mb(),
+        "customers": int(sum(a.adopted for a in model.by_index)),
+    }
+
+
+def child_small(runs: int) -> dict:
+    """Runs of the baseline at 2,000 consumers x 365 days, one after another on one core
+    (after one run to warm up)."""
+    from sim.runner import run_replication
+
+    spec = scaled_baseline(2000, 365)
+    run_replication(spec, 0)
+    t0 = time.perf_counter()
+    for r in range(1, runs + 1):
+        run_replication(spec, r)
+    wall = time.perf_counter() - t0
+    return {"runs_per_s": runs / wall, "per_day_ms": wall / runs / 365 * 1000}
+
+
+def child_sweep(runs: int, workers: int) -> dict:
+    """A sweep of `runs` small runs on a process pool of `workers` (bench_sweep's)."""
+    from sim.sweep_runner import sweep
+
+    base = scaled_baseline(1500, 90, {"payout.direct_commission.by_category": {}})
+    points = runs // 4
+    grid = {
+        "payout.direct_commission.rate": [0.02 + 0.14 * i / (points - 1) for i in range(points)]
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        table = sweep(
+            base,
+            grid=grid,
+            replications=4,
+            executor="processes",
+            workers=workers,
+            out=Path(tmp) / "sweep",
+            progress=False,
+        )
+        wall = time.perf_counter() - t0
+    assert (table["status"] == "ok").all()
+    return {"wall_s": wall, "runs": len(table)}
+
+
+CHILDREN = {
+    "run": lambda a: child_run(a[0], int(a[1]), int(a[2])),
+    "numpy_bass": lambda a: child_numpy_bass(int(a[0]), int(a[1])),
+    "mesa_bass": lambda a: child_mesa_bass(int(a[0]), int(a[1])),
+    "small": lambda a: child_small(int(a[0])),
+    "sweep": lambda a: child_sweep(int(a[0]), int(a[1])),
+}
+
+
+def measure(*args: object) -> dict:
+    """Run one child measurement in a fresh process; its JSON line."""
+    command = [sys.executable, __file__, "--child", *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- the report
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def record(rows: list[dict]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    new = not RESULTS.exists()
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with RESULTS.open("a", newline="") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(["when", "commit", "machine", "figure", "value", "unit", "target"])
+        for row in rows:
+            writer.writerow(
+                [stamp, commit(), f"{os.cpu_count()} cores {platform.machine()}"]
+                + [row["figure"], f"{row['value']:.6g}", row["unit"], row.get("target", "")]
+            )
+
+
+def show(rows: list[dict]) -> None:
+    width = max(len(r["figure"]) for r in rows)
+    for r in rows:
+        target = f"   target {r['target']}" if r.get("target") else ""
+        verdict = ""
+        if "ok" in r:
+            verdict = "   met" if r["ok"] else "   NOT MET"
+        print(f"{r['figure']:<{width}}  {r['value']:>12,.4g} {r['unit']:<14}{target}{verdict}")
+
+
+def target_baseline() -> list[dict]:
+    m = measure("run", "baseline", 1_000_000, 365)
+    return [
+        {"figure": "baseline 1M x 365: wall", "value": m["wall_s"], "unit": "s",
+         "target": "<= 30", "ok": m["wall_s"] <= 30},
+        {"figure": "baseline 1M x 365: set-up", "value": m["setup_s"], "unit": "s"},
+        {"figure": "baseline 1M x 365: peak memory", "value": m["peak_mb"], "unit": "MB",
+         "target": "<= 1024", "ok": m["peak_mb"] <= 1024},
+    ]  # fmt: skip
+
+
+def target_bass() -> list[dict]:
+    rows = []
+    for consumers in (10_000, 1_000_000):
+        days = 60
+        mine = measure("run", "bass", consumers, days)
+        ref = measure("numpy_bass", consumers, days)
+        ratio = mine["per_day_ms"] / ref["per_day_ms"]
+        label = f"bass {consumers:,} x {days}"
+        rows += [
+            {"figure": f"{label}: this project", "value": mine["per_day_ms"], "unit": "ms/day"},
+            {"figure": f"{label}: plain numpy", "value": ref["per_day_ms"], "unit": "ms/day"},
+            {"figure": f"{label}: ratio", "value": ratio, "unit": "x numpy",
+             "target": "<= 1.5", "ok": ratio <= 1.5},
+        ]  # fmt: skip
+        if consumers == 10_000:
+            agents = measure("mesa_bass", consumers, days)
+            rows.append(
+                {"figure": f"{label}: per-agent Mesa", "value": agents["per_day_ms"],
+                 "unit": "ms/day"}
+            )  # fmt: skip
+            rows.append(
+                {"figure": f"{label}: Mesa / this project",
+                 "value": agents["per_day_ms"] / mine["per_day_ms"], "unit": "x"}
+            )  # fmt: skip
+    return rows
+
+
+def target_small() -> list[dict]:
+    m = measure("small", 20)
+    return [
+        {"figure": "small runs 2,000 x 365", "value": m["runs_per_s"], "unit": "runs/s/core",
+         "target": ">= 10", "ok": m["runs_per_s"] >= 10},
+        {"figure": "small runs: time per day", "value": m["per_day_ms"], "unit": "ms/day"},
+    ]  # fmt: skip
+
+
+def target_sweep() -> list[dict]:
+    one = measure("sweep", 200, 1)
+    two = measure("sweep", 200, 2)
+    speedup = one["wall_s"] / two["wall_s"]
+    return [
+        {"figure": "sweep 200 runs: 1 worker", "value": one["wall_s"], "unit": "s"},
+        {"figure": "sweep 200 runs: 2 workers", "value": two["wall_s"], "unit": "s"},
+        {"figure": "sweep speed-up on 2 workers", "value": speedup, "unit": "x",
+         "target": ">= 1.8", "ok": speedup >= 1.8},
+    ]  # fmt: skip
+
+
+def scaling(sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        m = measure("run", "baseline", n, 365)
+        rows += [
+            {"figure": f"scaling {n:,} x 365: wall", "value": m["wall_s"], "unit": "s"},
+            {"figure": f"scaling {n:,} x 365: peak memory", "value": m["peak_mb"], "unit": "MB"},
+        ]
+        show(rows[-2:])
+    return rows
+
+
+def plot(path: Path) -> None:
+    """Wall time and peak memory against consumers, the latest figure of each size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.read_csv(RESULTS)
+    table = table[table["figure"].str.startswith("scaling ")]
+    table["consumers"] = table["figure"].str.extract(r"scaling ([\d,]+) x")[0]
+    table["consumers"] = table["consumers"].str.replace(",", "").astype(int)
+    table["what"] = table["figure"].str.extract(r": (.*)$")[0]
+    latest = table.groupby(["consumers", "what"]).last()["value"].unstack()
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 4))
+    ax_t.loglog(latest.index, latest["wall"], "o-")
+    ax_t.set(xlabel="consumers", ylabel="wall time, 365 days (s)", title="Time")
+    ax_m.loglog(latest.index, latest["peak memory"], "o-", label="peak memory")
+    per = latest["peak memory"] / latest.index * 1e6 / 1024
+    ax_m.set(xlabel="consumers", ylabel="peak memory (MB)", title="Memory")
+    for n, mb, kb in zip(latest.index, latest["peak memory"], per, strict=True):
+        ax_m.annotate(f"{kb:.2f} KB/consumer", (n, mb), textcoords="offset points", xytext=(4, -12))
+    for ax in (ax_t, ax_m):
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle("The baseline scenario, one replication, 2-core machine")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(CHILDREN[sys.argv[2]](sys.argv[3:])))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["baseline", "bass", "small", "sweep"], action="append")
+    parser.add_argument("--scaling", help="comma-separated consumer counts")
+    parser.add_argument("--plot", action="store_true", help="draw docs/images/scale.png")
+    args = parser.parse_args()
+    targets = {
+        "baseline": target_baseline,
+        "bass": target_bass,
+        "small": target_small,
+        "sweep": target_sweep,
+    }
+    chosen = args.only or ([] if args.scaling or args.plot else list(targets))
+    rows: list[dict] = []
+    for name in chosen:
+        found = targets[name]()
+        show(found)
+        rows += found
+    if args.scaling:
+        rows += scaling([int(x) for x in args.scaling.split(",")])
+    if rows:
+        record(rows)
+        print(f"\nappended to {RESULTS.relative_to(ROOT)}; {platform.python_version()}")
+    if args.plot:
+        plot(ROOT / "docs" / "images" / "scale.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
