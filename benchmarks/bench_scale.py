@@ -73,7 +73,10 @@ BASS_ONLY = {
         **{t: 1.0 for t in ("tier1", "tier2", "tier3", "county", "town", "village")},
         "elderly_factor": 1.0,
     },
-    "payout": {"direct_commission": {"enabled": False}, "self_purchase_discount": {"enabled": False}},
+    "payout": {
+        "direct_commission": {"enabled": False},
+        "self_purchase_discount": {"enabled": False},
+    },
     "fulfillment.enabled": False,
     "categories": [
         {"name": "product", "price_yuan": 50.0, "margin": 0.3, "repurchase_interval_days": 100000}
@@ -118,7 +121,7 @@ def child_numpy_bass(consumers: int, days: int) -> dict:
     spec = scaled_baseline(consumers, days, BASS_ONLY)
     world = World.build(spec, Streams(spec.run.seed, 0))
     influence = row_normalized(world.network.trust).tocsr()
-    rng = np.random.default_rng(1)
+    rng = np.random.Generator(np.random.PCG64(1))
     adopted = np.zeros(consumers, bool)
     t0 = time.perf_counter()
     for _ in range(days):
@@ -157,7 +160,9 @@ def child_mesa_bass(consumers: int, days: int) -> dict:
             if self.adopted:
                 return
             agents = self.model.by_index
-            share = sum(w for j, w in zip(self.ties, self.weights) if agents[j].adopted)
+            share = sum(
+                w for j, w in zip(self.ties, self.weights, strict=True) if agents[j].adopted
+            )
             probability = 1.0 - np.exp(-(BASS_P + BASS_Q * share))
             self.adopting = self.random.random() < probability
 
@@ -260,15 +265,16 @@ def commit() -> str:
 def record(rows: list[dict]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     new = not RESULTS.exists()
-    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with RESULTS.open("a", newline="") as f:
         writer = csv.writer(f)
         if new:
             writer.writerow(["when", "commit", "machine", "figure", "value", "unit", "target"])
         for row in rows:
+            machine = f"{os.cpu_count()} cores {platform.machine()}"
+            value = f"{row['value']:.6g}"
             writer.writerow(
-                [stamp, commit(), f"{os.cpu_count()} cores {platform.machine()}"]
-                + [row["figure"], f"{row['value']:.6g}", row["unit"], row.get("target", "")]
+                [stamp, commit(), machine, row["figure"], value, row["unit"], row.get("target", "")]
             )
 
 

@@ -16,7 +16,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 
 def _defined(values) -> np.ndarray:
@@ -26,6 +25,8 @@ def _defined(values) -> np.ndarray:
 
 def t_half_width(sample: np.ndarray, confidence: float) -> float:
     """Half-width of the two-sided Student-t interval of a sample's mean (0 if constant)."""
+    from scipy import stats  # imported when needed: a run's workers never are
+
     if sample.size < 2:
         return float("nan")
     return float(stats.t.ppf(0.5 + confidence / 2, sample.size - 1) * stats.sem(sample))
@@ -62,6 +63,8 @@ def paired_difference(
     side, under the usual flat-prior t approximation: T_{R-1}(d / se), or T(-d / se) where
     less is better. Undefined pairs (NaN on either side) are left out.
     """
+    from scipy import stats  # imported when needed: a run's workers never are
+
     d = _defined(np.asarray(variant, float) - np.asarray(baseline, float))
     none = {"diff_ci95_low": None, "diff_ci95_high": None, "p_beats_baseline": None}
     if d.size == 0:
@@ -106,6 +109,8 @@ def holm_adjust(p_values: list[float]) -> list[float]:
 def mean_band(d: np.ndarray, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) t interval of the mean of paired
     differences d (0 for fewer than two)."""
+    from scipy import stats  # imported when needed: a run's workers never are
+
     if d.size < 2:
         return 0.0
     return float(stats.t.ppf(1 - alpha / 2, d.size - 1) * stats.sem(d))
@@ -114,6 +119,8 @@ def mean_band(d: np.ndarray, alpha: float) -> float:
 def pooled_band(a: np.ndarray, b: np.ndarray, alpha: float) -> float:
     """Half-width of the two-sided (1 - alpha) pooled two-sample t interval of
     mean(b) - mean(a)."""
+    from scipy import stats  # imported when needed: a run's workers never are
+
     dof = a.size + b.size - 2
     if dof <= 0:
         return 0.0
@@ -124,6 +131,8 @@ def pooled_band(a: np.ndarray, b: np.ndarray, alpha: float) -> float:
 def t_test_p(paired: bool, a: np.ndarray, b: np.ndarray) -> float | None:
     """The p-value of the t test of no difference (reported only), None if undefined;
     pairs (paired) or values with a NaN are left out."""
+    from scipy import stats  # imported when needed: a run's workers never are
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nearly identical samples
         result = (

@@ -198,9 +198,7 @@ class Purchase(Mechanism):
         rate = rate * day.demand
         for factor in self.platform.factors("adoption_factor"):
             rate *= factor(day)
-        buyer, cat = first_purchases(
-            can_buy, c.customer_of, rate, self.uniform("purchase", (n, k))
-        )
+        buyer, cat = first_purchases(can_buy, c.customer_of, rate, self.uniform("purchase", (n, k)))
         u_channel, u_pick = self.uniform("attribution", (2, n, k))
         channel = credit_channel(
             {
