@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import row_dots
 from sim.mechanisms.base import Day, Mechanism
 from sim.mechanisms.purchase import pick_sharer
 from sim.metrics import ratio
@@ -54,7 +55,9 @@ def has_online_tie(trust: sp.csr_matrix, who: np.ndarray, online_customer: np.nd
     """For consumers `who`, do they trust at least one online, active customer?"""
     if who.size == 0:
         return np.zeros(0, bool)
-    return np.asarray(trust[who] @ online_customer.astype(float)).ravel() > 0
+    x = online_customer.astype(np.float64)
+    rows = np.asarray(who, np.int64)
+    return row_dots(trust.indptr, trust.indices, trust.data, rows, x) > 0
 
 
 class ProxyPurchaseBehavior(Section):
