@@ -50,11 +50,14 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def first_purchase_cells(can_buy, customer_of, rate, u):  # pragma: no cover - compiled
+def first_purchase_cells(can_buy, customer_of, hazards, demand, factors, u):  # pragma: no cover
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
-    probability 1 - exp(-max(rate[i, c], 0)). rate: (N, C) float64 (any strides), u:
-    (N, C) float32, compared as float64 (numpy's promotion)."""
+    probability 1 - exp(-max(rate, 0)), where rate = (hazards summed in order) x demand[c]
+    x each factor in order (numpy's order of operations, cell by cell). hazards and
+    factors: tuples of C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a
+    dimension of 1 broadcast; u: (N, C) float32, compared as float64 (numpy's
+    promotion)."""
     n, k = customer_of.shape
     out = np.empty(n * k, np.int64)
     m = 0
@@ -64,7 +67,12 @@ def first_purchase_cells(can_buy, customer_of, rate, u):  # pragma: no cover - c
         for c in range(k):
             if customer_of[i, c]:
                 continue
-            r = rate[i, c]
+            r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
+            for h in hazards:
+                r = r + h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
+            r = r * demand[c]
+            for f in factors:
+                r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
             if r > 0.0 and np.float64(u[i, c]) < -np.expm1(-r):
                 out[m] = i * k + c
                 m += 1
@@ -84,3 +92,21 @@ def row_dots(indptr, indices, data, rows, x):  # pragma: no cover - compiled
             total += data[e] * x[indices[e]]
         out[k] = total
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def due_cells(next_due_day, free, customer_of, today):  # pragma: no cover - compiled
+    """Flat indices i x C + c (ascending) of the (customer, category) pairs whose next
+    repurchase is due (next_due_day[i, c] <= today), for customers free to buy (free[i])
+    of categories they are customers of (customer_of[i, c])."""
+    n, k = customer_of.shape
+    out = np.empty(n * k, np.int64)
+    m = 0
+    for i in range(n):
+        if not free[i]:
+            continue
+        for c in range(k):
+            if customer_of[i, c] and next_due_day[i, c] <= today:
+                out[m] = i * k + c
+                m += 1
+    return out[:m].copy()

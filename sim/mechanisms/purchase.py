@@ -55,24 +55,40 @@ def adoption_probability(rate: np.ndarray) -> np.ndarray:
 
 
 def first_purchases(
-    can_buy: np.ndarray, customer_of: np.ndarray, rate: np.ndarray, u: np.ndarray
+    can_buy: np.ndarray,
+    customer_of: np.ndarray,
+    u: np.ndarray,
+    hazards: list,
+    demand: np.ndarray | float = 1.0,
+    factors: list | tuple = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which eligible consumer buys which category for the first time today: a consumer
     who can buy (can_buy, (N,) bool) and is not yet a customer of the category
-    (customer_of, (N, C) bool) buys when u < `adoption_probability(rate)`.
+    (customer_of, (N, C) bool) buys when u < `adoption_probability(rate)`, where
 
-    rate: (N, C) daily hazard, or anything that broadcasts to it; u: (N, C) uniforms.
-    Returns (buyers, categories), ordered by consumer then category. A compiled loop
-    (`sim.kernels.first_purchase_cells`): no (N, C) temporaries.
+        rate = (sum of the channels' hazards) x demand_c x each adoption factor
+
+    hazards and factors: lists of (N, C) daily rates / multipliers, or anything that
+    broadcasts to it (scalars, (N, 1), (C,)); demand: (C,); u: (N, C) uniforms. Returns
+    (buyers, categories), ordered by consumer then category. One compiled pass over the
+    cells (`sim.kernels.first_purchase_cells`): no (N, C) temporaries.
     """
-    n, k = customer_of.shape
-    cells = first_purchase_cells(
+    k = customer_of.shape[1]
+
+    def operand(x) -> np.ndarray:  # (N or 1, C or 1), broadcast by the kernel
+        a = np.asarray(x, np.float64)
+        a = a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1) if a.ndim == 1 else a
+        return np.ascontiguousarray(a)
+
+    chosen = first_purchase_cells(
         np.asarray(can_buy, bool),
         customer_of,
-        np.broadcast_to(np.asarray(rate, np.float64), (n, k)),
+        tuple(operand(h) for h in hazards),
+        np.broadcast_to(np.asarray(demand, np.float64), (k,)),
+        (*(operand(f) for f in factors), operand(1.0)),  # x 1.0 is exact; never empty
         np.asarray(u, np.float32),
     )
-    return cells // k, cells % k
+    return chosen // k, chosen % k
 
 
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
@@ -191,14 +207,14 @@ class Purchase(Mechanism):
         can_buy = day.can_buy & day.reachable
         if day.index < self.spec.platform.start_day:
             can_buy[:] = False
-        hazard = [day.hazard[channel] for channel in CHANNELS]
-        rate = hazard[0]
-        for h in hazard[1:]:
-            rate = rate + h
-        rate = rate * day.demand
-        for factor in self.platform.factors("adoption_factor"):
-            rate *= factor(day)
-        buyer, cat = first_purchases(can_buy, c.customer_of, rate, self.uniform("purchase", (n, k)))
+        buyer, cat = first_purchases(
+            can_buy,
+            c.customer_of,
+            self.uniform("purchase", (n, k)),
+            [day.hazard[channel] for channel in CHANNELS],
+            day.demand,
+            [factor(day) for factor in self.platform.factors("adoption_factor")],
+        )
         u_channel, u_pick = self.uniform("attribution", (2, n, k))
         channel = credit_channel(
             {

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaincinv
 
+from sim.kernels import due_cells
 from sim.mechanisms.base import Day, Mechanism
 from sim.schema_base import Probability, Section, param
 from sim.state import SOURCE_NONE, Orders
@@ -114,9 +115,8 @@ class Repurchase(Mechanism):
         u_reorder, self.u_interval = self.uniform("repurchase", (2, day.consumers, day.categories))
         day.schedule_next_due = self.schedule
         free = day.reachable & day.can_buy
-        due_buyer, due_cat = np.nonzero(
-            (c.next_due_day <= day.index) & free[:, None] & c.customer_of
-        )
+        due = due_cells(c.next_due_day, free, c.customer_of, day.index)
+        due_buyer, due_cat = due // day.categories, due % day.categories
         lead = np.ones(due_buyer.size)  # x 1.0 first: exact, and never aliases a factor
         for factor in self.platform.factors("reorder_factor"):
             lead *= factor(day, due_buyer, due_cat)

@@ -20,7 +20,7 @@ def test_first_purchase_probability_matches_hazard(rng):
     customer_of = np.zeros((n, 2), bool)
     customer_of[-1000:, 0] = True  # already customers
     u = rng.random((n, 2)).astype(np.float32)
-    buyers, categories = purchase.first_purchases(can_buy, customer_of, rate, u)
+    buyers, categories = purchase.first_purchases(can_buy, customer_of, u, [rate])
     assert (buyers >= n // 2).all() and (buyers < n - 1000).all() and (categories == 0).all()
     assert (np.diff(buyers) > 0).all()  # ordered by consumer
     eligible = n // 2 - 1000
@@ -30,6 +30,25 @@ def test_first_purchase_probability_matches_hazard(rng):
     # the same decisions as the rule written with numpy arrays
     numpy_rule = can_buy[:, None] & ~customer_of & (u < purchase.adoption_probability(rate))
     np.testing.assert_array_equal(np.flatnonzero(numpy_rule), buyers * 2 + categories)
+
+
+def test_first_purchase_rate_is_the_channels_sum_times_demand_and_factors(rng):
+    """Hazards of any broadcastable shape are summed, then scaled by demand and by each
+    factor in order: the same decisions as writing the rule with numpy arrays."""
+    n, k = 50_000, 3
+    hazards = [0.02, rng.random((n, k)) * 0.2, rng.random((n, 1)) * 0.1]
+    demand = np.array([1.0, 0.5, 0.0])
+    factors = [np.where(rng.random((n, 1)) < 0.5, 0.1, 1.0), rng.random(k)]
+    can_buy = rng.random(n) < 0.9
+    customer_of = rng.random((n, k)) < 0.2
+    u = rng.random((n, k)).astype(np.float32)
+    buyers, categories = purchase.first_purchases(can_buy, customer_of, u, hazards, demand, factors)
+    rate = (hazards[0] + hazards[1] + hazards[2]) * demand
+    for f in factors:
+        rate = rate * f
+    numpy_rule = can_buy[:, None] & ~customer_of & (u < purchase.adoption_probability(rate))
+    np.testing.assert_array_equal(np.flatnonzero(numpy_rule), buyers * k + categories)
+    assert not (categories == 2).any()  # no demand, no purchase
 
 
 def test_credit_channel_proportional_to_rates(rng):
