@@ -110,3 +110,32 @@ def due_cells(next_due_day, free, customer_of, today):  # pragma: no cover - com
                 out[m] = i * k + c
                 m += 1
     return out[:m].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def entries(indptr, indices, data, rows, cols):  # pragma: no cover - compiled
+    """matrix[rows[k], cols[k]] of a CSR matrix without duplicate entries (0 where the
+    entry is absent): each row's entries scanned."""
+    out = np.zeros(rows.size)
+    for k in range(rows.size):
+        for e in range(indptr[rows[k]], indptr[rows[k] + 1]):
+            if indices[e] == cols[k]:
+                out[k] = data[e]
+                break
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def strongest_marked_tie(indptr, indices, data, rows, marked):  # pragma: no cover
+    """Per row of a CSR matrix without self-loops: the largest data[e] x marked[j] over its
+    entries, or 0 (the row's absent entries): what `matrix[rows].multiply(marked).max(axis
+    =1)` gives. marked: (N,) bool."""
+    out = np.zeros(rows.size)
+    for k in range(rows.size):
+        best = 0.0
+        for e in range(indptr[rows[k]], indptr[rows[k] + 1]):
+            v = data[e] * (1.0 if marked[indices[e]] else 0.0)
+            if v > best:
+                best = v
+        out[k] = best
+    return out

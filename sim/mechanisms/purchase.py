@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.kernels import first_purchase_cells
+from sim.kernels import entries, first_purchase_cells, strongest_marked_tie
 from sim.mechanisms.base import CHANNELS, Day, Mechanism, csr_rows
 from sim.payout.binding import bind
 from sim.schema_base import Section, param
@@ -121,13 +121,13 @@ def recommendation_trust(
     kol_trust (nan where no KOL): (K,); customer: (N,) bool.
     """
     out = np.ones(buyers.size)
+    matrix = (trust.indptr, trust.indices, trust.data)
     share = (channels == SOURCE_SHARE) & (recommender >= 0)
     if share.any():
-        out[share] = np.asarray(trust[buyers[share], recommender[share]]).ravel()
+        out[share] = entries(*matrix, buyers[share], recommender[share])
     wom = channels == SOURCE_WORD_OF_MOUTH
     if wom.any():
-        rows = trust[buyers[wom]].multiply(customer[None, :].astype(float)).tocsr()
-        out[wom] = np.asarray(rows.max(axis=1).todense()).ravel()
+        out[wom] = strongest_marked_tie(*matrix, buyers[wom], customer)
     kol = channels == SOURCE_KOL
     out[kol] = kol_trust[kol]
     return np.clip(out, 0.0, 1.0)

@@ -129,3 +129,26 @@ def test_spread_equals_scipy_bit_for_bit(rng):
     assert spread(matrix, rows, x).tobytes() == expected.tobytes()
     one = matrix[rows].T @ x[:, 0]
     assert spread(matrix, rows, x[:, 0]).tobytes() == np.asarray(one).tobytes()
+
+
+def test_recommendation_trust_reads_the_matrix_as_scipy_does(rng):
+    """Trust in the sharer, or in the strongest tie who is a customer (0 without one), on
+    a network with distrust ties: the compiled lookups equal scipy's slicing."""
+    n = 300
+    u, v = rng.integers(0, n, 3000), rng.integers(0, n, 3000)
+    trust = ties_to_matrix(n, u, v, rng.uniform(-1, 1, 3000), symmetric=False)
+    buyers = rng.integers(0, n, 500)
+    recommender = rng.integers(-1, n, 500)
+    channels = rng.choice([SOURCE_AD, SOURCE_SHARE, SOURCE_WORD_OF_MOUTH], 500)
+    customer = rng.random(n) < 0.3
+    got = purchase.recommendation_trust(
+        trust, buyers, channels, recommender, np.full(500, np.nan), customer
+    )
+    expected = np.ones(500)
+    share = (channels == SOURCE_SHARE) & (recommender >= 0)
+    expected[share] = np.asarray(trust[buyers[share], recommender[share]]).ravel()
+    wom = channels == SOURCE_WORD_OF_MOUTH
+    rows = trust[buyers[wom]].multiply(customer[None, :].astype(float)).tocsr()
+    expected[wom] = np.asarray(rows.max(axis=1).todense()).ravel()
+    np.testing.assert_array_equal(got, np.clip(expected, 0.0, 1.0))
+    assert (got[share] != 1).any() and (got[wom] > 0).any() and (got[wom] == 0).any()
