@@ -19,6 +19,7 @@ Targets (a 2-core machine):
 - small: runs of 2,000 consumers x 365 days one after another in one process: at least
   10 runs per second per core.
 - sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
+- shares: each mechanism's share of a day at 1,000,000 consumers (where time goes).
 - scaling (--scaling): time and peak memory of the baseline from 10^4 to 10^7 consumers;
   --plot draws them (docs/images/scale.png).
 """
@@ -107,6 +108,38 @@ def child_run(kind: str, consumers: int, days: int) -> dict:
         "peak_mb": peak_rss_mb(),
         "customers": customers,
     }
+
+
+def child_shares(consumers: int, days: int) -> dict:
+    """Each mechanism's share of the day's time (its phases and the factors it lends to
+    other rules), and the recorder's, for the baseline at this size."""
+    from collections import defaultdict
+
+    from sim.market import Market
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name, method):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - t
+
+        return run
+
+    model = Market(scaled_baseline(consumers, days), 0)
+    platform = model.platform
+    for hook, methods in platform._plan.items():
+        platform._plan[hook] = [timed(m.__self__.name, m) for m in methods]
+    platform.recorder.record = timed("(recorder)", platform.recorder.record)
+    t0 = time.perf_counter()
+    while model.running:
+        model.step()
+    wall = time.perf_counter() - t0
+    spent["(other: the market's step, day set-up)"] = wall - sum(spent.values())
+    return {"wall_s": wall, "seconds": dict(spent)}
 
 
 def child_numpy_bass(consumers: int, days: int) -> dict:
@@ -241,6 +274,7 @@ CHILDREN = {
     "numpy_bass": lambda a: child_numpy_bass(int(a[0]), int(a[1])),
     "mesa_bass": lambda a: child_mesa_bass(int(a[0]), int(a[1])),
     "small": lambda a: child_small(int(a[0])),
+    "shares": lambda a: child_shares(int(a[0]), int(a[1])),
     "sweep": lambda a: child_sweep(int(a[0]), int(a[1])),
 }
 
@@ -347,6 +381,17 @@ def target_sweep() -> list[dict]:
     ]  # fmt: skip
 
 
+def target_shares() -> list[dict]:
+    """Where the time goes: each mechanism's share of a 1,000,000-consumer day."""
+    m = measure("shares", 1_000_000, 60)
+    rows = [
+        {"figure": f"share of the day (1M x 60): {name}", "value": 100 * sec / m["wall_s"],
+         "unit": "%"}
+        for name, sec in sorted(m["seconds"].items(), key=lambda kv: -kv[1])
+    ]  # fmt: skip
+    return rows
+
+
 def scaling(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
@@ -395,7 +440,9 @@ def main() -> int:
         print(json.dumps(CHILDREN[sys.argv[2]](sys.argv[3:])))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["baseline", "bass", "small", "sweep"], action="append")
+    parser.add_argument(
+        "--only", choices=["baseline", "bass", "small", "sweep", "shares"], action="append"
+    )
     parser.add_argument("--scaling", help="comma-separated consumer counts")
     parser.add_argument("--plot", action="store_true", help="draw docs/images/scale.png")
     args = parser.parse_args()
@@ -404,6 +451,7 @@ def main() -> int:
         "bass": target_bass,
         "small": target_small,
         "sweep": target_sweep,
+        "shares": target_shares,
     }
     chosen = args.only or ([] if args.scaling or args.plot else list(targets))
     rows: list[dict] = []

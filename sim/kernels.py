@@ -139,3 +139,34 @@ def strongest_marked_tie(indptr, indices, data, rows, marked):  # pragma: no cov
                 best = v
         out[k] = best
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def spread_add(indptr, indices, data, rows, x, target, slot):  # pragma: no cover - compiled
+    """target += `spread_rows(...)`, touching only the listeners reached: each reached
+    row's sum is formed from 0 in `spread_rows`'s order, then added once, so target ends
+    exactly as with the dense sum (rows not reached gain nothing). slot: (N,) int64
+    scratch, all -1 on entry and on return."""
+    touched = np.empty(indices.size, np.int64)
+    m = 0
+    for k in range(rows.size):
+        r = rows[k]
+        for e in range(indptr[r], indptr[r + 1]):
+            j = indices[e]
+            if slot[j] < 0:
+                slot[j] = m
+                touched[m] = j
+                m += 1
+    acc = np.zeros((m, x.shape[1]))
+    for k in range(rows.size):
+        r = rows[k]
+        for e in range(indptr[r], indptr[r + 1]):
+            s = slot[indices[e]]
+            w = data[e]
+            for c in range(x.shape[1]):
+                acc[s, c] += w * x[k, c]
+    for s in range(m):
+        j = touched[s]
+        for c in range(x.shape[1]):
+            target[j, c] += acc[s, c]
+        slot[j] = -1

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from sim.kernels import changed_influence
+from sim.kernels import changed_influence, spread_add
 from sim.mechanisms.base import Day, Mechanism, State, spread
 from sim.schema_base import Probability, Section, param
 
@@ -102,6 +102,7 @@ class WordOfMouth(Mechanism):
 
     def setup(self) -> None:
         self.pop.wom_broadcast[:] = self.pop.influence_state()
+        self._slot = np.full(self.pop.n, -1, np.int64)  # scratch of `spread_add`
 
     @property
     def signal(self) -> np.ndarray:
@@ -143,5 +144,14 @@ class WordOfMouth(Mechanism):
         if changed.size:
             now = c.influence_state(changed)
             delta = now - self.broadcast[changed]
-            c.wom_signal += spread(self.platform.network.influence_by_speaker, changed, delta)
+            influence = self.platform.network.influence_by_speaker
+            spread_add(
+                influence.indptr,
+                influence.indices,
+                influence.data,
+                changed,
+                delta,
+                c.wom_signal,
+                self._slot,
+            )
             self.broadcast[changed] = now

@@ -1,0 +1,74 @@
+"""The compiled kernels equal the numpy / scipy expressions they replace, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.mechanisms.base import spread
+from sim.network import ties_to_matrix
+
+
+@pytest.fixture(params=[0, 1, 2])
+def matrix(request):
+    """A sparse trust matrix with distrust ties and empty rows."""
+    rng = np.random.default_rng(request.param)
+    n = int(rng.integers(5, 200))
+    m = int(rng.integers(0, 6 * n))
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    return ties_to_matrix(n, u, v, rng.uniform(-1, 1, m), symmetric=bool(request.param % 2))
+
+
+def test_spread_is_scipys_transposed_product(matrix, rng):
+    n = matrix.shape[0]
+    rows = rng.choice(n, size=n // 2, replace=False)
+    x = rng.random((rows.size, 3))
+    expected = matrix[rows].T @ x
+    np.testing.assert_array_equal(spread(matrix, rows, x), expected)
+    np.testing.assert_array_equal(spread(matrix, rows, x[:, 0]), expected[:, 0])
+
+
+def test_spread_add_touches_only_the_listeners_reached(matrix, rng):
+    n = matrix.shape[0]
+    rows = rng.choice(n, size=max(1, n // 3), replace=False)
+    x = rng.random((rows.size, 4)) - 0.5
+    target = rng.random((n, 4))
+    expected = target + spread(matrix, rows, x)
+    slot = np.full(n, -1, np.int64)
+    kernels.spread_add(matrix.indptr, matrix.indices, matrix.data, rows, x, target, slot)
+    np.testing.assert_array_equal(target, expected)
+    assert (slot == -1).all()  # the scratch is left clean
+
+
+def test_changed_influence_finds_who_broadcasts_something_new(rng):
+    n, k = 1000, 3
+    customer_of = rng.random((n, k)) < 0.3
+    lapsed, sharer = rng.random(n) < 0.1, rng.random(n) < 0.2
+    now = np.column_stack([customer_of & ~lapsed[:, None], sharer]).astype(np.int8)
+    broadcast = now.copy()
+    flip = rng.choice(n, 50, replace=False)
+    broadcast[flip, rng.integers(0, k + 1, 50)] ^= 1
+    got = kernels.changed_influence(customer_of, lapsed, sharer, broadcast)
+    np.testing.assert_array_equal(got, np.sort(flip))
+
+
+def test_due_cells_are_numpys_nonzero(rng):
+    n, k = 2000, 4
+    due = rng.integers(0, 20, (n, k)).astype(np.int32)
+    free, customer_of = rng.random(n) < 0.8, rng.random((n, k)) < 0.5
+    got = kernels.due_cells(due, free, customer_of, 10)
+    expected = np.flatnonzero((due <= 10) & free[:, None] & customer_of)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_row_dots_and_entries_read_the_matrix_as_scipy(matrix, rng):
+    n = matrix.shape[0]
+    rows = rng.integers(0, n, 300)
+    x = (rng.random(n) < 0.4).astype(float)
+    parts = (matrix.indptr, matrix.indices, matrix.data)
+    np.testing.assert_array_equal(kernels.row_dots(*parts, rows, x), matrix[rows] @ x)
+    cols = rng.integers(0, n, 300)
+    np.testing.assert_array_equal(
+        kernels.entries(*parts, rows, cols), np.asarray(matrix[rows, cols]).ravel()
+    )
