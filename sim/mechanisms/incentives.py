@@ -280,10 +280,10 @@ class Incentives(Mechanism):
             beh.recruit_horizon_months,
         )
 
-    def expected_monthly_earnings(self) -> np.ndarray:
-        """E_j for every consumer (yuan per month)."""
+    def expected_monthly_earnings(self, who: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """E_j for every consumer, or for those in `who` (yuan per month)."""
         c = self.pop
-        own = (c.customer_of & ~c.lapsed[:, None]) @ self.monthly_value_yuan
+        own = (c.customer_of[who] & ~c.lapsed[who, None]) @ self.monthly_value_yuan
         return expected_monthly_earnings_yuan(
             self.new_sharer_reward,
             self.orders_per_month_today,

@@ -64,7 +64,8 @@ def join_sharers(
     peer_effect: float,
     u: np.ndarray,
 ) -> np.ndarray:
-    """Which candidates (N,) bool become sharers today; sharer_signal, u: (N,)."""
+    """Which candidates (bool, per consumer) become sharers today: at the daily rate
+    base x appeal x (1 + peer effect x sharer signal); sharer_signal, u: alike."""
     rate = base_per_day * appeal * (1.0 + peer_effect * np.maximum(sharer_signal, 0.0))
     return candidates & (u < -np.expm1(-rate))
 
@@ -224,30 +225,34 @@ class Sharers(Mechanism):
             c.monthly_earnings_fen, ledger.received_fen + ledger.sales_fen - day.earned_before_fen
         )
         incentives, scheme = self.platform.get("incentives"), self.platform.scheme
-        recruiting = bound_sharer(
+        # only customers who are not sharers can join: every rule below is per consumer
+        candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
+        recruiting = np.full(c.n, -1, np.int64)
+        recruiting[candidates] = bound_sharer(
             c.referrer,
             c.bound_day,
             c.is_sharer & ~c.lapsed,
-            np.arange(c.n),
+            candidates,
             day.index,
             scheme.binding_days,
         )
         bound = recruiting >= 0
         appeal = earnings_appeal(
-            incentives.expected_monthly_earnings(),
+            incentives.expected_monthly_earnings(candidates),
             beh.sharer_earnings_reference_yuan_per_month,
             beh.sharer_join_elasticity,
             scheme.joining_cost_yuan(),
             beh.entry_fee_tolerance_yuan,
         )
         push = beh.recruitment_push * incentives.recruit_value / beh.recruit_value_reference_yuan
-        joined = join_sharers(
-            c.active_customer & ~c.is_sharer,
-            self.platform.get("word_of_mouth").sharer_signal,
+        joined = np.zeros(c.n, bool)
+        joined[candidates] = join_sharers(
+            np.ones(candidates.size, bool),
+            self.platform.get("word_of_mouth").sharer_signal[candidates],
             beh.sharer_recruitment_per_day,
-            appeal * (1.0 + push * bound),
+            appeal * (1.0 + push * bound[candidates]),
             beh.sharer_peer_effect,
-            self.uniform("sharers", c.n),
+            self.uniform("sharers", c.n)[candidates],
         )
         quit_ = ~c.is_leader & quit_sharers(
             c.is_sharer,
