@@ -99,6 +99,11 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _s("groups_opened", "Group buys opened.", "group_buying"),
     _s("groups_filled", "Group buys that filled.", "group_buying"),
     _s("groups_failed", "Group buys that failed.", "group_buying"),
+    _s(
+        "group_listing_joins",
+        "Solo buyers who took an open group listed on the category's page.",
+        "group_buying",
+    ),
     _s("gifts_sent", "Gifts sent by sharers.", "gifting"),
     _s("gifts_claimed", "Gifts claimed by receivers.", "gifting"),
     _s("bargains", "Bargains started.", "bargaining"),

@@ -107,8 +107,9 @@ RANGES: tuple[Range, ...] = (
         None,
         has_groups_of(2),
         "on platforms with open groups, strangers browsing the product complete two-person "
-        "groups; the model's groups fill only through trust ties, so a low fill rate here "
-        "says the scenario lacks that channel",
+        "groups; a low fill rate says too few buyers take listed groups "
+        "(`payout.group_buy.listed_appeal_per_discount`, a small discount) or groups must "
+        "fill within one day (docs/group-buying.md)",
         "assumption: Pinduoduo lists open groups on the product page so that any shopper can "
         "complete them, and refunds failed groups; no fill rate is published, and 80% is a "
         "conservative floor",

@@ -38,14 +38,22 @@ def test_every_range_has_a_source_and_a_known_kpi():
 
 @pytest.mark.slow
 def test_two_person_groups_that_rarely_fill_are_flagged_in_the_run_and_its_report(tmp_path):
-    """Groups of 2 that must fill within a day among trust ties fill far less than open
-    groups on a real platform: the run says so, in the terminal summary and report.md."""
+    """Groups of 2 that must fill within a day among trust ties (not listed for strangers)
+    fill far less than open groups on a real platform: the run says so, in the terminal
+    summary and report.md."""
     from sim.output import save_run
     from sim.report import terminal_summary, write_report
 
     spec = small_scenario(
         run={"replications": 2, "days": 90},
-        payout={"group_buy": {"group_size": 2, "window_days": 1, "discount_rate": 0.2}},
+        payout={
+            "group_buy": {
+                "group_size": 2,
+                "window_days": 1,
+                "discount_rate": 0.2,
+                "listed_appeal_per_discount": 0.0,
+            }
+        },
     )
     result = run(spec, progress=False)
     fill = result.kpis["group_fill_rate"]["mean"]

@@ -10,10 +10,20 @@ g today with probability
 where a is `join_rate_per_share` (per share of trust 1), E_jg the trust-weighted number of
 g's members among j's ties, and f_c the category's price factor at the group price and its
 hype. A group that reaches `group_size` members fills: every member orders at the group
-price. A group still short when its `window_days` are over fails: nobody pays, and every
-member has a bad experience. A consumer waits in at most one group at a time. The members
-of a filled group opened by an active sharer are credited to that sharer and bound to them
-(store binding).
+price. A group still short when its `window_days` are over fails: every member's payment
+is refunded automatically (so the ledger records no sale), and every member has a bad
+experience (the wait was wasted). A consumer waits in at most one group at a time. The
+members of a filled group opened by an active sharer are credited to that sharer and bound
+to them (store binding).
+
+Open groups are also listed on the category's page (as on Pinduoduo): a buyer about to buy
+a group-buy category alone takes a listed group instead with probability
+
+    1 - exp(-b x discount_rate)
+
+(b: `listed_appeal_per_discount`): strangers complete groups as well as ties. The listing
+shows the groups closest to filling first (then the oldest); buyers take the free places
+in order; a buyer beyond the free places buys alone.
 """
 
 from __future__ import annotations
@@ -128,6 +138,42 @@ def join_groups(
     return listener
 
 
+def join_listed_groups(
+    book: GroupBook,
+    buyers: np.ndarray,
+    categories: np.ndarray,
+    willing: np.ndarray,
+    group_size: int,
+) -> np.ndarray:
+    """Solo buyers take open groups listed on their category's page.
+
+    buyers, categories: (K,) today's solo orders in group-buy categories, in order;
+    willing: (K,) bool, whether the buyer would take a listed group. Each category's open
+    groups are listed closest to filling first, then oldest; willing buyers not yet in a
+    group take the free places in order of their orders, one group per buyer. Returns (K,)
+    the group each order joined, -1 where it stays a solo order; updates the book.
+    """
+    joined = np.full(buyers.size, -1, np.int64)
+    open_ids = book.open_ids()
+    want = np.flatnonzero(willing & (book.member_group[buyers] < 0))
+    if open_ids.size == 0 or want.size == 0:
+        return joined
+    _, first = np.unique(buyers[want], return_index=True)
+    want = want[np.sort(first)]  # a buyer's first willing order
+    for category in np.unique(categories[want]):  # categories, not consumers
+        takers = want[categories[want] == category]
+        listed = open_ids[book.category[open_ids] == category]
+        free = group_size - book.size[listed]
+        order = np.lexsort((listed, free))  # closest to filling first, then oldest
+        places = np.repeat(listed[order], np.maximum(free[order], 0))
+        take = min(takers.size, places.size)
+        joined[takers[:take]] = places[:take]
+    who = np.flatnonzero(joined >= 0)
+    book.member_group[buyers[who]] = joined[who]
+    np.add.at(book.size, joined[who], 1)
+    return joined
+
+
 def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
     """Fill full groups and fail expired ones.
 
@@ -156,8 +202,8 @@ def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
 class GroupBuying(Mechanism):
     name = "group_buying"
     phase = "route"
-    streams = ("group_buy", "group_join")
-    series = ("groups_opened", "groups_filled", "groups_failed")
+    streams = ("group_buy", "group_join", "group_listing")
+    series = ("groups_opened", "groups_filled", "groups_failed", "group_listing_joins")
     kpis = ("group_fill_rate",)
     states = (
         State("member_group", np.int64, -1, doc="open group the consumer waits in, -1 if none"),
@@ -175,6 +221,7 @@ class GroupBuying(Mechanism):
         self.group_demand = np.exp(
             -beh.price_sensitivity_per_100_yuan * prices * (1 - rule.discount_rate) / 100.0
         )
+        self.listing_take = -np.expm1(-rule.listed_appeal_per_discount * rule.discount_rate)
 
     def reach(self, day: Day) -> None:
         """A consumer waiting in an open group buys nothing else meanwhile."""
@@ -196,7 +243,17 @@ class GroupBuying(Mechanism):
         opened = open_groups(
             book, orders.buyer[divert], orders.category[divert], channels[divert], day.index
         )
+        # Solo buyers of a group-buy category may take a group listed on its page.
+        u_listing = self.uniform("group_listing", (day.consumers, day.categories))
+        solo = np.flatnonzero(~divert & self.platform.scheme.group_categories[orders.category])
+        willing = u_listing[orders.buyer[solo], orders.category[solo]] < self.listing_take
+        listed = join_listed_groups(
+            book, orders.buyer[solo], orders.category[solo], willing, rule.group_size
+        )
+        took = solo[listed >= 0]
+        book.member_channel[orders.buyer[took]] = channels[took]
         kept = ~divert
+        kept[took] = False
         orders = orders.subset(kept)
         channels = channels[kept]
         join_groups(
@@ -225,6 +282,7 @@ class GroupBuying(Mechanism):
         day.count("groups_opened", opened.size)
         day.count("groups_filled", closed[FILLED])
         day.count("groups_failed", closed[FAILED])
+        day.count("group_listing_joins", took.size)
 
     def kpi_values(self) -> dict[str, float]:
         v = self.platform.recorder.values

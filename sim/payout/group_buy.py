@@ -19,6 +19,17 @@ CHANNELS = (
         "a discount of 0 still routes purchases into groups: the format acts, not the reward",
         "group_buy_discount",
     ),
+    Channel(
+        "group_buy",
+        "online buyers of a group-buy category who find an open group listed on its page",
+        "the group price cut, discount_rate (share of list price)",
+        "take a listed group with probability 1 - exp(-listed_appeal_per_discount x "
+        "discount_rate), else buy alone",
+        "listed_appeal_per_discount (per unit of discount)",
+        "group_buying",
+        "a discount of 0: nobody takes a listed group, every solo order stays solo",
+        "group_buy_discount",
+    ),
 )
 
 
@@ -42,6 +53,15 @@ class GroupBuy(Section):
         "per share",
         ge=0.0,
         le=50.0,
+    )
+    listed_appeal_per_discount: float = param(
+        10.0,
+        "Open groups are listed on the category's page: a buyer about to buy it alone joins "
+        "a listed group (a stranger completing it) with probability 1 - exp(-this x "
+        "discount_rate); 0 lists no group.",
+        "per unit of discount",
+        ge=0.0,
+        le=1000.0,
     )
     categories: list[str] = param(
         [], "Categories sold by group buy (empty: all categories).", "category names"

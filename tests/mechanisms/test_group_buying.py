@@ -117,3 +117,39 @@ def test_filled_groups_order_at_the_group_price():
     assert d["acquired_by_group_buy"].sum() > 0
     # every order is a group order here: discounts are exactly 25% of GMV (to the fen)
     assert abs(d["discounts"].sum() - 0.25 * d["gmv"].sum()) < 0.01 * d["orders"].sum()
+
+
+def test_a_stranger_completes_a_listed_group():
+    """Open groups are listed on the category's page: solo buyers with no tie to any member
+    take the free places, closest-to-filling group first, one group each."""
+    book = gb.GroupBook.create(10)
+    ad = np.array([SOURCE_AD], np.int8)
+    gb.open_groups(book, np.array([0]), np.array([0]), ad, day=0)  # group 0: 1 of 3
+    gb.open_groups(book, np.array([1]), np.array([0]), ad, day=0)  # group 1: 1 of 3
+    gb.open_groups(book, np.array([2]), np.array([1]), ad, day=0)  # group 2, category 1
+    book.member_group[3], book.size[1] = 1, 2  # group 1 has 2 of 3: listed first
+    buyers = np.array([5, 6, 6, 7, 8, 9])
+    categories = np.array([0, 0, 0, 0, 1, 0])
+    willing = np.array([True, True, True, True, False, True])
+    joined = gb.join_listed_groups(book, buyers, categories, willing, group_size=3)
+    # 5 completes group 1; 6 (once) and 7 fill group 0; 9 finds no free place; 8 buys alone
+    assert joined.tolist() == [1, 0, -1, 0, -1, -1]
+    assert book.size.tolist() == [3, 3, 1]
+    filled, _, failed, _, _ = gb.close_groups(book, day=0, group_size=3, window_days=1)
+    assert sorted(filled.tolist()) == [0, 1, 3, 5, 6, 7] and failed.tolist() == [2]
+
+
+def test_listed_groups_fill_two_person_groups_and_a_discount_of_zero_lists_none():
+    listed = group_run(group_size=2, window_days=1, open_probability=0.5, join_rate_per_share=0.1)
+    unlisted = group_run(
+        group_size=2,
+        window_days=1,
+        open_probability=0.5,
+        join_rate_per_share=0.1,
+        listed_appeal_per_discount=0.0,
+    )
+    assert listed.daily["group_listing_joins"].sum() > 50
+    assert unlisted.daily["group_listing_joins"].sum() == 0
+    assert listed.kpis["group_fill_rate"]["mean"] > unlisted.kpis["group_fill_rate"]["mean"] + 0.2
+    free = group_run(group_size=2, open_probability=0.5, discount_rate=0.0)
+    assert free.daily["group_listing_joins"].sum() == 0  # nothing to gain: nobody takes one
