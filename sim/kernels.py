@@ -80,16 +80,17 @@ def first_purchase_cells(can_buy, customer_of, hazards, demand, factors, u):  # 
 
 
 @numba.njit(cache=True, nogil=True)
-def row_dots(indptr, indices, data, rows, x):  # pragma: no cover - compiled
-    """(matrix[rows] @ x) for a CSR matrix: per row, the sum of data[e] x x[indices[e]]
-    over its entries in stored order (scipy's csr_matvec order), without building the
-    row-sliced matrix. x: (N,) float64."""
+def row_dots(indptr, indices, data, keep, rows, x):  # pragma: no cover - compiled
+    """(matrix[rows] @ x) for the CSR matrix of the entries kept (keep: (nnz,) bool): per
+    row, the sum of data[e] x x[indices[e]] over its kept entries in stored order (scipy's
+    csr_matvec order), without building either matrix. x: (N,) float64."""
     out = np.zeros(rows.size)
     for k in range(rows.size):
         r = rows[k]
         total = 0.0
         for e in range(indptr[r], indptr[r + 1]):
-            total += data[e] * x[indices[e]]
+            if keep[e]:
+                total += data[e] * x[indices[e]]
         out[k] = total
     return out
 

@@ -53,13 +53,12 @@ class TrustNetwork:
         return row_normalized(self.trust).T.tocsr()
 
     @cached_property
-    def local(self) -> sp.csr_matrix:
-        """The ties inside a neighborhood (household and neighbors): who can order for whom."""
-        coo = self.trust.tocoo()
-        keep = self.neighborhood[coo.row] == self.neighborhood[coo.col]
-        return sp.csr_matrix(
-            (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=self.trust.shape
-        )
+    def local(self) -> np.ndarray:
+        """(nnz,) bool mask of the trust matrix's entries: the ties inside a neighborhood
+        (household and neighbors), who can order for whom. A mask, not a second matrix."""
+        trust = self.trust
+        row = np.repeat(np.arange(trust.shape[0], dtype=trust.indices.dtype), np.diff(trust.indptr))
+        return self.neighborhood[row] == self.neighborhood[trust.indices]
 
     def with_ties(self, u: np.ndarray, v: np.ndarray, weight: np.ndarray) -> TrustNetwork:
         """A new network with directed ties u -> v of the given trust added."""

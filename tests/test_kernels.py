@@ -67,8 +67,28 @@ def test_row_dots_and_entries_read_the_matrix_as_scipy(matrix, rng):
     rows = rng.integers(0, n, 300)
     x = (rng.random(n) < 0.4).astype(float)
     parts = (matrix.indptr, matrix.indices, matrix.data)
-    np.testing.assert_array_equal(kernels.row_dots(*parts, rows, x), matrix[rows] @ x)
+    everything = np.ones(matrix.nnz, bool)
+    np.testing.assert_array_equal(kernels.row_dots(*parts, everything, rows, x), matrix[rows] @ x)
+    keep = rng.random(matrix.nnz) < 0.5
+    kept = matrix.copy()
+    kept.data = np.where(keep, kept.data, 0.0)
+    kept.eliminate_zeros()
+    np.testing.assert_array_equal(kernels.row_dots(*parts, keep, rows, x), kept[rows] @ x)
     cols = rng.integers(0, n, 300)
     np.testing.assert_array_equal(
         kernels.entries(*parts, rows, cols), np.asarray(matrix[rows, cols]).ravel()
     )
+
+
+def test_rows_of_kept_entries_are_the_rows_of_the_kept_matrix(matrix, rng):
+    from sim.mechanisms.base import csr_rows
+
+    keep = rng.random(matrix.nnz) < 0.5
+    kept = matrix.copy()
+    kept.data = np.where(keep, kept.data, 0.0)
+    kept.eliminate_zeros()
+    rows = rng.integers(0, matrix.shape[0], 100)
+    got = csr_rows(matrix, rows, keep)
+    expected = kept[rows]
+    for a, b in zip(got, (expected.indptr, expected.indices, expected.data), strict=True):
+        np.testing.assert_array_equal(a, b)

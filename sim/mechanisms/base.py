@@ -202,15 +202,24 @@ class Day:
         return int(sum(w.size for w in self.bad_today))
 
 
-def csr_rows(matrix: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def csr_rows(
+    matrix: Any, rows: np.ndarray, keep: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The given rows of a CSR matrix as (indptr, indices, data), entries in stored order:
     what `matrix[rows]` holds, gathered with numpy alone (no sparse-matrix construction,
-    which dominates when called many times a day on a few rows)."""
+    which dominates when called many times a day on a few rows). keep: an optional (nnz,)
+    bool mask of the matrix's entries; the rows then hold only the kept entries (what the
+    rows of the matrix of kept entries would hold)."""
     starts = matrix.indptr[rows]
     lengths = matrix.indptr[rows + 1] - starts
     indptr = np.zeros(rows.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+    if keep is not None:
+        kept = keep[take]
+        row_of = np.repeat(np.arange(rows.size), lengths)
+        np.cumsum(np.bincount(row_of[kept], minlength=rows.size), out=indptr[1:])
+        take = take[kept]
     return indptr, matrix.indices[take], matrix.data[take]
 
 

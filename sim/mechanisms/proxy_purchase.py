@@ -51,13 +51,16 @@ def leader_ties(
     return leader_rep[keep], members[keep]
 
 
-def has_online_tie(trust: sp.csr_matrix, who: np.ndarray, online_customer: np.ndarray):
-    """For consumers `who`, do they trust at least one online, active customer?"""
+def has_online_tie(
+    trust: sp.csr_matrix, local: np.ndarray, who: np.ndarray, online_customer: np.ndarray
+):
+    """For consumers `who`, do they trust at least one online, active customer among their
+    local ties (local: (nnz,) mask of the trust matrix's entries)?"""
     if who.size == 0:
         return np.zeros(0, bool)
     x = online_customer.astype(np.float64)
     rows = np.asarray(who, np.int64)
-    return row_dots(trust.indptr, trust.indices, trust.data, rows, x) > 0
+    return row_dots(trust.indptr, trust.indices, trust.data, local, rows, x) > 0
 
 
 class ProxyPurchaseBehavior(Section):
@@ -120,7 +123,8 @@ class ProxyPurchase(Mechanism):
         self.online_customer = c.online_ready & c.active_customer
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
-            has_proxy[ask] = has_online_tie(self.platform.network.local, ask, self.online_customer)
+            net = self.platform.network
+            has_proxy[ask] = has_online_tie(net.trust, net.local, ask, self.online_customer)
         day.can_buy = c.online_ready | has_proxy
 
     def adoption_factor(self, day: Day) -> np.ndarray:
@@ -140,8 +144,9 @@ class ProxyPurchase(Mechanism):
         if not self.spec.group_leaders.proxy_purchase:
             proxy[:] = -1
         ask = proxy < 0
+        net = self.platform.network
         proxy[ask] = pick_sharer(
-            self.platform.network.local, buyers[ask], self.online_customer, u[buyers[ask]]
+            net.trust, buyers[ask], self.online_customer, u[buyers[ask]], keep=net.local
         )
         orders.proxy[idx] = True
         sharer = proxy >= 0

@@ -134,17 +134,22 @@ def recommendation_trust(
 
 
 def pick_sharer(
-    trust: sp.csr_matrix, listeners: np.ndarray, shared_today: np.ndarray, u: np.ndarray
+    trust: sp.csr_matrix,
+    listeners: np.ndarray,
+    shared_today: np.ndarray,
+    u: np.ndarray,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """For each listener, one sharer who shared to it today, with odds proportional to trust.
 
     trust: (N, N) CSR, rows listeners; listeners: (K,) consumer indices; shared_today: (N,)
-    bool, speakers who shared the category; u: (K,) uniforms. Returns (K,) sharer indices
-    (-1 where no tie shared, which cannot happen for a share-credited purchase).
+    bool, speakers who shared the category; u: (K,) uniforms; keep: an optional (nnz,)
+    mask of the ties to consider (e.g. the ties inside a neighborhood). Returns (K,) sharer
+    indices (-1 where no tie shared, which cannot happen for a share-credited purchase).
     """
     if listeners.size == 0:
         return np.empty(0, np.int64)
-    indptr, indices, data = csr_rows(trust, listeners)
+    indptr, indices, data = csr_rows(trust, listeners, keep)
     weights = np.where(shared_today[indices], np.maximum(data, 0.0), 0.0)
     cum = np.concatenate([[0.0], np.cumsum(weights)])
     before, after = cum[indptr[:-1]], cum[indptr[1:]]
