@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.kernels import row_dots
-from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.base import Day, Mechanism, csr_rows
 from sim.mechanisms.purchase import pick_sharer
 from sim.metrics import ratio
 from sim.schema_base import Probability, Section, param
@@ -120,12 +120,29 @@ class ProxyPurchase(Mechanism):
         if self.leaders.size and spec.group_leaders.proxy_purchase:
             layout = self.platform.layout
             has_proxy |= offline & (self.leader_of_neighborhood[layout.neighborhood] >= 0)
-        self.online_customer = c.online_ready & c.active_customer
+        online_customer = c.online_ready & c.active_customer
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
-            net = self.platform.network
-            has_proxy[ask] = has_online_tie(net.trust, net.local, ask, self.online_customer)
+            has_proxy[ask] = self.online_tie(online_customer)[ask]
+        self.online_customer = online_customer
         day.can_buy = c.online_ready | has_proxy
+
+    def online_tie(self, online_customer: np.ndarray) -> np.ndarray:
+        """(N,) bool: has an online, active customer among their local ties (`has_online_tie`),
+        kept for the consumers who cannot buy online and recomputed each day only for the
+        listeners of consumers whose status changed (the rest have the same ties in the
+        same state, hence the same sum)."""
+        net, c = self.platform.network, self.pop
+        if getattr(self, "_online_tie", None) is None:  # first day: every offline consumer
+            self._online_tie = np.zeros(c.n, bool)
+            redo = np.flatnonzero(~c.online_ready)
+        else:
+            changed = np.flatnonzero(online_customer != self.online_customer)
+            _, listeners, _ = csr_rows(net.by_speaker, changed)
+            redo = np.unique(listeners)
+            redo = redo[~c.online_ready[redo]]
+        self._online_tie[redo] = has_online_tie(net.trust, net.local, redo, online_customer)
+        return self._online_tie
 
     def adoption_factor(self, day: Day) -> np.ndarray:
         """Asking someone is a step: offline consumers buy at a fraction of the hazard."""

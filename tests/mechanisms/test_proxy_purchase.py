@@ -95,3 +95,23 @@ def test_leaders_never_quit_or_lapse_and_take_orders_for_offline_neighbors(tmp_p
         c.referrer[offline_buyers]
         == model.platform.get("proxy_purchase").leader_of_neighborhood[nb[offline_buyers]]
     ).all()
+
+
+def test_the_kept_online_tie_is_always_what_a_fresh_count_gives():
+    """Whether an offline consumer has an online customer tie is recomputed each day only
+    for the listeners of consumers whose status changed: every day it equals the count
+    over every offline consumer's ties."""
+    from sim.market import Market
+    from tests.conftest import small_scenario
+
+    model = Market(small_scenario(run={"days": 40}, population={"consumers": 1500}))
+    proxy, c = model.platform.get("proxy_purchase"), model.platform.consumers
+    net = model.platform.network
+    checked = 0
+    while model.running:
+        model.step()
+        offline = np.flatnonzero(~c.online_ready)
+        fresh = proxy_purchase.has_online_tie(net.trust, net.local, offline, proxy.online_customer)
+        np.testing.assert_array_equal(proxy._online_tie[offline], fresh)
+        checked += int(fresh.sum())
+    assert checked > 0 and (~c.online_ready).any()
