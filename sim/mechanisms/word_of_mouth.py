@@ -134,8 +134,10 @@ class WordOfMouth(Mechanism):
             rate = beh.word_of_mouth_per_day * wom
         else:
             rate = cascade_rate(self.cascade_by_speaker, self.pop.new_customer_of)
-        day.hazard["word_of_mouth"] = rate + self.pop.awareness
-        self.pop.awareness[:] = 0.0
+        if self.pop.awareness.any():  # a gift or a bargain help: one day of awareness
+            rate = rate + self.pop.awareness
+            self.pop.awareness[:] = 0.0
+        day.hazard["word_of_mouth"] = rate
 
     def update(self, day: Day) -> None:
         """Add the columns of consumers whose broadcast state changed today."""
