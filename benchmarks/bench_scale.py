@@ -426,10 +426,22 @@ def plot(path: Path) -> None:
     ax_t.loglog(latest.index, latest["wall"], "o-")
     ax_t.set(xlabel="consumers", ylabel="wall time, 365 days (s)", title="Time")
     ax_m.loglog(latest.index, latest["peak memory"], "o-", label="peak memory")
-    per = latest["peak memory"] / latest.index * 1e6 / 1024
     ax_m.set(xlabel="consumers", ylabel="peak memory (MB)", title="Memory")
-    for n, mb, kb in zip(latest.index, latest["peak memory"], per, strict=True):
-        ax_m.annotate(f"{kb:.2f} KB/consumer", (n, mb), textcoords="offset points", xytext=(4, -12))
+    sizes, mbs = latest.index.to_numpy(), latest["peak memory"].to_numpy()
+    for n, mb, secs in zip(sizes, mbs, latest["wall"], strict=True):
+        ax_t.annotate(
+            f"{n * 365 / secs / 1e6:.1f}M consumer-days/s",
+            (n, secs),
+            textcoords="offset points",
+            xytext=(6, -10),
+            fontsize=8,
+        )
+        ax_m.annotate(f"{mb:,.0f} MB", (n, mb), textcoords="offset points", xytext=(6, -10))
+    for k in range(1, sizes.size):  # the memory each further consumer costs
+        kb = (mbs[k] - mbs[k - 1]) * 1024 / (sizes[k] - sizes[k - 1])
+        mid = (sizes[k - 1] * sizes[k]) ** 0.5, (mbs[k - 1] * mbs[k]) ** 0.5
+        ax_m.annotate(f"+{kb:.2f} KB/consumer", mid, textcoords="offset points", xytext=(-90, 8),
+                      fontsize=8)  # fmt: skip
     for ax in (ax_t, ax_m):
         ax.grid(True, which="both", alpha=0.3)
     fig.suptitle("The baseline scenario, one replication, 2-core machine")

@@ -123,25 +123,26 @@ class ProxyPurchase(Mechanism):
         online_customer = c.online_ready & c.active_customer
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
-            has_proxy[ask] = self.online_tie(online_customer)[ask]
+            if ask.size:
+                has_proxy[ask] = self.online_tie(online_customer)[ask]
         self.online_customer = online_customer
         day.can_buy = c.online_ready | has_proxy
 
     def online_tie(self, online_customer: np.ndarray) -> np.ndarray:
         """(N,) bool: has an online, active customer among their local ties (`has_online_tie`),
-        kept for the consumers who cannot buy online and recomputed each day only for the
-        listeners of consumers whose status changed (the rest have the same ties in the
-        same state, hence the same sum)."""
+        kept for the consumers who cannot buy online and recomputed only for the listeners
+        of consumers whose status changed since the last call (the rest have the same ties
+        in the same state, hence the same sum)."""
         net, c = self.platform.network, self.pop
-        if getattr(self, "_online_tie", None) is None:  # first day: every offline consumer
+        if getattr(self, "_online_tie", None) is None:  # first call: every offline consumer
             self._online_tie = np.zeros(c.n, bool)
             redo = np.flatnonzero(~c.online_ready)
         else:
-            changed = np.flatnonzero(online_customer != self.online_customer)
+            changed = np.flatnonzero(online_customer != self._online_tie_basis)
             _, listeners, _ = csr_rows(net.by_speaker, changed)
-            redo = np.unique(listeners)
-            redo = redo[~c.online_ready[redo]]
+            redo = np.unique(listeners[~c.online_ready[listeners]])  # offline ones only
         self._online_tie[redo] = has_online_tie(net.trust, net.local, redo, online_customer)
+        self._online_tie_basis = online_customer
         return self._online_tie
 
     def adoption_factor(self, day: Day) -> np.ndarray:
