@@ -63,6 +63,7 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _s("active_customers_30d", "Customers with an order in the last 30 days."),
     _s("lapsed_today", "Customers who lapsed today.", "churn"),
     _s("lapsed", "Customers lapsed now (lapsed and not won back).", "churn"),
+    _s("won_back", "Lapsed customers won back today.", "churn"),
     _s("orders", "Orders placed today."),
     _s("first_orders", "Orders that were a customer's first in their category."),
     _s("repeat_orders", "Orders that were not a first order in their category."),

@@ -49,6 +49,7 @@ class Recorder:
         )
         v["lapsed_today"][t] = day.lapsed.sum()
         v["lapsed"][t] = np.count_nonzero(c.lapsed)  # without win-back: every lapse so far
+        v["won_back"][t] = day.counts.get("won_back", 0)
         v["orders"][t] = orders.size
         v["first_orders"][t] = orders.first_in_category.sum()
         v["repeat_orders"][t] = orders.size - v["first_orders"][t]

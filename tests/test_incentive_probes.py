@@ -211,7 +211,7 @@ def test_every_declared_probe_exists():
     from sim.payout.channel import all_channels
     from sim.payout.scheme import RULES
 
-    separate = {"ad_spend", "binding"}  # the two tests below
+    separate = {"ad_spend", "binding", "win_back_exposure"}  # the tests below
     for channel in all_channels():
         for name in filter(None, (p.strip() for p in channel.probe.split(","))):
             assert name in PROBES or name in separate, (channel.rule, name)
@@ -234,3 +234,20 @@ def test_a_longer_binding_credits_more_gmv_to_sharers():
     short = run_variant(payout={"binding": {"days": 7}})
     long = run_variant(payout={"binding": {"days": 365}})
     assert_moves_up(short, long, "sharer_gmv_share", "GMV credited to sharers")
+
+
+def test_ads_win_lapsed_customers_back_only_when_they_respond():
+    """Lapsed customers come back through the efforts that reach them: with a response,
+    more ad spend brings more back; without one (the default), ad spend brings nobody back
+    and the runs are those without the key."""
+    churny = {"churn_base_hazard_per_day": 0.01}
+    respond = {**churny, "win_back_per_exposure": 2.0}
+    quiet, loud = (
+        run_variant(behavior=respond, platform={"ad_spend_yuan_per_day": x}) for x in (0.0, 90.0)
+    )
+    assert_moves_up(quiet, loud, total("won_back"), "customers won back by ads")
+    deaf = run_variant(behavior={**churny, "win_back_per_exposure": 0.0},
+                       platform={"ad_spend_yuan_per_day": 90.0})  # fmt: skip
+    assert deaf.daily["won_back"].sum() == 0 and loud.daily["won_back"].sum() > 0
+    plain = run_variant(behavior=churny, platform={"ad_spend_yuan_per_day": 90.0})
+    pd.testing.assert_frame_equal(deaf.daily, plain.daily)

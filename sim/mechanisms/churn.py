@@ -25,6 +25,16 @@ Lapsing need not be final: with `win_back_per_day` w set, each lapsed customer i
 day's lapses. A won-back customer is active again: their reorders fall due at once (an
 interval that ran out while they were away), and their recency clock restarts on the day
 they came back. Unset (0), lapsing is absorbing as in BG/NBD.
+
+Win-back also answers the platform's and the sharers' efforts: with
+`win_back_per_exposure` r set, a lapsed customer's chance to come back today is
+
+    1 - (1 - w) x exp(-r x E)
+
+where E is the adoption hazard today's ads, shares and KOL posts give them, summed over the
+categories they used to buy (the same hazards that win new customers, `sim.mechanisms.
+purchase`): a share from a tie or a burst of ads brings some lapsed customers back, and
+more spend or more sharing brings back more. With r = 0 only the base chance w acts.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import numpy as np
 from scipy.special import betaincinv
 
 from sim.mechanisms.base import Day, Mechanism
+from sim.payout.channel import Channel
 from sim.schema_base import Probability, Section, param
 
 
@@ -76,9 +87,45 @@ def faded(weight: np.ndarray, half_life_days: float) -> np.ndarray:
     return weight * 0.5 ** (1.0 / half_life_days)
 
 
-def won_back(lapsed_customers: np.ndarray, win_back_per_day: float, u: np.ndarray) -> np.ndarray:
-    """Which lapsed customers (N,) bool are won back today: probability w a day each."""
-    return lapsed_customers & (u < win_back_per_day)
+WIN_BACK_CHANNELS = ("ad", "share", "kol")  # the efforts that reach lapsed customers
+
+CHANNELS = (
+    Channel(
+        "behavior.win_back_per_exposure",
+        "lapsed customers",
+        "the adoption hazard today's ads, shares and KOL posts give them in the categories "
+        "they bought (per day)",
+        "comes back with probability 1 - (1 - w) exp(-r x E)",
+        "win_back_per_exposure r (fraction of the adoption hazard), win_back_per_day w",
+        "churn",
+        "no ad spend, share or post reaching them: only the base chance w",
+        "win_back_exposure",
+    ),
+)
+
+
+def win_back_exposure(bought: np.ndarray, hazards: list[np.ndarray]) -> np.ndarray:
+    """E: each lapsed customer's adoption hazard from the given channels (per day), summed
+    over the categories they bought. bought: (K, C) bool; hazards: (K, C) each."""
+    total = np.zeros(bought.shape)
+    for hazard in hazards:
+        total = total + hazard
+    return (total * bought).sum(axis=1)
+
+
+def won_back(
+    lapsed_customers: np.ndarray,
+    win_back_per_day: float,
+    u: np.ndarray,
+    exposure: np.ndarray | None = None,
+    per_exposure: float = 0.0,
+) -> np.ndarray:
+    """Which lapsed customers (N,) bool are won back today: probability w a day each, or
+    1 - (1 - w) exp(-r x E) with exposure E (per day) and response r."""
+    if exposure is None or per_exposure == 0.0:
+        return lapsed_customers & (u < win_back_per_day)
+    chance = 1.0 - (1.0 - win_back_per_day) * np.exp(-per_exposure * exposure)
+    return lapsed_customers & (u < chance)
 
 
 class ChurnBehavior(Section):
@@ -126,6 +173,15 @@ class ChurnBehavior(Section):
         "buys again; 0 = lapsing is final.",
         "per day",
     )
+    win_back_per_exposure: float = param(
+        0.0,
+        "A lapsed customer also comes back with hazard r x E, E the adoption hazard today's "
+        "ads, shares and KOL posts give them in the categories they bought (r = their "
+        "response relative to a prospect's); 0 = efforts do not reach lapsed customers.",
+        "fraction of the adoption hazard",
+        ge=0.0,
+        le=100.0,
+    )
 
 
 class Churn(Mechanism):
@@ -133,7 +189,7 @@ class Churn(Mechanism):
     params = ChurnBehavior
     phase = "churn"
     streams = ("churn", "lapse_propensity", "win_back")
-    series = ("lapsed_today", "lapsed")
+    series = ("lapsed_today", "lapsed", "won_back")
 
     def setup(self) -> None:
         beh = self.spec.behavior
@@ -159,12 +215,27 @@ class Churn(Mechanism):
 
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
-        if beh.win_back_per_day > 0:
+        if beh.win_back_per_day > 0 or beh.win_back_per_exposure > 0:
+            lapsed = c.is_customer & c.lapsed
+            exposure = None
+            if beh.win_back_per_exposure > 0:
+                who = np.flatnonzero(lapsed)
+                shape = (c.n, day.categories)
+                exposure = np.zeros(c.n)
+                exposure[who] = win_back_exposure(
+                    c.customer_of[who],
+                    [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
+                )
             back = won_back(
-                c.is_customer & c.lapsed, beh.win_back_per_day, self.uniform("win_back", c.n)
+                lapsed,
+                beh.win_back_per_day,
+                self.uniform("win_back", c.n),
+                exposure,
+                beh.win_back_per_exposure,
             )
             c.lapsed &= ~back
             self.back_day[back] = day.index
+            day.count("won_back", back.sum())
         active = c.active_customer & ~c.is_leader
         hazard = churn_hazard(
             day.index - np.maximum(c.last_order_day, self.back_day),

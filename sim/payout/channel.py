@@ -40,6 +40,7 @@ MODULES = (
     "sim.payout.gift",
     "sim.payout.binding",
     "sim.mechanisms.advertising",
+    "sim.mechanisms.churn",
 )
 
 

@@ -105,3 +105,23 @@ def test_won_back_customers_return_and_buy_and_faded_experiences_lapse_fewer():
     for_life = result(**bad).daily["lapsed"].iloc[-1]
     fading = result(**bad, bad_experience_half_life_days=7.0).daily["lapsed"].iloc[-1]
     assert fading < for_life
+
+
+def test_exposure_is_the_efforts_hazard_over_the_categories_bought():
+    bought = np.array([[True, False], [True, True], [False, False]])
+    ad, share = 0.01, np.array([[0.1, 0.5], [0.0, 0.2], [0.3, 0.3]])
+    exposure = churn.win_back_exposure(bought, [np.full((3, 2), ad), share])
+    np.testing.assert_allclose(exposure, [0.11, 0.01 + 0.21, 0.0])
+
+
+def test_efforts_win_lapsed_customers_back_at_the_stated_chance(rng):
+    n = 200_000
+    lapsed = np.ones(n, bool)
+    exposure = np.where(np.arange(n) < n // 2, 0.0, 0.4)
+    u = rng.random(n)
+    back = churn.won_back(lapsed, 0.01, u, exposure, per_exposure=0.5)
+    for part, e in ((slice(0, n // 2), 0.0), (slice(n // 2, n), 0.4)):
+        expected = 1 - (1 - 0.01) * np.exp(-0.5 * e)
+        assert abs(back[part].mean() - expected) < 5 * np.sqrt(expected / (n // 2))
+    # no response: exactly the base chance, draw for draw
+    np.testing.assert_array_equal(churn.won_back(lapsed, 0.01, u, exposure, 0.0), u < 0.01)
