@@ -171,3 +171,108 @@ def spread_add(indptr, indices, data, rows, x, target, slot):  # pragma: no cove
         for c in range(x.shape[1]):
             target[j, c] += acc[s, c]
         slot[j] = -1
+
+
+# ---------------------------------------------------------------- PCG64 at chosen positions
+# numpy's PCG64: a 128-bit LCG, state <- state x MULT + inc, each step's output the XSL-RR
+# of the new state; a float32 is the next 32 bits (the low half of an output, then its
+# high half, buffered) >> 8, x 2^-24. These kernels give the float32 values a full draw
+# would hold at chosen positions, stepping the LCG by jumps (O(log distance)), so a rule
+# that needs a few numbers of a large draw gets exactly those numbers.
+
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_MULT_HI = np.uint64(0x2360ED051FC65DA4)
+_MULT_LO = np.uint64(0x4385DF649FCCF645)
+
+
+@numba.njit(cache=True, inline="always")
+def _mulhi64(x, y):  # pragma: no cover - compiled
+    mask = np.uint64(0xFFFFFFFF)
+    x0, x1 = x & mask, x >> np.uint64(32)
+    y0, y1 = y & mask, y >> np.uint64(32)
+    p00, p01, p10, p11 = x0 * y0, x0 * y1, x1 * y0, x1 * y1
+    middle = (p00 >> np.uint64(32)) + (p01 & mask) + (p10 & mask)
+    return p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (middle >> np.uint64(32))
+
+
+@numba.njit(cache=True, inline="always")
+def _mul128(a_hi, a_lo, b_hi, b_lo):  # pragma: no cover - compiled
+    return _mulhi64(a_lo, b_lo) + a_hi * b_lo + a_lo * b_hi, a_lo * b_lo
+
+
+@numba.njit(cache=True, inline="always")
+def _add128(a_hi, a_lo, b_hi, b_lo):  # pragma: no cover - compiled
+    lo = a_lo + b_lo
+    return a_hi + b_hi + (np.uint64(1) if lo < a_lo else np.uint64(0)), lo
+
+
+@numba.njit(cache=True)
+def _advance(s_hi, s_lo, inc_hi, inc_lo, delta):  # pragma: no cover - compiled
+    """The LCG state `delta` steps on (Brown 1994's jump: O(log delta))."""
+    acc_m_hi, acc_m_lo = np.uint64(0), np.uint64(1)
+    acc_p_hi, acc_p_lo = np.uint64(0), np.uint64(0)
+    cur_m_hi, cur_m_lo = _MULT_HI, _MULT_LO
+    cur_p_hi, cur_p_lo = inc_hi, inc_lo
+    d = np.uint64(delta)
+    while d > np.uint64(0):
+        if d & np.uint64(1):
+            acc_m_hi, acc_m_lo = _mul128(acc_m_hi, acc_m_lo, cur_m_hi, cur_m_lo)
+            t_hi, t_lo = _mul128(acc_p_hi, acc_p_lo, cur_m_hi, cur_m_lo)
+            acc_p_hi, acc_p_lo = _add128(t_hi, t_lo, cur_p_hi, cur_p_lo)
+        m1_hi, m1_lo = _add128(cur_m_hi, cur_m_lo, np.uint64(0), np.uint64(1))
+        cur_p_hi, cur_p_lo = _mul128(m1_hi, m1_lo, cur_p_hi, cur_p_lo)
+        cur_m_hi, cur_m_lo = _mul128(cur_m_hi, cur_m_lo, cur_m_hi, cur_m_lo)
+        d = d >> np.uint64(1)
+    t_hi, t_lo = _mul128(acc_m_hi, acc_m_lo, s_hi, s_lo)
+    return _add128(t_hi, t_lo, acc_p_hi, acc_p_lo)
+
+
+@numba.njit(cache=True, inline="always")
+def _output(s_hi, s_lo):  # pragma: no cover - compiled
+    """XSL-RR: (high ^ low) rotated right by the top 6 bits of the state."""
+    x = s_hi ^ s_lo
+    rot = s_hi >> np.uint64(58)
+    return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@numba.njit(cache=True)
+def pcg64_floats_at(s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, positions):  # pragma: no cover
+    """float32 values at sorted `positions` of a draw starting from this PCG64 state
+    (buffered: a high half waits in `buffer`). Returns the values."""
+    out = np.empty(positions.size, np.float32)
+    step = np.int64(0)  # outputs taken so far from the state (s_hi, s_lo)
+    scale = np.float32(1.0 / 16777216.0)
+    for k in range(positions.size):
+        p = positions[k]
+        if buffered:
+            if p == 0:
+                out[k] = np.float32(np.uint32(buffer) >> np.uint32(8)) * scale
+                continue
+            p -= 1
+        m = p // 2 + 1  # the output holding this position: the m-th step from the start
+        if m - step > 8:
+            s_hi, s_lo = _advance(s_hi, s_lo, inc_hi, inc_lo, m - step)
+            step = m
+        while step < m:  # near positions: plain steps are cheaper than a jump
+            t_hi, t_lo = _mul128(s_hi, s_lo, _MULT_HI, _MULT_LO)
+            s_hi, s_lo = _add128(t_hi, t_lo, inc_hi, inc_lo)
+            step += 1
+        word = _output(s_hi, s_lo)
+        half = (word >> np.uint64(32)) if p % 2 else (word & np.uint64(0xFFFFFFFF))
+        out[k] = np.float32(half >> np.uint64(8)) * scale
+    return out
+
+
+@numba.njit(cache=True)
+def pcg64_after(s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, count):  # pragma: no cover
+    """The PCG64 state after `count` float32 draws: (state hi, lo, buffered, buffer), the
+    buffer holding the last output's high half as numpy leaves it (even once used)."""
+    if buffered:
+        if count == 0:
+            return s_hi, s_lo, True, buffer
+        count -= 1
+    steps = (count + 1) // 2
+    if steps == 0:
+        return s_hi, s_lo, False, buffer
+    s_hi, s_lo = _advance(s_hi, s_lo, inc_hi, inc_lo, steps)
+    return s_hi, s_lo, count % 2 == 1, _output(s_hi, s_lo) >> np.uint64(32)

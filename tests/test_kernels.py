@@ -92,3 +92,28 @@ def test_rows_of_kept_entries_are_the_rows_of_the_kept_matrix(matrix, rng):
     expected = kept[rows]
     for a, b in zip(got, (expected.indptr, expected.indices, expected.data), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed, before", [(0, 0), (1, 3), (2, 4), (7, 1)])
+def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
+    """Reading a draw at chosen positions gives numpy's float32 values there, and leaves
+    the stream where the full draw would (a buffered half included)."""
+    from sim.mechanisms.base import Uniforms
+
+    full_gen = np.random.Generator(np.random.PCG64(seed))
+    lazy_gen = np.random.Generator(np.random.PCG64(seed))
+    full_gen.random(before, dtype=np.float32)
+    lazy_gen.random(before, dtype=np.float32)
+    shape = (2, 1001, 3) if before % 2 else (2, 40_001, 3)  # drawn in full, read at
+    full = full_gen.random(shape, dtype=np.float32).ravel()
+    draw = Uniforms(lazy_gen, full.size)
+    assert draw._values is None or full.size <= Uniforms.DRAW_IN_FULL
+    positions = np.random.default_rng(seed).integers(0, full.size, 700)  # repeats, unsorted
+    np.testing.assert_array_equal(draw.at(positions), full[positions])
+    np.testing.assert_array_equal(draw.at(np.arange(full.size)), full)
+    assert full_gen.bit_generator.state == lazy_gen.bit_generator.state
+    np.testing.assert_array_equal(
+        full_gen.random(5, dtype=np.float32), lazy_gen.random(5, dtype=np.float32)
+    )
+    with pytest.raises(IndexError):
+        draw.at(np.array([full.size]))

@@ -55,10 +55,11 @@ class Bargaining(Mechanism):
     def order(self, day: Day) -> None:
         """First orders may start a bargain: helpers cut the price and become aware."""
         rule, orders = self.spec.payout.bargain, day.orders
-        u_ask = self.uniform("bargain", (day.consumers, day.categories))
-        idx = np.flatnonzero(
-            orders.first_in_category & (u_ask[orders.buyer, orders.category] < rule.ask_probability)
+        k = day.categories
+        u_ask = self.uniform_later("bargain", (day.consumers, k)).at(
+            orders.buyer * k + orders.category
         )
+        idx = np.flatnonzero(orders.first_in_category & (u_ask < rule.ask_probability))
         _, first = np.unique(orders.buyer[idx], return_index=True)
         idx = idx[first]  # one bargain per buyer a day
         owner, helper = ask_helpers(

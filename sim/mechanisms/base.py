@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.kernels import spread_rows
+from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -122,6 +122,13 @@ class Mechanism:
         """
         return self.rng(stream).random(shape, dtype=np.float32)
 
+    def uniform_later(self, stream: str, shape: int | tuple[int, ...]) -> Uniforms:
+        """The draw `uniform(stream, shape)` would make, read only where a rule needs it:
+        `.at(flat positions)` gives exactly those numbers, and the stream steps past the
+        whole draw now, so it stays in lockstep across variants without building the
+        array (most rules need a few of an (N, C) draw)."""
+        return Uniforms(self.rng(stream), int(np.prod(shape)))
+
     def rng(self, stream: str) -> np.random.Generator:
         """A named stream this mechanism declared."""
         if stream not in self.streams:
@@ -143,6 +150,52 @@ class Mechanism:
     def hooks(cls) -> tuple[str, ...]:
         """The phases and factors this mechanism implements."""
         return tuple(name for name in (*PHASES, *FACTORS) if getattr(cls, name, None) is not None)
+
+
+_LOW64 = (1 << 64) - 1
+
+
+class Uniforms:
+    """One float32 draw of `count` uniforms from a PCG64 stream, read at chosen positions;
+    creating it steps the stream past the draw. A small draw is made in full (cheaper
+    than jumping); a large one is read where asked (`sim.kernels.pcg64_floats_at`): the
+    same numbers either way."""
+
+    DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
+
+    def __init__(self, generator: np.random.Generator, count: int):
+        self.count = count
+        self._values = None
+        if count <= self.DRAW_IN_FULL:
+            self._values = generator.random(count, dtype=np.float32)
+            return
+        bit_generator = generator.bit_generator
+        state = bit_generator.state
+        if state["bit_generator"] != "PCG64":
+            raise TypeError(f"positional draws need PCG64, not {state['bit_generator']}")
+        s, inc = state["state"]["state"], state["state"]["inc"]
+        self._start = (
+            np.uint64(s >> 64),
+            np.uint64(s & _LOW64),
+            np.uint64(inc >> 64),
+            np.uint64(inc & _LOW64),
+            bool(state["has_uint32"]),
+        )
+        self._buffer = np.uint64(state["uinteger"])
+        hi, lo, buffered, buffer = pcg64_after(*self._start, self._buffer, count)
+        state["state"]["state"] = int(hi) << 64 | int(lo)
+        state["has_uint32"], state["uinteger"] = int(buffered), int(buffer)
+        bit_generator.state = state
+
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """The draw's values at these flat positions (any order, repeats allowed)."""
+        if self._values is not None:
+            return self._values[positions]  # numpy checks the bounds
+        positions = np.asarray(positions, np.int64)
+        if positions.size and (positions.min() < 0 or positions.max() >= self.count):
+            raise IndexError(f"positions outside a draw of {self.count}")
+        unique, back = np.unique(positions, return_inverse=True)
+        return pcg64_floats_at(*self._start, self._buffer, unique)[back.ravel()]
 
 
 @dataclass

@@ -54,7 +54,7 @@ def churn_hazard(
     recency_scale_days: float,
     per_bad_experience: float,
 ) -> np.ndarray:
-    """Daily lapse probability of each customer (N,)."""
+    """Daily lapse probability of each customer (per customer, arrays alike)."""
     h = base_per_day * (1.0 + days_since_order / recency_scale_days)
     h = h * np.power(1.0 + per_bad_experience, bad_experiences)
     return np.minimum(h, 1.0)
@@ -78,7 +78,7 @@ def with_dropout(hazard: np.ndarray, ordered_today: np.ndarray, dropout: np.ndar
 
 
 def lapse(active_customers: np.ndarray, hazard: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Which active customers (N,) bool lapse today."""
+    """Which active customers (bool, per consumer) lapse today."""
     return active_customers & (u < hazard)
 
 
@@ -120,8 +120,8 @@ def won_back(
     exposure: np.ndarray | None = None,
     per_exposure: float = 0.0,
 ) -> np.ndarray:
-    """Which lapsed customers (N,) bool are won back today: probability w a day each, or
-    1 - (1 - w) exp(-r x E) with exposure E (per day) and response r."""
+    """Which lapsed customers (bool, per consumer) are won back today: probability w a day
+    each, or 1 - (1 - w) exp(-r x E) with exposure E (per day) and response r."""
     if exposure is None or per_exposure == 0.0:
         return lapsed_customers & (u < win_back_per_day)
     chance = 1.0 - (1.0 - win_back_per_day) * np.exp(-per_exposure * exposure)
@@ -216,40 +216,44 @@ class Churn(Mechanism):
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
         if beh.win_back_per_day > 0 or beh.win_back_per_exposure > 0:
-            lapsed = c.is_customer & c.lapsed
+            who = np.flatnonzero(c.is_customer & c.lapsed)  # only they can come back
             exposure = None
             if beh.win_back_per_exposure > 0:
-                who = np.flatnonzero(lapsed)
                 shape = (c.n, day.categories)
-                exposure = np.zeros(c.n)
-                exposure[who] = win_back_exposure(
+                exposure = win_back_exposure(
                     c.customer_of[who],
                     [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
                 )
-            back = won_back(
-                lapsed,
+            back = np.zeros(c.n, bool)
+            back[who] = won_back(
+                np.ones(who.size, bool),
                 beh.win_back_per_day,
-                self.uniform("win_back", c.n),
+                self.uniform_later("win_back", c.n).at(who),
                 exposure,
                 beh.win_back_per_exposure,
             )
             c.lapsed &= ~back
             self.back_day[back] = day.index
             day.count("won_back", back.sum())
-        active = c.active_customer & ~c.is_leader
+        active = np.flatnonzero(c.active_customer & ~c.is_leader)  # only they can lapse
+        weight = self.bad_experience_weight()  # every consumer's: it keeps its own state
         hazard = churn_hazard(
-            day.index - np.maximum(c.last_order_day, self.back_day),
-            self.bad_experience_weight(),
+            day.index - np.maximum(c.last_order_day[active], self.back_day[active]),
+            weight[active],
             beh.churn_base_hazard_per_day,
             beh.churn_recency_scale_days,
             beh.churn_per_bad_experience,
         )
         for factor in self.platform.factors("churn_factor"):
-            hazard = hazard * factor(day)
+            hazard = hazard * factor(day)[active]
         if beh.lapse_after_order_probability > 0:
-            repeat_today = (c.last_order_day == day.index) & (c.first_order_day < day.index)
-            hazard = with_dropout(hazard, repeat_today, self.dropout)
-        lapsed = lapse(active, hazard, self.uniform("churn", c.n))
+            last, first = c.last_order_day[active], c.first_order_day[active]
+            repeat_today = (last == day.index) & (first < day.index)
+            hazard = with_dropout(hazard, repeat_today, self.dropout[active])
+        lapsed = np.zeros(c.n, bool)
+        lapsed[active] = lapse(
+            np.ones(active.size, bool), hazard, self.uniform_later("churn", c.n).at(active)
+        )
         c.lapsed |= lapsed
         day.quit |= lapsed & c.is_sharer
         c.is_sharer &= ~lapsed

@@ -34,10 +34,10 @@ class Experience(Mechanism):
 
     def experience(self, day: Day) -> None:
         orders = day.orders
-        u = self.uniform("experience", (day.consumers, day.categories))
+        draw = self.uniform_later("experience", (day.consumers, day.categories))
         bad = bad_orders(
             orders.buyer,
             self.spec.behavior.product_mismatch_probability,
-            u[orders.buyer, orders.category],
+            draw.at(orders.buyer * day.categories + orders.category),
         )
         day.bad_experiences(bad, self.pop.bad_experiences)

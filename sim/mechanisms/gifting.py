@@ -66,16 +66,16 @@ class Gifting(Mechanism):
         """Sharers send gifts; receivers who register are bound to the sender and aware."""
         c, rule = self.pop, self.spec.payout.gift
         sharer_idx = np.flatnonzero(c.is_sharer)
-        u_send, u_pick, u_claim = self.uniform("gifts", (3, c.n))
+        u = self.uniform_later("gifts", (3, c.n))  # send, pick, claim: read where needed
         sender, receiver = send_gifts(
             sharer_idx,
             min(1.0, rule.gifts_per_sharer_per_month / 30.0),
             self.platform.network.by_speaker,
-            u_send[sharer_idx],
-            u_pick[sharer_idx],
+            u.at(sharer_idx),
+            u.at(c.n + sharer_idx),
         )
         claimed = claim_gifts(
-            receiver, c.online_ready & ~c.lapsed, rule.claim_probability, u_claim[receiver]
+            receiver, c.online_ready & ~c.lapsed, rule.claim_probability, u.at(2 * c.n + receiver)
         )
         sender, receiver = sender[claimed], receiver[claimed]
         bind(

@@ -231,9 +231,10 @@ class GroupBuying(Mechanism):
         """Divert purchases into groups, let groups recruit, fill or fail them."""
         c, book, rule = self.pop, self.book, self.spec.payout.group_buy
         orders, channels = day.orders, day.channels
-        u_open = self.uniform("group_buy", (day.consumers, day.categories))
+        k = day.categories
+        u_open = self.uniform_later("group_buy", (day.consumers, k))
         divert = self.platform.scheme.group_categories[orders.category] & (
-            u_open[orders.buyer, orders.category] < rule.open_probability
+            u_open.at(orders.buyer * k + orders.category) < rule.open_probability
         )
         # A consumer opens one group at a time; their other purchases today stay solo.
         idx = np.flatnonzero(divert)
@@ -244,9 +245,9 @@ class GroupBuying(Mechanism):
             book, orders.buyer[divert], orders.category[divert], channels[divert], day.index
         )
         # Solo buyers of a group-buy category may take a group listed on its page.
-        u_listing = self.uniform("group_listing", (day.consumers, day.categories))
+        u_listing = self.uniform_later("group_listing", (day.consumers, k))
         solo = np.flatnonzero(~divert & self.platform.scheme.group_categories[orders.category])
-        willing = u_listing[orders.buyer[solo], orders.category[solo]] < self.listing_take
+        willing = u_listing.at(orders.buyer[solo] * k + orders.category[solo]) < self.listing_take
         listed = join_listed_groups(
             book, orders.buyer[solo], orders.category[solo], willing, rule.group_size
         )

@@ -156,7 +156,7 @@ class ProxyPurchase(Mechanism):
         idx = np.flatnonzero(~c.online_ready[orders.buyer])
         if idx.size == 0:
             return  # no draw today (the stream is not in lockstep across variants)
-        u = self.uniform("proxy", c.n)
+        u = self.uniform_later("proxy", c.n)
         buyers = orders.buyer[idx]
         proxy = self.leader_of_neighborhood[self.platform.layout.neighborhood[buyers]]
         if not self.spec.group_leaders.proxy_purchase:
@@ -164,7 +164,7 @@ class ProxyPurchase(Mechanism):
         ask = proxy < 0
         net = self.platform.network
         proxy[ask] = pick_sharer(
-            net.trust, buyers[ask], self.online_customer, u[buyers[ask]], keep=net.local
+            net.trust, buyers[ask], self.online_customer, u.at(buyers[ask]), keep=net.local
         )
         orders.proxy[idx] = True
         sharer = proxy >= 0

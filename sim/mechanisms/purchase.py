@@ -220,7 +220,7 @@ class Purchase(Mechanism):
             day.demand,
             [factor(day) for factor in self.platform.factors("adoption_factor")],
         )
-        u_channel, u_pick = self.uniform("attribution", (2, n, k))
+        attribution = self.uniform_later("attribution", (2, n, k))  # channel, then sharer
         channel = credit_channel(
             {
                 CHANNEL_SOURCE[name]: np.broadcast_to(day.hazard[name], (n, k))[buyer, cat]
@@ -228,7 +228,7 @@ class Purchase(Mechanism):
                 else np.full(buyer.size, day.hazard["ad"])
                 for name in CHANNELS
             },
-            u_channel[buyer, cat],
+            attribution.at(buyer * k + cat),
         )
         shared_by = np.full(buyer.size, -1, np.int64)
         for category in range(k):  # a handful of categories, not consumers
@@ -237,7 +237,7 @@ class Purchase(Mechanism):
                 self.platform.network.trust,
                 buyer[pick],
                 c.shared_today[:, category],
-                u_pick[buyer[pick], category],
+                attribution.at(n * k + buyer[pick] * k + category),
             )
         day.first_buyer, day.first_category, day.first_channel = buyer, cat, channel
         day.orders = Orders.make(buyer, cat, True, shared_by, via_share=shared_by >= 0)

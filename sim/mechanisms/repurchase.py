@@ -105,25 +105,30 @@ class Repurchase(Mechanism):
         self.pop.next_due_day[buyers, categories] = self.day + draw_intervals(
             mean_days,
             self.spec.behavior.repurchase_interval_shape,
-            self.u_interval[buyers, categories],
+            self.draws.at(self.interval_draws + buyers * self.categories + categories),
         )
 
     def reorder(self, day: Day) -> None:
         """Due customers reorder (or skip and draw their next due day)."""
         c, beh = self.pop, self.spec.behavior
         self.day = day.index
-        u_reorder, self.u_interval = self.uniform("repurchase", (2, day.consumers, day.categories))
+        n, k = day.consumers, day.categories
+        # today's draw: a uniform per (consumer, category) to reorder, then one per
+        # (consumer, category) for the next interval; read only where a rule needs one
+        self.draws = self.uniform_later("repurchase", (2, n, k))
+        self.interval_draws, self.categories = n * k, k
         day.schedule_next_due = self.schedule
         free = day.reachable & day.can_buy
         due = due_cells(c.next_due_day, free, c.customer_of, day.index)
-        due_buyer, due_cat = due // day.categories, due % day.categories
+        due_buyer, due_cat = due // k, due % k
         lead = np.ones(due_buyer.size)  # x 1.0 first: exact, and never aliases a factor
         for factor in self.platform.factors("reorder_factor"):
             lead *= factor(day, due_buyer, due_cat)
         effect = beh.recommendation_repurchase_effect
         lead *= 1.0 - effect + effect * c.recommendation_trust[due_buyer]
         reorder = due_reorders(
-            beh.repurchase_probability * day.demand[due_cat] * lead, u_reorder[due_buyer, due_cat]
+            beh.repurchase_probability * day.demand[due_cat] * lead,
+            self.draws.at(due_buyer * k + due_cat),
         )
         self.schedule(due_buyer[~reorder], due_cat[~reorder])
         day.orders = Orders.concat(

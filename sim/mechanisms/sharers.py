@@ -134,7 +134,8 @@ def quit_sharers(
     quit_hazard: float,
     u: np.ndarray,
 ) -> np.ndarray:
-    """Which sharers (N,) bool quit today: past the grace period, earning too little."""
+    """Which sharers (bool, per consumer) quit today: past the grace period, earning too
+    little; the other arguments alike."""
     low = (days_as_sharer >= grace_days) & (monthly_fen < min_monthly_fen)
     return is_sharer & low & (u < quit_hazard)
 
@@ -252,16 +253,18 @@ class Sharers(Mechanism):
             beh.sharer_recruitment_per_day,
             appeal * (1.0 + push * bound[candidates]),
             beh.sharer_peer_effect,
-            self.uniform("sharers", c.n)[candidates],
+            self.uniform_later("sharers", c.n).at(candidates),
         )
-        quit_ = ~c.is_leader & quit_sharers(
-            c.is_sharer,
-            day.index - c.sharer_since_day,
-            c.monthly_earnings_fen,
+        sharers = np.flatnonzero(c.is_sharer)  # only sharers can quit
+        quit_ = np.zeros(c.n, bool)
+        quit_[sharers] = ~c.is_leader[sharers] & quit_sharers(
+            np.ones(sharers.size, bool),
+            day.index - c.sharer_since_day[sharers],
+            c.monthly_earnings_fen[sharers],
             beh.sharer_grace_days,
             beh.sharer_min_monthly_earnings_yuan * 100.0,
             beh.sharer_quit_hazard_per_day,
-            self.uniform("sharers", c.n),
+            self.uniform_later("sharers", c.n).at(sharers),
         )
         recruited = record_recruitment(c.recruiter, c.sharer_level, joined, recruiting, bound)
         c.is_sharer |= joined

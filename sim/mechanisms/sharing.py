@@ -110,14 +110,16 @@ class Sharing(Mechanism):
         beh, c = self.spec.behavior, self.pop
         sharer_idx = np.flatnonzero(c.is_sharer)
         share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * day.hype, 0, 1)
-        u = self.uniform("exposure", (day.consumers, day.categories))
+        k = day.categories
+        draw = self.uniform_later("exposure", (day.consumers, k))  # read at sharers' rows
+        u = draw.at(sharer_idx[:, None] * k + np.arange(k)).reshape(sharer_idx.size, k)
         effort = share_effort(
             self.platform.get("incentives").reward[sharer_idx],
             beh.share_reward_reference_yuan,
             beh.share_effort_elasticity,
             beh.max_share_effort,
         )
-        shared = share_products(sharer_idx, share_prob, effort, u[sharer_idx])
+        shared = share_products(sharer_idx, share_prob, effort, u)
         received = share_exposure(self.platform.network.by_speaker, sharer_idx, shared)
         day.hazard["share"] = beh.share_conversion_per_share * received
         c.shared_today[:] = False
