@@ -143,12 +143,12 @@ def strongest_marked_tie(indptr, indices, data, rows, marked):  # pragma: no cov
 
 
 @numba.njit(cache=True, nogil=True)
-def spread_add(indptr, indices, data, rows, x, target, slot):  # pragma: no cover - compiled
-    """target += `spread_rows(...)`, touching only the listeners reached: each reached
-    row's sum is formed from 0 in `spread_rows`'s order, then added once, so target ends
-    exactly as with the dense sum (rows not reached gain nothing). slot: (N,) int64
-    scratch, all -1 on entry and on return."""
-    touched = np.empty(indices.size, np.int64)
+def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - compiled
+    """`spread_rows` for the listeners reached only: (touched, sums), touched the listeners
+    in the order first reached, sums (len(touched), C) each formed from 0 in
+    `spread_rows`'s order (so equal to its rows there; every other row of it is 0).
+    slot: (N,) int64 scratch, all -1 on entry and on return."""
+    touched = np.empty(min(indices.size, slot.size), np.int64)  # each listener once
     m = 0
     for k in range(rows.size):
         r = rows[k]
@@ -167,10 +167,8 @@ def spread_add(indptr, indices, data, rows, x, target, slot):  # pragma: no cove
             for c in range(x.shape[1]):
                 acc[s, c] += w * x[k, c]
     for s in range(m):
-        j = touched[s]
-        for c in range(x.shape[1]):
-            target[j, c] += acc[s, c]
-        slot[j] = -1
+        slot[touched[s]] = -1
+    return touched[:m].copy(), acc
 
 
 # ---------------------------------------------------------------- PCG64 at chosen positions

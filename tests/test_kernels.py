@@ -29,16 +29,24 @@ def test_spread_is_scipys_transposed_product(matrix, rng):
     np.testing.assert_array_equal(spread(matrix, rows, x[:, 0]), expected[:, 0])
 
 
-def test_spread_add_touches_only_the_listeners_reached(matrix, rng):
+def test_spread_reached_gives_the_dense_sums_of_the_listeners_reached(matrix, rng):
+    from sim.mechanisms.base import spread_reached
+
     n = matrix.shape[0]
     rows = rng.choice(n, size=max(1, n // 3), replace=False)
     x = rng.random((rows.size, 4)) - 0.5
-    target = rng.random((n, 4))
-    expected = target + spread(matrix, rows, x)
     slot = np.full(n, -1, np.int64)
-    kernels.spread_add(matrix.indptr, matrix.indices, matrix.data, rows, x, target, slot)
-    np.testing.assert_array_equal(target, expected)
+    reached, sums = spread_reached(matrix, rows, x, slot)
+    dense = spread(matrix, rows, x)
+    np.testing.assert_array_equal(sums, dense[reached])
+    assert np.unique(reached).size == reached.size
+    others = np.setdiff1d(np.arange(n), reached)
+    assert (dense[others] == 0).all()
     assert (slot == -1).all()  # the scratch is left clean
+    target = rng.random((n, 4))
+    expected = target + dense
+    target[reached] += sums
+    np.testing.assert_array_equal(target, expected)
 
 
 def test_changed_influence_finds_who_broadcasts_something_new(rng):

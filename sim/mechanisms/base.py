@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows
+from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows, spread_sparse
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -274,6 +274,22 @@ def csr_rows(
         np.cumsum(np.bincount(row_of[kept], minlength=rows.size), out=indptr[1:])
         take = take[kept]
     return indptr, matrix.indices[take], matrix.data[take]
+
+
+def spread_reached(
+    matrix: Any, rows: np.ndarray, x: np.ndarray, slot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`spread` for the listeners reached only: (listeners, their sums as rows of x's
+    width), the sums equal to `spread`'s rows there (it is 0 everywhere else). slot: (N,)
+    int64 scratch filled with -1, kept by the caller between days."""
+    return spread_sparse(
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        np.asarray(rows, np.int64),
+        np.ascontiguousarray(np.asarray(x, np.float64).reshape(len(rows), -1)),
+        slot,
+    )
 
 
 def spread(matrix: Any, rows: np.ndarray, x: np.ndarray) -> np.ndarray:

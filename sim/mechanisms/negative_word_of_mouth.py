@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, State, spread
+from sim.mechanisms.base import Day, Mechanism, State, spread_reached
 from sim.metrics import ratio
 from sim.schema_base import Section, param
 
@@ -27,14 +27,20 @@ def spread_bad_news(
     trust_by_speaker: sp.csr_matrix,
     bad_today: np.ndarray,
     half_life_days: float,
+    slot: np.ndarray | None = None,
 ) -> int:
-    """Fade and add today's bad news, in place; return how many consumers heard some."""
+    """Fade and add today's bad news (each listener's trust-weighted bad experiences of
+    their ties today, distrust counting 0), in place; return how many consumers heard
+    some. slot: optional (N,) int64 scratch of -1 (`spread_reached`)."""
     signal *= 0.5 ** (1.0 / half_life_days)
     tellers = np.flatnonzero(bad_today)
     if tellers.size == 0:
         return 0
-    heard = spread(trust_by_speaker, tellers, bad_today[tellers])
-    signal += np.maximum(heard, 0.0)
+    if slot is None:
+        slot = np.full(signal.size, -1, np.int64)
+    reached, heard = spread_reached(trust_by_speaker, tellers, bad_today[tellers], slot)
+    heard = heard[:, 0]
+    signal[reached] += np.maximum(heard, 0.0)
     return int(np.count_nonzero(heard > 0))
 
 
@@ -76,6 +82,9 @@ class NegativeWordOfMouth(Mechanism):
     kpis = ("bad_news_reach",)
     states = (State("bad_news", np.float64, 0.0, doc="trust-weighted bad news heard"),)
 
+    def setup(self) -> None:
+        self._slot = np.full(self.pop.n, -1, np.int64)  # scratch of `spread_reached`
+
     def adoption_factor(self, day: Day) -> np.ndarray:
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
         return adoption_damper(self.pop.bad_news, sensitivity)[:, None]
@@ -88,6 +97,7 @@ class NegativeWordOfMouth(Mechanism):
                 self.platform.network.by_speaker,
                 day.bad_experience_counts(),
                 self.spec.behavior.negative_wom_half_life_days,
+                self._slot,
             ),
         )
 

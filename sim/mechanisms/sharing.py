@@ -121,7 +121,8 @@ class Sharing(Mechanism):
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
         received = share_exposure(self.platform.network.by_speaker, sharer_idx, shared)
-        day.hazard["share"] = beh.share_conversion_per_share * received
+        received *= beh.share_conversion_per_share  # in place: one (N, C) array, not two
+        day.hazard["share"] = received
         c.shared_today[:] = False
         c.shared_today[sharer_idx] = shared
         day.shared = shared
