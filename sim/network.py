@@ -123,7 +123,7 @@ def layers_to_matrix(
     pair, strongest = pair[first], keys[first] % ranks
     del keys, first
     by_rank = np.array([weights[k] for k in strongest_first], np.float64)
-    index = np.int32 if n < 2**31 else np.int64
+    index = np.int32 if max(n, pair.size) < 2**31 else np.int64  # as scipy would choose
     indptr = np.searchsorted(pair, np.arange(n + 1, dtype=np.int64) * n).astype(index)
     mat = sp.csr_matrix(
         (by_rank[strongest], (pair % n).astype(index), indptr), shape=(n, n), copy=False

@@ -102,7 +102,7 @@ def test_rows_of_kept_entries_are_the_rows_of_the_kept_matrix(matrix, rng):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("seed, before", [(0, 0), (1, 3), (2, 4), (7, 1)])
+@pytest.mark.parametrize("seed, before", [(0, 0), (1, 3), (2, 4), (7, 1), (3, 0), (5, 2)])
 def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     """Reading a draw at chosen positions gives numpy's float32 values there, and leaves
     the stream where the full draw would (a buffered half included)."""
@@ -112,7 +112,7 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     lazy_gen = np.random.Generator(np.random.PCG64(seed))
     full_gen.random(before, dtype=np.float32)
     lazy_gen.random(before, dtype=np.float32)
-    shape = (2, 1001, 3) if before % 2 else (2, 40_001, 3)  # drawn in full, read at
+    shape = (2, 40_001, 3) if seed % 2 else (2, 1001, 3)  # read at positions, or in full
     full = full_gen.random(shape, dtype=np.float32).ravel()
     draw = Uniforms(lazy_gen, full.size)
     assert draw._values is None or full.size <= Uniforms.DRAW_IN_FULL
@@ -125,3 +125,38 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     )
     with pytest.raises(IndexError):
         draw.at(np.array([full.size]))
+
+
+@pytest.mark.parametrize("before", [0, 1])
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_positional_reading_from_a_buffered_half_and_tiny_draws(before, count):
+    """The jump path itself (forced), from a buffered half or not, for draws of 0-3."""
+    from sim.mechanisms.base import Uniforms
+
+    full_gen = np.random.Generator(np.random.PCG64(11))
+    lazy_gen = np.random.Generator(np.random.PCG64(11))
+    full_gen.random(before, dtype=np.float32)
+    lazy_gen.random(before, dtype=np.float32)
+    full = full_gen.random(count, dtype=np.float32)
+    small = Uniforms.DRAW_IN_FULL
+    try:
+        Uniforms.DRAW_IN_FULL = -1  # positional reading even for tiny draws
+        draw = Uniforms(lazy_gen, count)
+    finally:
+        Uniforms.DRAW_IN_FULL = small
+    assert draw._values is None
+    np.testing.assert_array_equal(draw.at(np.arange(count)), full)
+    assert full_gen.bit_generator.state == lazy_gen.bit_generator.state
+    with pytest.raises(IndexError):
+        draw.at(np.array([-1]))
+
+
+def test_spreading_from_nobody_reaches_nobody(matrix):
+    from sim.mechanisms.base import spread_reached
+
+    n = matrix.shape[0]
+    none = np.empty(0, np.int64)
+    assert (spread(matrix, none, np.empty(0)) == 0).all() and spread(matrix, none, []).shape == (n,)
+    assert spread(matrix, none, np.empty((0, 3))).shape == (n, 3)
+    reached, sums = spread_reached(matrix, none, np.empty((0, 3)), np.full(n, -1, np.int64))
+    assert reached.size == 0 and sums.shape == (0, 3)

@@ -87,6 +87,10 @@ class Advertising(Mechanism):
             beh.ad_response_max_per_day,
             beh.ad_saturation_yuan_per_1000_per_day,
         )
+        # the part the spend buys (without the organic p0): what reaches lapsed customers
+        self.spend_hazard = ad_hazard(
+            0.0, spend, beh.ad_response_max_per_day, beh.ad_saturation_yuan_per_1000_per_day
+        )
 
     def expose(self, day: Day) -> None:
         day.hazard["ad"] = self.hazard

@@ -189,10 +189,12 @@ class Uniforms:
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """The draw's values at these flat positions (any order, repeats allowed)."""
-        if self._values is not None:
-            return self._values[positions]  # numpy checks the bounds
         positions = np.asarray(positions, np.int64)
-        if positions.size and (positions.min() < 0 or positions.max() >= self.count):
+        if positions.size and positions.min() < 0:
+            raise IndexError(f"negative position in a draw of {self.count}")
+        if self._values is not None:
+            return self._values[positions]  # numpy checks the upper bound
+        if positions.size and positions.max() >= self.count:
             raise IndexError(f"positions outside a draw of {self.count}")
         unique, back = np.unique(positions, return_inverse=True)
         return pcg64_floats_at(*self._start, self._buffer, unique)[back.ravel()]
@@ -282,6 +284,9 @@ def spread_reached(
     """`spread` for the listeners reached only: (listeners, their sums as rows of x's
     width), the sums equal to `spread`'s rows there (it is 0 everywhere else). slot: (N,)
     int64 scratch filled with -1, kept by the caller between days."""
+    if len(rows) == 0:
+        x = np.asarray(x)
+        return np.empty(0, np.int64), np.zeros((0, x.shape[1] if x.ndim == 2 else 1))
     return spread_sparse(
         matrix.indptr,
         matrix.indices,
@@ -300,6 +305,8 @@ def spread(matrix: Any, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     on every call (a compiled loop, `sim.kernels.spread_rows`)."""
     x = np.asarray(x, dtype=np.float64)
     flat = x.ndim == 1
+    if len(rows) == 0:
+        return np.zeros(matrix.shape[1] if flat else (matrix.shape[1], x.shape[1]))
     out = spread_rows(
         matrix.indptr,
         matrix.indices,

@@ -31,10 +31,12 @@ Win-back also answers the platform's and the sharers' efforts: with
 
     1 - (1 - w) x exp(-r x E)
 
-where E is the adoption hazard today's ads, shares and KOL posts give them, summed over the
-categories they used to buy (the same hazards that win new customers, `sim.mechanisms.
-purchase`): a share from a tie or a burst of ads brings some lapsed customers back, and
-more spend or more sharing brings back more. With r = 0 only the base chance w acts.
+where E is the hazard today's efforts give them, summed over the categories they used to
+buy: the part of the ad hazard the spend buys (not the organic external influence), and
+the share and KOL-post hazards (the raw channel hazards that win new customers, before
+price, hype and adoption factors, `sim.mechanisms.purchase`). A share from a tie or more
+ad spend brings some lapsed customers back, more effort brings back more; without spend,
+shares or posts reaching them, only the base chance w acts, and with r = 0 too.
 """
 
 from __future__ import annotations
@@ -87,14 +89,14 @@ def faded(weight: np.ndarray, half_life_days: float) -> np.ndarray:
     return weight * 0.5 ** (1.0 / half_life_days)
 
 
-WIN_BACK_CHANNELS = ("ad", "share", "kol")  # the efforts that reach lapsed customers
+WIN_BACK_CHANNELS = ("share", "kol")  # with the ads' spend part: efforts reaching them
 
 CHANNELS = (
     Channel(
         "behavior.win_back_per_exposure",
         "lapsed customers",
-        "the adoption hazard today's ads, shares and KOL posts give them in the categories "
-        "they bought (per day)",
+        "the hazard today's ad spend (not the organic p0), shares and KOL posts give them "
+        "in the categories they bought (per day)",
         "comes back with probability 1 - (1 - w) exp(-r x E)",
         "win_back_per_exposure r (fraction of the adoption hazard), win_back_per_day w",
         "churn",
@@ -220,9 +222,11 @@ class Churn(Mechanism):
             exposure = None
             if beh.win_back_per_exposure > 0:
                 shape = (c.n, day.categories)
+                ads = self.platform.get("advertising").spend_hazard  # not the organic p0
                 exposure = win_back_exposure(
                     c.customer_of[who],
-                    [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
+                    [np.broadcast_to(ads, shape)[who]]
+                    + [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
                 )
             back = np.zeros(c.n, bool)
             back[who] = won_back(

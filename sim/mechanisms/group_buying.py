@@ -16,14 +16,16 @@ experience (the wait was wasted). A consumer waits in at most one group at a tim
 members of a filled group opened by an active sharer are credited to that sharer and bound
 to them (store binding).
 
-Open groups are also listed on the category's page (as on Pinduoduo): a buyer about to buy
-a group-buy category alone takes a listed group instead with probability
+Open groups are also listed on the category's page (as on Pinduoduo): an online buyer about
+to buy a group-buy category alone (not through a proxy) takes a listed group instead with
+probability
 
     1 - exp(-b x discount_rate)
 
 (b: `listed_appeal_per_discount`): strangers complete groups as well as ties. The listing
 shows the groups closest to filling first (then the oldest); buyers take the free places
-in order; a buyer beyond the free places buys alone.
+in order; a buyer beyond the free places buys alone. A stranger keeps the credit of their
+own order (the sharer whose share won it, if any), not the opener's.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 OPEN, FILLED, FAILED = 0, 1, 2
+NOT_LISTED = -2  # member_credit of a member who did not come through the listing
 
 
 @dataclass
@@ -50,6 +53,7 @@ class GroupBook:
 
     member_group: np.ndarray  # (N,) int64: open group a consumer waits in, -1 if none
     member_channel: np.ndarray  # (N,) int8: how the member came (SOURCE_* code)
+    member_credit: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     category: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     opened_day: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     size: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -58,7 +62,11 @@ class GroupBook:
 
     @classmethod
     def create(cls, consumers: int) -> GroupBook:
-        return cls(np.full(consumers, -1, np.int64), np.full(consumers, -1, np.int8))
+        return cls(
+            np.full(consumers, -1, np.int64),
+            np.full(consumers, -1, np.int8),
+            np.full(consumers, NOT_LISTED, np.int64),
+        )
 
     @property
     def groups(self) -> int:
@@ -199,6 +207,19 @@ def close_groups(book: GroupBook, day: int, group_size: int, window_days: int):
     return filled, filled_cat, failed, failed_cat, filled_opener
 
 
+def credited_sharers(
+    filled: np.ndarray, opener: np.ndarray, opener_is_sharer: np.ndarray, credit: np.ndarray
+) -> np.ndarray:
+    """The sharer credited with each filled member's group order (-1: none): members a
+    sharer brought into their group are the opener's (store binding), the opener's own
+    order is nobody's; a stranger who took the listed group keeps their own order's credit
+    (credit[member] >= -1; NOT_LISTED for everyone else)."""
+    by_sharer = np.where(opener_is_sharer & (opener != filled), opener, -1)
+    listed = credit[filled] != NOT_LISTED
+    by_sharer[listed] = credit[filled[listed]]
+    return by_sharer
+
+
 class GroupBuying(Mechanism):
     name = "group_buying"
     phase = "route"
@@ -208,6 +229,12 @@ class GroupBuying(Mechanism):
     states = (
         State("member_group", np.int64, -1, doc="open group the consumer waits in, -1 if none"),
         State("member_channel", np.int8, -1, doc="how the member came (SOURCE_* code)"),
+        State(
+            "member_credit",
+            np.int64,
+            -2,
+            doc="a listing joiner's own credited sharer (-1: none); -2: not a listing joiner",
+        ),
     )
 
     @classmethod
@@ -216,7 +243,9 @@ class GroupBuying(Mechanism):
 
     def setup(self) -> None:
         rule, beh = self.spec.payout.group_buy, self.spec.behavior
-        self.book = GroupBook(self.pop.member_group, self.pop.member_channel)
+        self.book = GroupBook(
+            self.pop.member_group, self.pop.member_channel, self.pop.member_credit
+        )
         prices = np.array([c.price_yuan for c in self.spec.categories])
         self.group_demand = np.exp(
             -beh.price_sensitivity_per_100_yuan * prices * (1 - rule.discount_rate) / 100.0
@@ -244,15 +273,7 @@ class GroupBuying(Mechanism):
         opened = open_groups(
             book, orders.buyer[divert], orders.category[divert], channels[divert], day.index
         )
-        # Solo buyers of a group-buy category may take a group listed on its page.
-        u_listing = self.uniform_later("group_listing", (day.consumers, k))
-        solo = np.flatnonzero(~divert & self.platform.scheme.group_categories[orders.category])
-        willing = u_listing.at(orders.buyer[solo] * k + orders.category[solo]) < self.listing_take
-        listed = join_listed_groups(
-            book, orders.buyer[solo], orders.category[solo], willing, rule.group_size
-        )
-        took = solo[listed >= 0]
-        book.member_channel[orders.buyer[took]] = channels[took]
+        took = self.take_listed(day, orders, channels, divert)
         kept = ~divert
         kept[took] = False
         orders = orders.subset(kept)
@@ -275,8 +296,9 @@ class GroupBuying(Mechanism):
         day.bad_experiences(failed, c.bad_experiences)
         was_customer = c.customer_of[failed, failed_cat]
         day.schedule_next_due(failed[was_customer], failed_cat[was_customer])
-        # Members a sharer brought into their group are the sharer's (store binding).
-        by_sharer = np.where(c.is_sharer[opener] & (opener != filled), opener, -1)
+        by_sharer = credited_sharers(filled, opener, c.is_sharer[opener], book.member_credit)
+        book.member_credit[filled] = NOT_LISTED
+        book.member_credit[failed] = NOT_LISTED
         group_orders = Orders.make(filled, filled_cat, False, by_sharer, group_order=True)
         day.orders = Orders.concat(orders, group_orders)
         day.channels = np.concatenate([channels, book.member_channel[filled]])
@@ -284,6 +306,30 @@ class GroupBuying(Mechanism):
         day.count("groups_filled", closed[FILLED])
         day.count("groups_failed", closed[FAILED])
         day.count("group_listing_joins", took.size)
+
+    def take_listed(self, day: Day, orders, channels: np.ndarray, divert: np.ndarray):
+        """Solo buyers of a group-buy category may take a group listed on its page; returns
+        the orders that did (they wait in the group now)."""
+        c, book, k = self.pop, self.book, day.categories
+        u_listing = self.uniform_later("group_listing", (day.consumers, k))
+        solo = np.flatnonzero(  # online buyers browsing the page, not proxies' orders
+            ~divert
+            & self.platform.scheme.group_categories[orders.category]
+            & c.online_ready[orders.buyer]
+            & ~orders.proxy
+        )
+        willing = u_listing.at(orders.buyer[solo] * k + orders.category[solo]) < self.listing_take
+        listed = join_listed_groups(
+            book,
+            orders.buyer[solo],
+            orders.category[solo],
+            willing,
+            self.spec.payout.group_buy.group_size,
+        )
+        took = solo[listed >= 0]
+        book.member_channel[orders.buyer[took]] = channels[took]
+        book.member_credit[orders.buyer[took]] = orders.shared_by[took]  # theirs, not the opener's
+        return took
 
     def kpi_values(self) -> dict[str, float]:
         v = self.platform.recorder.values

@@ -153,3 +153,16 @@ def test_listed_groups_fill_two_person_groups_and_a_discount_of_zero_lists_none(
     assert listed.kpis["group_fill_rate"]["mean"] > unlisted.kpis["group_fill_rate"]["mean"] + 0.2
     free = group_run(group_size=2, open_probability=0.5, discount_rate=0.0)
     assert free.daily["group_listing_joins"].sum() == 0  # nothing to gain: nobody takes one
+
+
+def test_a_stranger_keeps_their_own_credit_and_tie_members_are_the_openers():
+    filled = np.array([0, 1, 2, 3])  # 0 opened; 1 and 2 came by ties; 3 took the listing
+    opener = np.zeros(4, np.int64)
+    credit = np.full(6, gb.NOT_LISTED, np.int64)
+    credit[3] = 5  # their own order was won by sharer 5's share
+    got = gb.credited_sharers(filled, opener, np.ones(4, bool), credit)
+    assert got.tolist() == [-1, 0, 0, 5]
+    credit[3] = -1  # no share won it: nobody is credited, not the opener
+    assert gb.credited_sharers(filled, opener, np.ones(4, bool), credit).tolist() == [-1, 0, 0, -1]
+    # an opener who is not a sharer credits nobody
+    assert gb.credited_sharers(filled, opener, np.zeros(4, bool), credit).tolist() == [-1] * 4
