@@ -105,7 +105,8 @@ class Repurchase(Mechanism):
         self.pop.next_due_day[buyers, categories] = self.day + draw_intervals(
             mean_days,
             self.spec.behavior.repurchase_interval_shape,
-            self.draws.at(self.interval_draws + buyers * self.categories + categories),
+            # the second half of today's draw: one per (consumer, category) for intervals
+            self.draws.at(self.draws.count // 2 + buyers * self.interval_days.size + categories),
         )
 
     def reorder(self, day: Day) -> None:
@@ -116,7 +117,6 @@ class Repurchase(Mechanism):
         # today's draw: a uniform per (consumer, category) to reorder, then one per
         # (consumer, category) for the next interval; read only where a rule needs one
         self.draws = self.uniform_later("repurchase", (2, n, k))
-        self.interval_draws, self.categories = n * k, k
         day.schedule_next_due = self.schedule
         free = day.reachable & day.can_buy
         due = due_cells(c.next_due_day, free, c.customer_of, day.index)
