@@ -18,6 +18,7 @@ from sim.mechanisms.experience import Experience
 from sim.mechanisms.fulfillment import FulfillmentMechanism
 from sim.mechanisms.gifting import Gifting
 from sim.mechanisms.group_buying import GroupBuying
+from sim.mechanisms.group_leaders import GroupLeaders
 from sim.mechanisms.incentives import Incentives
 from sim.mechanisms.kols import KOLs
 from sim.mechanisms.negative_word_of_mouth import NegativeWordOfMouth
@@ -44,6 +45,7 @@ REGISTRY: list[type[Mechanism]] = [
     KOLs,
     CommunityGroupsMechanism,
     Coupons,
+    GroupLeaders,
     ProxyPurchase,
     Experience,
     NegativeWordOfMouth,

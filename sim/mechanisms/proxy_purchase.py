@@ -1,4 +1,4 @@
-"""Proxy purchase and group leaders (团长): consumers who cannot buy online buy through someone who can.
+"""Proxy purchase: consumers who cannot buy online buy through someone who can.
 
 A consumer who cannot buy online has a proxy if their neighborhood has a group leader (who
 takes orders for neighbors) or, with `behavior.proxy_via_ties`, if one of their ties in the
@@ -18,37 +18,6 @@ from sim.mechanisms.base import Day, Mechanism, csr_rows
 from sim.mechanisms.purchase import pick_sharer
 from sim.metrics import ratio
 from sim.schema_base import Probability, Section, param
-
-
-def choose_leaders(
-    neighborhood: np.ndarray, online_ready: np.ndarray, per_neighborhood: int, u: np.ndarray
-) -> np.ndarray:
-    """Up to `per_neighborhood` leaders per neighborhood, online-ready consumers first."""
-    if per_neighborhood == 0:
-        return np.empty(0, np.int64)
-    key = u + np.where(online_ready, 0.0, 10.0)
-    order = np.lexsort((key, neighborhood))
-    nb = neighborhood[order]
-    starts = np.r_[True, nb[1:] != nb[:-1]]
-    run_start = np.maximum.accumulate(np.where(starts, np.arange(nb.size), 0))
-    rank = np.arange(nb.size) - run_start
-    return np.sort(order[rank < per_neighborhood])
-
-
-def leader_ties(
-    leaders: np.ndarray,
-    leader_neighborhood: np.ndarray,
-    neighborhood_start: np.ndarray,
-    neighborhood_size: np.ndarray,
-):
-    """(leader, member) pairs tying each leader to everyone in their neighborhood
-    (a neighborhood's consumers are consecutive)."""
-    counts = neighborhood_size[leader_neighborhood]
-    leader_rep = np.repeat(leaders, counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    members = np.repeat(neighborhood_start[leader_neighborhood], counts) + offsets
-    keep = leader_rep != members
-    return leader_rep[keep], members[keep]
 
 
 def has_online_tie(
@@ -81,45 +50,18 @@ class ProxyPurchase(Mechanism):
     name = "proxy_purchase"
     params = ProxyPurchaseBehavior
     phase = "route"
-    streams = ("leaders", "proxy")
+    streams = ("proxy",)
     series = ("proxy_orders",)
     kpis = ("proxy_purchase_share",)
-
-    def setup_network(self) -> None:
-        """Appoint the neighborhoods' group leaders and tie each to their neighborhood."""
-        gl, layout, c = self.spec.group_leaders, self.platform.layout, self.pop
-        self.leaders = choose_leaders(
-            layout.neighborhood,
-            layout.online_ready,
-            gl.per_neighborhood,
-            self.rng("leaders").random(layout.consumers),
-        )
-        self.leader_of_neighborhood = np.full(layout.neighborhood_size.size, -1, np.int64)
-        self.leader_of_neighborhood[layout.neighborhood[self.leaders[::-1]]] = self.leaders[::-1]
-        if self.leaders.size:
-            lu, lv = leader_ties(
-                self.leaders,
-                layout.neighborhood[self.leaders],
-                layout.neighborhood_start,
-                layout.neighborhood_size,
-            )
-            w = np.full(lu.size, gl.trust)
-            self.platform.network = self.platform.network.with_ties(
-                np.concatenate([lu, lv]), np.concatenate([lv, lu]), np.concatenate([w, w])
-            )
-        for role in (c.is_leader, c.is_sharer, c.was_sharer):
-            role[self.leaders] = True
-        c.sharer_since_day[self.leaders] = 0
-        c.sharer_level[self.leaders] = 1
 
     def reach(self, day: Day) -> None:
         """Who cannot buy online but has a proxy: a group leader or an online customer tie."""
         c, spec = self.pop, self.spec
         offline = ~c.online_ready & day.reachable
         has_proxy = np.zeros(c.n, bool)
-        if self.leaders.size and spec.group_leaders.proxy_purchase:
-            layout = self.platform.layout
-            has_proxy |= offline & (self.leader_of_neighborhood[layout.neighborhood] >= 0)
+        leaders = self.platform.get("group_leaders")
+        if leaders is not None and spec.group_leaders.proxy_purchase:
+            has_proxy |= offline & (leaders.leader_of(slice(None)) >= 0)
         online_customer = c.online_ready & c.active_customer
         if spec.behavior.proxy_via_ties:
             ask = np.flatnonzero(offline & ~has_proxy)
@@ -158,9 +100,10 @@ class ProxyPurchase(Mechanism):
             return  # no draw today (the stream is not in lockstep across variants)
         u = self.uniform_later("proxy", c.n)
         buyers = orders.buyer[idx]
-        proxy = self.leader_of_neighborhood[self.platform.layout.neighborhood[buyers]]
-        if not self.spec.group_leaders.proxy_purchase:
-            proxy[:] = -1
+        leaders = self.platform.get("group_leaders")
+        proxy = np.full(buyers.size, -1, np.int64)
+        if leaders is not None and self.spec.group_leaders.proxy_purchase:
+            proxy = leaders.leader_of(buyers)
         ask = proxy < 0
         net = self.platform.network
         proxy[ask] = pick_sharer(

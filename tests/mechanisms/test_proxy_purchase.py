@@ -1,4 +1,4 @@
-"""Group leaders and proxy purchase."""
+"""Proxy purchase."""
 
 from __future__ import annotations
 
@@ -31,23 +31,6 @@ def proxy_model(tmp_path, **behavior):
     model.platform.get("word_of_mouth").broadcast[:] = c.influence_state()
     model.run_model()
     return model
-
-
-def test_leaders_are_chosen_per_neighborhood_online_first():
-    neighborhood = np.array([0, 0, 0, 1, 1, 2])
-    online = np.array([False, True, True, False, False, True])
-    u = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.7])
-    leaders = proxy_purchase.choose_leaders(neighborhood, online, 1, u)
-    # nb 0: the online consumer with the lowest draw (2); nb 1: nobody online, lowest draw
-    assert leaders.tolist() == [2, 4, 5]
-    assert proxy_purchase.choose_leaders(neighborhood, online, 0, u).size == 0
-
-
-def test_a_leader_is_tied_to_everyone_in_the_neighborhood():
-    u, v = proxy_purchase.leader_ties(
-        np.array([1, 4]), np.array([0, 1]), np.array([0, 3]), np.array([3, 2])
-    )
-    assert sorted(zip(u.tolist(), v.tolist(), strict=True)) == [(1, 0), (1, 2), (4, 3)]
 
 
 def test_proxy_purchase_through_a_named_neighbor_pays_the_neighbor(tmp_path):
@@ -90,10 +73,8 @@ def test_leaders_never_quit_or_lapse_and_take_orders_for_offline_neighbors(tmp_p
     assert leaders.size == 2 and c.is_sharer[leaders].all() and not c.lapsed[leaders].any()
     offline_buyers = np.flatnonzero(~c.online_ready & (c.orders > 0))
     assert offline_buyers.size > 5
-    nb = model.layout.neighborhood
     assert (
-        c.referrer[offline_buyers]
-        == model.platform.get("proxy_purchase").leader_of_neighborhood[nb[offline_buyers]]
+        c.referrer[offline_buyers] == model.platform.get("group_leaders").leader_of(offline_buyers)
     ).all()
 
 
