@@ -41,6 +41,7 @@ ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("sales_bonus", "payout"),
     EntryType("gift", "payout"),
     EntryType("recruit_bonus", "payout"),
+    EntryType("leader_commission", "payout"),
     EntryType("kol_fee", "external_payout"),
     EntryType("kol_commission", "external_payout"),
     EntryType("entry_fee", "fee"),

@@ -97,6 +97,7 @@ RULE_SERIES: dict[str, tuple[str, ...]] = {
     "gift": ("payout_gift",),
     "sales_bonus": ("payout_sales_bonus",),
     "recruit_bonus": ("payout_recruit_bonus",),
+    "leader_commission": ("payout_leader_commission",),
 }
 
 

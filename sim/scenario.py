@@ -164,6 +164,26 @@ class GroupLeaderSection(Section):
         "weight 0..1",
     )
     proxy_purchase: bool = param(True, "Leaders take orders for neighbors who cannot buy online.")
+    presale: bool = param(
+        False,
+        "Community group buying (社区团购): the platform sells only through the leaders' "
+        "pickup points; a neighborhood's consumers order while it has a leader, until the "
+        "evening cutoff, and pick up the next day (with fulfillment, mode 'pickup').",
+    )
+    capacity_orders_per_day: int = param(
+        200,
+        "Orders a leader's pickup point handles well in a day; above it, service "
+        "failures grow with the load.",
+        "orders per day",
+        ge=1,
+        le=1_000_000,
+    )
+    service_failure_probability: Probability = param(
+        0.02,
+        "Mean chance that an order goes badly at a pickup point within capacity (missing, "
+        "wrong or spoiled item); each leader's own chance is drawn around it.",
+        "per order",
+    )
 
 
 class Category(Section):
@@ -427,9 +447,11 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             )
     own = pay.rule("self_purchase_discount")
     overrides = sum(pay.upline_override.rates) if pay.rule("upline_override") else 0.0
+    lead = pay.rule("leader_commission")
+    leader_rate = lead.rate if lead else 0.0
     for i, cat in enumerate(scenario.categories):
         rate = direct.rate_for(cat.name) if direct else 0.0
-        if rate + overrides > cat.margin:
+        if rate + overrides + leader_rate > cat.margin:
             overridden = direct is not None and cat.name in direct.by_category
             add(
                 "categories payout",
@@ -438,6 +460,7 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
                 else "payout.direct_commission.rate",
                 f"commission {rate:g}"
                 + (f" plus upline overrides {overrides:g}" if overrides else "")
+                + (f" plus leader commission {leader_rate:g}" if leader_rate else "")
                 + f" is above the margin {cat.margin:g} of category {cat.name!r} "
                 f"(categories[{i}].margin)",
                 "total commission per sale no larger than the category's margin",
@@ -450,6 +473,30 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
                 f"{cat.name!r} (categories[{i}].margin)",
                 "a discount no larger than every category's margin",
             )
+    leaders = scenario.group_leaders
+    if lead is not None and not leaders.presale:
+        add(
+            "payout group_leaders",
+            "payout.leader_commission",
+            "pays leaders on their pickup point's sales, but group_leaders.presale is false "
+            "(no pickup points)",
+            "group_leaders.presale = true (with per_neighborhood of 1 or more), or no "
+            "[payout.leader_commission]",
+        )
+    if leaders.presale and leaders.per_neighborhood == 0:
+        add(
+            "group_leaders",
+            "group_leaders.presale",
+            "sells only through leaders' pickup points, but group_leaders.per_neighborhood is 0",
+            "group_leaders.per_neighborhood of 1 or more, or presale = false",
+        )
+    if leaders.presale and scenario.fulfillment.enabled and scenario.fulfillment.mode != "pickup":
+        add(
+            "group_leaders fulfillment",
+            "fulfillment.mode",
+            f"is {scenario.fulfillment.mode!r}, but group_leaders.presale delivers to pickup points",
+            "'pickup' with group_leaders.presale = true",
+        )
     pop = scenario.population
     total_neighborhoods = sum(g.count for g in pop.neighborhoods)
     if total_neighborhoods > pop.consumers:

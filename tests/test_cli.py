@@ -69,7 +69,7 @@ def test_run_writes_every_output(small_file, tmp_path, capsys):
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["scenario"] == "cli-small" and kpis["replications"] == 3
     assert set(kpi_names()) <= set(kpis["kpis"])
-    # KPIs that have no meaning in this scenario (no groups, KOLs, rivals; a 45-day run)
+    # KPIs that have no meaning in this scenario (no groups, KOLs, rivals, leaders; a 45-day run)
     undefined = {
         "repeat_rate_90d",
         "group_fill_rate",
@@ -77,6 +77,7 @@ def test_run_writes_every_output(small_file, tmp_path, capsys):
         "kol_roi",
         "group_liveness",
         "market_share",
+        "leader_income_yuan_per_month",
     }
     for name, summary in kpis["kpis"].items():
         assert len(summary["values"]) == 3

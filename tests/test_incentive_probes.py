@@ -211,7 +211,7 @@ def test_every_declared_probe_exists():
     from sim.payout.channel import all_channels
     from sim.payout.scheme import RULES
 
-    separate = {"ad_spend", "binding", "win_back_exposure"}  # the tests below
+    separate = {"ad_spend", "binding", "win_back_exposure", "leader_commission"}  # below
     for channel in all_channels():
         for name in filter(None, (p.strip() for p in channel.probe.split(","))):
             assert name in PROBES or name in separate, (channel.rule, name)
@@ -248,3 +248,27 @@ def test_ads_win_lapsed_customers_back_only_when_they_respond():
     deaf = run_variant(behavior={**churny, "win_back_per_exposure": 0.0},
                        platform={"ad_spend_yuan_per_day": 90.0})  # fmt: skip
     assert deaf.daily["won_back"].sum() == 0 and loud.daily["won_back"].sum() > 0
+
+
+PRESALE = {
+    "population": {"consumers": 3000, "neighborhoods": [{"count": 10, "city_tier": "county"}]},
+    "group_leaders": {"per_neighborhood": 1, "presale": True},
+    "fulfillment": {"mode": "pickup"},
+}
+
+
+def presale_variant(leader_commission):
+    return run_variant(
+        payout={"preset": "community_group_buy", "leader_commission": leader_commission},
+        **PRESALE,
+    )
+
+
+def test_the_leader_commission_moves_leaders_only_when_paid():
+    """Community group buying: leaders share harder and stay longer the higher their
+    commission on the point's sales; a rate of 0 is the rule switched off."""
+    assert_identical(presale_variant({"enabled": False}), presale_variant({"rate": 0.0}))
+    low, high = presale_variant({"rate": 0.03}), presale_variant({"rate": 0.15})
+    assert_moves_up(low, high, total("shares"), "leaders' shares")
+    assert_moves_up(low, high, lambda d: -d["leaders_quit"].sum(), "leaders staying")
+    assert_moves_up(low, high, "customers", "customers the points win")

@@ -264,12 +264,22 @@ def test_shares_convert_and_pay_the_sharer(tmp_path):
     assert model.ledger.received_fen[0] == 1000 * leaf_orders
 
 
+# What a preset needs beyond the payout table (community group buying: pickup points).
+PRESET_NEEDS = {
+    "community_group_buy": {
+        "group_leaders": {"per_neighborhood": 1, "presale": True},
+        "fulfillment": {"mode": "pickup"},
+    }
+}
+
+
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_ledger_balances_to_the_fen_in_every_preset(preset):
     s = small_scenario(
         run={"days": 75, "ledger": "entries", "replications": 1},
         behavior={"sharer_recruitment_per_day": 0.03},
         payout={"preset": preset, "referral_bonus": {"referrer_yuan": 2.0}},
+        **PRESET_NEEDS.get(preset, {}),
     )
     model = run_model(s)
     assert model.recorder.values["orders"].sum() > 100

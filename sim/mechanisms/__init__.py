@@ -12,6 +12,7 @@ from sim.mechanisms.bargaining import Bargaining
 from sim.mechanisms.base import CHANNELS, FACTORS, PHASES, Day, Mechanism, State
 from sim.mechanisms.churn import Churn
 from sim.mechanisms.cohorts import Cohorts
+from sim.mechanisms.community_group_buying import CommunityGroupBuying
 from sim.mechanisms.community_groups import CommunityGroupsMechanism
 from sim.mechanisms.coupons import Coupons
 from sim.mechanisms.experience import Experience
@@ -47,6 +48,7 @@ REGISTRY: list[type[Mechanism]] = [
     Coupons,
     GroupLeaders,
     ProxyPurchase,
+    CommunityGroupBuying,
     Experience,
     NegativeWordOfMouth,
     GroupBuying,

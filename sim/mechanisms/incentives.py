@@ -6,7 +6,7 @@ computes those expectations once a day, before anyone shares:
 
 * r_i, the reward sharer i expects per order they bring (yuan):
 
-      r_i = c + b x rho x [k_i < K] + t_i + s
+      r_i = c + b x rho x [k_i < K] + t_i + s + g x [i leads a point]
 
   c the direct commission per order (mean over categories), b the referrer bonus, rho the
   believed share of a sharer's orders that are a new customer's first order through a
@@ -15,8 +15,10 @@ computes those expectations once a day, before anyone shares:
   order (its tier's rate, or the jump to the next tier spread over the orders still
   needed when it is within reach), s the retail margin per order of a stock-holding
   sharer (the list-minus-wholesale margin of the stocked category, net of the commission
-  a sale from stock does not earn, spread over the categories). Sharing effort responds to
-  it (`sharing`).
+  a sale from stock does not earn, spread over the categories), g the leader commission
+  per order (mean over categories of price x rate) for a group leader who holds a pickup
+  point, which earns it on every order of the neighborhood (`community_group_buying`). Sharing effort
+  responds to it (`sharing`).
 * E_j, what customer j expects to earn a month as a sharer (yuan per month):
 
       E_j = r_new x O + d x S_j
@@ -198,6 +200,7 @@ class Incentives(Mechanism):
         prices = scheme.price_fen / 100.0
         self.price_yuan = float(prices.mean())
         self.commission_yuan = float(np.mean(prices * scheme.commission_rate))
+        self.leader_commission_yuan = self.price_yuan * scheme.leader_commission_rate
         stock_margin = 0.0
         if scheme.has_stock:  # a sale from stock earns the margin instead of the commission
             k = scheme.stock_category
@@ -252,6 +255,9 @@ class Incentives(Mechanism):
             tier,
             self.stock_margin_yuan * holds_stock,
         )
+        if self.leader_commission_yuan:  # only with pickup points (scenario validation)
+            points = self.platform.get("group_leaders").leader_of_neighborhood
+            self.reward[points[points >= 0]] += self.leader_commission_yuan
         self.new_sharer_reward = float(
             reward_per_order_yuan(
                 self.commission_yuan,

@@ -39,6 +39,7 @@ MODULES = (
     "sim.payout.bargain",
     "sim.payout.gift",
     "sim.payout.binding",
+    "sim.payout.leader_commission",
     "sim.mechanisms.advertising",
     "sim.mechanisms.churn",
 )

@@ -20,6 +20,7 @@ from sim.payout.direct_commission import DirectCommission
 from sim.payout.entry_fee import EntryFee
 from sim.payout.gift import Gift
 from sim.payout.group_buy import GroupBuy
+from sim.payout.leader_commission import LeaderCommission
 from sim.payout.recruit_bonus import RecruitBonus
 from sim.payout.referral_bonus import ReferralBonus
 from sim.payout.sales_bonus import SalesBonus
@@ -46,11 +47,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "self_purchase_discount": {"enabled": False},
         "group_buy": {"group_size": 2, "window_days": 1, "discount_rate": 0.2},
     },
-    # Neighborhood group leaders: commission plus neighborhood group buys.
+    # Community group buying (社区团购): leaders' pickup points sell, each leader earns a
+    # commission on their point's sales; needs [group_leaders] presale = true.
     "community_group_buy": {
-        "direct_commission": {"rate": 0.10},
-        "self_purchase_discount": {"rate": 0.05},
-        "group_buy": {"group_size": 5, "window_days": 1, "discount_rate": 0.1},
+        "direct_commission": {"enabled": False},
+        "self_purchase_discount": {"enabled": False},
+        "leader_commission": {"rate": 0.10},
     },
     # Team rewards: the seller plus one or two recruiter levels are paid.
     "two_level": {
@@ -82,6 +84,7 @@ RULES = (
     "gift",
     "sales_bonus",
     "recruit_bonus",
+    "leader_commission",
 )
 
 
@@ -110,6 +113,11 @@ class PayoutSection(Section):
     sales_bonus: SalesBonus | None = param(None, "Monthly bonuses by sales tier.")
     recruit_bonus: RecruitBonus | None = param(
         None, "Pay per recruit (拉人头): pay to a recruiter for each new sharer."
+    )
+    leader_commission: LeaderCommission | None = param(
+        None,
+        "Community group buying (社区团购): commission to each neighborhood's group leader "
+        "on all of their point's sales.",
     )
     binding: Binding = param(
         Binding(), "Store binding (锁粉): how long a customer stays bound to a sharer."
@@ -177,6 +185,7 @@ class PayoutScheme:
     recruit_bonus_fen: int = 0
     recruit_entry_fee_share: float = 0.0
     binding_days: int = 365
+    leader_commission_rate: float = 0.0
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -228,6 +237,7 @@ class PayoutScheme:
             recruit_bonus_fen=int(to_fen(recruit.yuan)) if recruit else 0,
             recruit_entry_fee_share=recruit.entry_fee_share if recruit else 0.0,
             binding_days=pay.binding.days,
+            leader_commission_rate=lead.rate if (lead := pay.rule("leader_commission")) else 0.0,
         )
 
     @property
