@@ -48,6 +48,12 @@ def has_sharers(spec: Scenario) -> bool:
     return spec.behavior.sharer_recruitment_per_day > 0
 
 
+def pays_leaders(spec: Scenario) -> bool:
+    """Community group buying: leaders' pickup points earn a leader commission."""
+    rule = spec.payout.rule("leader_commission")
+    return spec.group_leaders.presale and rule is not None and rule.rate > 0
+
+
 @dataclass(frozen=True)
 class Range:
     """A KPI's plausible range where `applies`, with what leaving it suggests and why."""
@@ -123,6 +129,21 @@ RANGES: tuple[Range, ...] = (
         "yuan paid) are beyond what advertisers report for paid KOL campaigns",
         "assumption: advertisers commonly report paid KOL campaigns returning a few times "
         "their cost; no survey is cited, and 10 leaves room for outliers",
+    ),
+    Range(
+        "leader_income_yuan_per_month",
+        1000.0,
+        10000.0,
+        pays_leaders,
+        "the median group leader earns less from their point than any reported leader "
+        "income (too few customers per point, orders too rare, a low commission: leaders "
+        "would not stay), or more than the incomes reported for the best leaders",
+        "Rest of World (2021, 'China's grocery delivery war'): leaders reported earning "
+        "US$250-500 a month (about 1,700-3,500 yuan); ChinaTalk.nl ('The rise and fall of "
+        "community group buying'): 200 yuan a day on average; echemi.com (2021, a Chinese "
+        "trade article): 10,000 yuan a month for a leader who does it well. The low end, "
+        "1,000, is an assumption below the lowest reported typical income; the high end is "
+        "the good leaders' figure (docs/notes/formats-sources.md).",
     ),
     Range(
         "sharers_negative_income_share",
