@@ -453,11 +453,16 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
         rate = direct.rate_for(cat.name) if direct else 0.0
         if rate + overrides + leader_rate > cat.margin:
             overridden = direct is not None and cat.name in direct.by_category
-            add(
-                "categories payout",
+            key = (
                 f"payout.direct_commission.by_category.{cat.name}"
                 if overridden
-                else "payout.direct_commission.rate",
+                else "payout.direct_commission.rate"
+            )
+            if leader_rate and not rate:
+                key = "payout.leader_commission.rate"  # the leaders' share alone is too high
+            add(
+                "categories payout",
+                key,
                 f"commission {rate:g}"
                 + (f" plus upline overrides {overrides:g}" if overrides else "")
                 + (f" plus leader commission {leader_rate:g}" if leader_rate else "")
@@ -478,8 +483,9 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
         add(
             "payout group_leaders",
             "payout.leader_commission",
-            "pays leaders on their pickup point's sales, but group_leaders.presale is false "
-            "(no pickup points)",
+            "pays leaders on their pickup point's sales"
+            + (f" (preset {pay.preset!r} sets it)" if pay.preset == "community_group_buy" else "")
+            + ", but group_leaders.presale is false (no pickup points)",
             "group_leaders.presale = true (with per_neighborhood of 1 or more), or no "
             "[payout.leader_commission]",
         )

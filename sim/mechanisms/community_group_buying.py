@@ -2,16 +2,17 @@
 
 With `group_leaders.presale`, the platform sells only through its group leaders' pickup
 points. A consumer can order (first purchases and reorders) only while their neighborhood
-has a leader (`group_leaders`): orders are collected through the day until the evening
-cutoff and delivered to the point for pickup the next day (fulfillment mode 'pickup': 23:00
-release, 06:00 truck, collected in the afternoon). The leader earns the leader commission
-(`[payout.leader_commission]`) on every order of their neighborhood, whoever brought it;
-it is paid at settlement. Leaders respond to it by sharing harder (`incentives`) and by
+has a leader (`group_leaders`; with several, each consumer has their own): orders are
+collected through the day until the evening cutoff and delivered to the point for pickup
+the next day (fulfillment mode 'pickup': 23:00 release, 06:00 truck, collected in the
+afternoon). The leader earns the leader commission
+(`[payout.leader_commission]`) on every order of their point, whoever brought it; it is
+paid at settlement. Leaders respond to it by sharing harder (`incentives`) and by
 staying on (`group_leaders`).
 
 A point serves a day's orders well up to its capacity K (`group_leaders.
-capacity_orders_per_day`). Each order picked up at leader l's point goes badly (missing,
-wrong or spoiled) with probability
+capacity_orders_per_day`). Each order for leader l's point goes badly at pickup (missing,
+wrong or spoiled; decided the day it is ordered) with probability
 
     f_l x max(1, orders_l / K)
 

@@ -5,23 +5,28 @@ neighborhood (its leader seats), online-ready consumers first (ties broken at ra
 tied to every consumer of their neighborhood with trust `group_leaders.trust` (a founding
 leader knows the whole neighborhood: its group chat). A leader is a sharer who does not
 quit sharing and does not lapse while leading. Leaders take orders for neighbors who cannot
-buy online (`proxy_purchase`) and, under community group buying, run the neighborhood's
-pickup point and earn a commission on its sales (`community_group_buying`). A
-neighborhood's point is its first seat's leader, or the next seat's while that is empty.
+buy online (`proxy_purchase`) and, under community group buying, run a pickup point and
+earn a commission on its sales (`community_group_buying`). A neighborhood with k leaders
+seated splits its consumers among them: its j-th consumer uses the (j mod k)-th seated
+leader's point (in seat order).
 
-Leaders stay while it pays. Each day, a leader who has led for at least
-`leader_grace_days` compares I, what the platform paid them over the last 30 days (yuan:
-commissions, bonuses, every payout), with their reservation income R
+Leaders stay while it pays. At the end of each day from the platform's start day, a leader
+who has led for at least `leader_grace_days` since then compares I, what the platform paid
+them over the last 30 days (yuan: commissions, bonuses, every payout; scaled to 30 days
+while they have led for less), with their reservation income R
 (`leader_reservation_income_yuan_per_month`), and quits with probability
 
     q x max(0, 1 - I / R)
 
 q = `leader_quit_per_day`, the daily quit chance of a leader earning nothing. A rival
-platform of the market that pays a higher leader commission (and has entered) poaches a
-leader with probability p x (r_rival - r) / r_rival a day, p = `leader_poach_per_day`, r
-the rates (the highest rival's). A leader who leaves stops sharing and becomes an ordinary
-consumer. An empty seat is filled with probability a = `leader_replacement_per_day` a day
-by one of the neighborhood's online-ready, active customers (not a leader), drawn at
+platform of the market that has entered, pays a higher leader commission and has an empty
+seat in the leader's neighborhood wins the leader with probability
+p x (r_rival - r) / r_rival a day (p = `leader_poach_per_day`, r the rates, the best such
+rival's): the leader leaves and takes the rival's seat. A leader who leaves stops sharing
+here and becomes an ordinary consumer. An empty seat is filled with probability
+a = `leader_replacement_per_day` a day by one of the neighborhood's online-ready
+consumers who are not lapsed, not held by a rival and not leading anywhere, an active
+customer if it has one (else any such resident: a closed point has no customers), drawn at
 random. A new leader's shares reach their own ties only (the trust network is fixed after
 day 0: the founders' ties to the whole neighborhood stay with the founders).
 """
@@ -85,11 +90,33 @@ def poach_probability(own_rate: float, rival_rate: float, poach_per_day: float) 
     return poach_per_day * (rival_rate - own_rate) / rival_rate
 
 
-def seat_of_neighborhood(seat_leader: np.ndarray, seat_neighborhood: np.ndarray, n: int):
-    """(n,) each neighborhood's point: its first seat with a leader, -1 where none has."""
-    out = np.full(n, -1, np.int64)
-    held = np.flatnonzero(seat_leader >= 0)[::-1]
-    out[seat_neighborhood[held]] = held
+def seated_by_neighborhood(
+    seat_leader: np.ndarray, seat_neighborhood: np.ndarray, neighborhoods: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seats with a leader, grouped by neighborhood in seat order: (seats, first, count),
+    neighborhood n's seated seats being seats[first[n] : first[n] + count[n]]."""
+    held = np.flatnonzero(seat_leader >= 0)
+    seats = held[np.argsort(seat_neighborhood[held], kind="stable")]
+    count = np.bincount(seat_neighborhood[held], minlength=neighborhoods)
+    first = np.cumsum(count) - count
+    return seats, first, count
+
+
+def point_seats(
+    who: np.ndarray,
+    neighborhood: np.ndarray,
+    neighborhood_start: np.ndarray,
+    seated: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Each consumer's point: with k leaders seated in their neighborhood, consumer i (the
+    neighborhood's j-th) uses the seat of the (j mod k)-th; -1 where none is seated.
+    who: consumer indices; neighborhood: theirs."""
+    seats, first, count = seated
+    k = count[neighborhood]
+    out = np.full(np.shape(who), -1, np.int64)
+    has = k > 0
+    j = (np.asarray(who)[has] - neighborhood_start[neighborhood[has]]) % k[has]
+    out[has] = seats[first[neighborhood[has]] + j]
     return out
 
 
@@ -123,7 +150,7 @@ class GroupLeaderBehavior(Section):
 class GroupLeaders(Mechanism):
     name = "group_leaders"
     params = GroupLeaderBehavior
-    phase = "roles"
+    phase = "update"
     streams = ("leaders", "leader_turnover")
     series = ("leaders_active", "leaders_quit", "leaders_poached", "leaders_appointed")
     kpis = ("leader_income_yuan_per_month", "leader_departures")
@@ -148,7 +175,6 @@ class GroupLeaders(Mechanism):
         self.seat_failure = np.zeros(leaders.size)
         self.income_ring = np.zeros((INCOME_WINDOW_DAYS, leaders.size), np.int64)
         self.departures = 0
-        self._rival_rate: float | None = None
         self._refresh_points()
         if leaders.size:
             lu, lv = leader_ties(
@@ -166,11 +192,20 @@ class GroupLeaders(Mechanism):
         )
 
     def _refresh_points(self) -> None:
-        self.point_of_neighborhood = seat_of_neighborhood(
-            self.seat_leader, self.seat_neighborhood, self.platform.layout.neighborhood_size.size
-        )
-        seat = self.point_of_neighborhood
-        self.leader_of_neighborhood = np.where(seat >= 0, self.seat_leader[seat], -1)
+        self._point = None  # recomputed when next asked (seats change a few times a day)
+
+    @property
+    def point(self) -> np.ndarray:
+        """(N,) each consumer's point (seat), -1 where none is seated."""
+        if self._point is None:
+            layout = self.platform.layout
+            seated = seated_by_neighborhood(
+                self.seat_leader, self.seat_neighborhood, layout.neighborhood_size.size
+            )
+            self._point = point_seats(
+                np.arange(layout.consumers), layout.neighborhood, layout.neighborhood_start, seated
+            )
+        return self._point
 
     def _take_seat(self, seats: np.ndarray, leaders: np.ndarray, day: int, u: np.ndarray) -> None:
         """Seat these leaders; u: a uniform each, for their pickup failure chance."""
@@ -185,6 +220,7 @@ class GroupLeaders(Mechanism):
         for role in (c.is_leader, c.is_sharer, c.was_sharer):
             role[leaders] = True
         c.sharer_level[leaders] = np.maximum(c.sharer_level[leaders], 1)
+        self._refresh_points()
 
     def vacate(self, seats: np.ndarray) -> None:
         """These seats' leaders leave: they stop leading and sharing; the seats are empty."""
@@ -196,79 +232,148 @@ class GroupLeaders(Mechanism):
         self.departures += leaving.size
         self._refresh_points()
 
-    def leader_of(self, who: np.ndarray | slice) -> np.ndarray:
-        """The leader of each given consumer's neighborhood (-1 where it has none)."""
-        return self.leader_of_neighborhood[self.platform.layout.neighborhood[who]]
-
     def point_of(self, who: np.ndarray | slice) -> np.ndarray:
-        """The seat of each given consumer's pickup point (-1 where it has none)."""
-        return self.point_of_neighborhood[self.platform.layout.neighborhood[who]]
+        """The seat of each given consumer's pickup point (-1 where none is seated)."""
+        return self.point[who]
 
-    def rival_rate(self) -> float:
-        """The highest leader commission a rival that has entered the market pays."""
-        rates = [
-            p.scheme.leader_commission_rate
+    def leader_of(self, who: np.ndarray | slice) -> np.ndarray:
+        """Each given consumer's own leader (-1 where their neighborhood has none)."""
+        seat = self.point[who]
+        return np.where(seat >= 0, self.seat_leader[seat], -1)
+
+    def point_leaders(self) -> np.ndarray:
+        """The leaders seated now (each runs a point)."""
+        return self.seat_leader[self.seat_leader >= 0]
+
+    def rivals(self) -> list:
+        """The other platforms of the market that have entered and have leader seats."""
+        return [
+            p
             for p in getattr(self.platform.model, "platforms", ())
             if p is not self.platform
             and p.get("group_leaders") is not None
             and p.spec.platform.start_day <= self.platform.day
         ]
-        return max(rates, default=0.0)
 
-    def income_yuan(self, day: int) -> np.ndarray:
-        """(L,) each seat's leader's income over the last 30 days (yuan), and the day's
-        snapshot kept; 0 for empty seats."""
+    def rival_offers(self) -> tuple[np.ndarray, list]:
+        """For each seat, the highest leader commission a rival offers in its neighborhood
+        (a rival with an empty seat there), and that rival's leaders (None where none)."""
+        rate = np.zeros(self.seat_leader.size)
+        who: list = [None] * self.seat_leader.size
+        for rival in self.rivals():
+            theirs = rival.get("group_leaders")
+            empty = np.bincount(
+                theirs.seat_neighborhood[theirs.seat_leader < 0],
+                minlength=self.platform.layout.neighborhood_size.size,
+            )
+            offer = rival.scheme.leader_commission_rate
+            better = (empty[self.seat_neighborhood] > 0) & (offer > rate)
+            rate[better] = offer
+            for seat in np.flatnonzero(better):  # seats, not consumers
+                who[seat] = theirs
+        return rate, who
+
+    def take_poached(self, neighborhood: int, leader: int, day: int, u: float) -> bool:
+        """A leader a rival's offer won joins this platform's first empty seat of their
+        neighborhood; False if none is left."""
+        empty = np.flatnonzero((self.seat_neighborhood == neighborhood) & (self.seat_leader < 0))
+        if empty.size == 0:
+            return False
+        self._take_seat(empty[:1], np.array([leader]), day, np.array([u]))
+        return True
+
+    def monthly_income_yuan(self, day: int) -> np.ndarray:
+        """(L,) each seated leader's income from the platform over the last 30 days, or
+        since they were seated scaled to 30 days (yuan a month); 0 for empty seats. Keeps
+        today's snapshot (call once a day, after settlement)."""
         held = self.seat_leader >= 0
         received = np.where(held, self.platform.ledger.received_fen[self.seat_leader], 0)
         slot = day % INCOME_WINDOW_DAYS
         income = (received - self.income_ring[slot]) / 100.0
         self.income_ring[slot] = received
-        return np.where(held, income, 0.0)
+        window = np.clip(day - self.seat_since_day, 1, INCOME_WINDOW_DAYS)
+        return np.where(held, income * INCOME_WINDOW_DAYS / window, 0.0)
 
-    def roles(self, day: Day) -> None:
-        """Leaders quit for low income or are poached; empty seats are filled."""
+    def update(self, day: Day) -> None:
+        """At the end of the day: leaders quit for low income or go to a rival paying
+        more; empty seats are filled. Nothing happens before the platform enters."""
         beh, n = self.spec.behavior, self.seat_leader.size
         u = self.uniform("leader_turnover", (4, n))
         pick = self.uniform_later("leader_turnover", day.consumers)
-        held = self.seat_leader >= 0
-        empty_before = ~held
-        income = self.income_yuan(day.index)
-        judged = held & (day.index - self.seat_since_day >= beh.leader_grace_days)
-        quits = judged & (
-            u[0]
-            < leader_quit_probability(
-                income, beh.leader_reservation_income_yuan_per_month, beh.leader_quit_per_day
+        start = self.spec.platform.start_day
+        quits = poached = np.zeros(n, bool)
+        filled = 0
+        if day.index >= start:
+            held = self.seat_leader >= 0
+            empty_before = ~held
+            self.income = self.monthly_income_yuan(day.index)
+            tenure = day.index - np.maximum(self.seat_since_day, start)
+            quits = (
+                held
+                & (tenure >= beh.leader_grace_days)
+                & (
+                    u[0]
+                    < leader_quit_probability(
+                        self.income,
+                        beh.leader_reservation_income_yuan_per_month,
+                        beh.leader_quit_per_day,
+                    )
+                )
             )
-        )
-        own = self.platform.scheme.leader_commission_rate
-        poached = (
-            held
-            & ~quits
-            & (u[1] < poach_probability(own, self.rival_rate(), beh.leader_poach_per_day))
-        )
-        self.vacate(np.flatnonzero(quits | poached))
-        filled = self._fill_seats(
-            empty_before & (u[2] < beh.leader_replacement_per_day), pick, u[3], day
-        )
-        self._refresh_points()
+            poached = self._poach(held & ~quits, u, day)
+            self.vacate(np.flatnonzero(quits | poached))
+            filled = self._fill_seats(
+                empty_before & (u[2] < beh.leader_replacement_per_day), pick, u[3], day
+            )
         day.count("leaders_active", np.count_nonzero(self.seat_leader >= 0))
         day.count("leaders_quit", np.count_nonzero(quits))
         day.count("leaders_poached", np.count_nonzero(poached))
         day.count("leaders_appointed", filled)
 
+    def _poach(self, candidates: np.ndarray, u: np.ndarray, day: Day) -> np.ndarray:
+        """Seats whose leader a rival's better offer wins today (they join the rival)."""
+        rate, rival = self.rival_offers()
+        own, per_day = (
+            self.platform.scheme.leader_commission_rate,
+            self.spec.behavior.leader_poach_per_day,
+        )
+        chance = np.array([poach_probability(own, r, per_day) for r in rate])  # per seat
+        poached = candidates & (u[1] < chance)
+        for seat in np.flatnonzero(poached):  # a few seats a day
+            poached[seat] = rival[seat].take_poached(
+                int(self.seat_neighborhood[seat]),
+                int(self.seat_leader[seat]),
+                day.index,
+                float(u[3][seat]),
+            )
+        return poached
+
     def _fill_seats(self, seats: np.ndarray, pick, u_failure: np.ndarray, day: Day) -> int:
-        """Seat one eligible consumer of each given seat's neighborhood (online-ready, an
-        active customer, not a leader, not held by a rival): the lowest of their draws."""
+        """Seat one consumer of each given seat's neighborhood: online-ready, not lapsed,
+        not leading here or for a rival, not held by a rival; an active customer if the
+        neighborhood has one, else any such resident (a closed point has no customers):
+        the lowest of their draws."""
         c, layout = self.pop, self.platform.layout
+        others = [
+            p.consumers.is_leader
+            for p in getattr(self.platform.model, "platforms", ())
+            if p is not self.platform
+        ]
         filled = 0
         for seat in np.flatnonzero(seats):  # a few seats a day, not consumers
             nb = self.seat_neighborhood[seat]
             start = layout.neighborhood_start[nb]
-            who = start + np.flatnonzero(
-                (c.online_ready & c.active_customer & ~c.is_leader & ~day.held_elsewhere)[
-                    start : start + layout.neighborhood_size[nb]
-                ]
+            part = slice(start, start + layout.neighborhood_size[nb])
+            free = (
+                c.online_ready[part]
+                & ~c.lapsed[part]
+                & ~c.is_leader[part]
+                & ~day.held_elsewhere[part]
             )
+            for leads in others:
+                free &= ~leads[part]
+            customers = free & c.active_customer[part]
+            who = start + np.flatnonzero(customers if customers.any() else free)
             if who.size:
                 self._take_seat(
                     np.array([seat]),
@@ -280,13 +385,12 @@ class GroupLeaders(Mechanism):
         return filled
 
     def kpi_values(self) -> dict[str, float]:
-        day = self.platform.day
-        held = (self.seat_leader >= 0) & (day - self.seat_since_day >= INCOME_WINDOW_DAYS)
-        received = self.platform.ledger.received_fen[self.seat_leader[held]]
-        income = (received - self.income_ring[day % INCOME_WINDOW_DAYS, held]) / 100.0
+        last = self.platform.day - 1
+        income = getattr(self, "income", np.zeros(self.seat_leader.size))
+        served = (self.seat_leader >= 0) & (last - self.seat_since_day >= INCOME_WINDOW_DAYS)
         return {
-            "leader_income_yuan_per_month": float(np.median(income))
-            if income.size
+            "leader_income_yuan_per_month": float(np.median(income[served]))
+            if served.any()
             else float("nan"),
             "leader_departures": float(self.departures),
         }

@@ -256,8 +256,9 @@ class Incentives(Mechanism):
             self.stock_margin_yuan * holds_stock,
         )
         if self.leader_commission_yuan:  # only with pickup points (scenario validation)
-            points = self.platform.get("group_leaders").leader_of_neighborhood
-            self.reward[points[points >= 0]] += self.leader_commission_yuan
+            self.reward[self.platform.get("group_leaders").point_leaders()] += (
+                self.leader_commission_yuan
+            )
         self.new_sharer_reward = float(
             reward_per_order_yuan(
                 self.commission_yuan,

@@ -108,7 +108,7 @@ def test_the_leader_commission_is_rounded_per_order_and_only_where_there_is_a_le
         (
             {"payout": {"preset": "community_group_buy"}},
             "payout.leader_commission",
-            "presale is false",
+            "(preset 'community_group_buy' sets it), but group_leaders.presale is false",
         ),
         (
             {"group_leaders": {"presale": True}},
@@ -125,7 +125,7 @@ def test_the_leader_commission_is_rounded_per_order_and_only_where_there_is_a_le
                 **PRESALE,
                 "payout": {"preset": "community_group_buy", "leader_commission": {"rate": 0.35}},
             },
-            "payout.direct_commission.rate",
+            "payout.leader_commission.rate",
             "leader commission 0.35",
         ),
     ],
