@@ -82,12 +82,12 @@ def leader_quit_probability(
     return quit_per_day * np.clip(1.0 - np.asarray(income_yuan) / reservation_yuan, 0.0, 1.0)
 
 
-def poach_probability(own_rate: float, rival_rate: float, poach_per_day: float) -> float:
+def poach_probability(own_rate: float, rival_rate, poach_per_day: float) -> np.ndarray:
     """p x (r_rival - r) / r_rival: the daily chance a rival paying a higher leader
-    commission takes a leader; 0 when no rival pays more."""
-    if rival_rate <= own_rate:
-        return 0.0
-    return poach_per_day * (rival_rate - own_rate) / rival_rate
+    commission takes a leader; 0 where no rival pays more (rival_rate: per seat)."""
+    rival = np.asarray(rival_rate, dtype=float)
+    gap = np.where(rival > own_rate, rival - own_rate, 0.0)
+    return poach_per_day * np.divide(gap, rival, out=np.zeros_like(gap), where=rival > 0)
 
 
 def seated_by_neighborhood(
@@ -175,6 +175,7 @@ class GroupLeaders(Mechanism):
         self.seat_failure = np.zeros(leaders.size)
         self.income_ring = np.zeros((INCOME_WINDOW_DAYS, leaders.size), np.int64)
         self.departures = 0
+        self.income = np.zeros(leaders.size)  # each seat's monthly income, as last judged
         self._refresh_points()
         if leaders.size:
             lu, lv = leader_ties(
@@ -245,14 +246,16 @@ class GroupLeaders(Mechanism):
         """The leaders seated now (each runs a point)."""
         return self.seat_leader[self.seat_leader >= 0]
 
+    def other_platforms(self) -> list:
+        """The market's other platforms (none for a platform run on its own)."""
+        return [p for p in getattr(self.platform.model, "platforms", ()) if p is not self.platform]
+
     def rivals(self) -> list:
         """The other platforms of the market that have entered and have leader seats."""
         return [
             p
-            for p in getattr(self.platform.model, "platforms", ())
-            if p is not self.platform
-            and p.get("group_leaders") is not None
-            and p.spec.platform.start_day <= self.platform.day
+            for p in self.other_platforms()
+            if p.get("group_leaders") is not None and p.spec.platform.start_day <= self.platform.day
         ]
 
     def rival_offers(self) -> tuple[np.ndarray, list]:
@@ -337,7 +340,7 @@ class GroupLeaders(Mechanism):
             self.platform.scheme.leader_commission_rate,
             self.spec.behavior.leader_poach_per_day,
         )
-        chance = np.array([poach_probability(own, r, per_day) for r in rate])  # per seat
+        chance = poach_probability(own, rate, per_day)
         poached = candidates & (u[1] < chance)
         for seat in np.flatnonzero(poached):  # a few seats a day
             poached[seat] = rival[seat].take_poached(
@@ -354,11 +357,7 @@ class GroupLeaders(Mechanism):
         neighborhood has one, else any such resident (a closed point has no customers):
         the lowest of their draws."""
         c, layout = self.pop, self.platform.layout
-        others = [
-            p.consumers.is_leader
-            for p in getattr(self.platform.model, "platforms", ())
-            if p is not self.platform
-        ]
+        others = [p.consumers.is_leader for p in self.other_platforms()]
         filled = 0
         for seat in np.flatnonzero(seats):  # a few seats a day, not consumers
             nb = self.seat_neighborhood[seat]
@@ -386,7 +385,7 @@ class GroupLeaders(Mechanism):
 
     def kpi_values(self) -> dict[str, float]:
         last = self.platform.day - 1
-        income = getattr(self, "income", np.zeros(self.seat_leader.size))
+        income = self.income
         served = (self.seat_leader >= 0) & (last - self.seat_since_day >= INCOME_WINDOW_DAYS)
         return {
             "leader_income_yuan_per_month": float(np.median(income[served]))
