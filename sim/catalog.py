@@ -79,6 +79,7 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _money("retail_sales", "Orders paid to sharers from their own stock."),
     _money("entry_fees", "Entry fees paid by new sharers."),
     _money("stock_purchases", "Stock bought by sharers from the platform."),
+    _money("downline_stock_sales", "Stock sharers sold to their downline agents (agent tiers)."),
     _money("cost_of_goods", "The platform's cost of the goods it sold (orders and stock)."),
     _money("fulfillment_cost", "Cost of fulfilling today's orders.", "fulfillment"),
     _money(
@@ -349,10 +350,20 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "sharers",
     ),
     KPI(
+        "sharers_without_sales_share",
+        "Share of everyone who was a sharer who never earned anything from a sale: no "
+        "payout received and no unit of stock sold.",
+        "count(received + retail sales = 0) / sharers_ever",
+        "share",
+        False,
+        "sharers",
+    ),
+    KPI(
         "downline_income_share",
-        "Share of sharers' gross income paid on their recruits' "
-        "sales (upline overrides) rather than on sales to their own customers.",
-        "upline overrides / sharers' gross income",
+        "Share of sharers' gross income earned on their recruits rather than on sales to "
+        "their own customers: upline overrides, pay per recruit and stock sold to downline "
+        "agents.",
+        "(upline overrides + pay per recruit + downline stock sales) / sharers' gross income",
         "share",
         False,
         "sharers",

@@ -23,7 +23,8 @@ class EntryType:
     name: str
     # "payment": consumer pays the platform for an order; "retail": consumer pays a sharer
     # for an order from the sharer's stock; "discount": taken off an order's list price;
-    # "payout": platform pays a consumer; "fee": consumer pays the platform to take part.
+    # "payout": platform pays a consumer; "fee": consumer pays the platform to take part;
+    # "transfer": a sharer pays their upline for stock (agent tiers; not the platform's).
     kind: str
 
 
@@ -46,6 +47,7 @@ ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("kol_commission", "external_payout"),
     EntryType("entry_fee", "fee"),
     EntryType("stock_purchase", "fee"),
+    EntryType("downline_stock_sale", "transfer"),
 )
 TYPE_INDEX = {t.name: i for i, t in enumerate(ENTRY_TYPES)}
 PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind in ("payout", "external_payout"))
@@ -61,7 +63,8 @@ class Ledger:
         self.paid_fen = np.zeros(consumers, dtype=np.int64)  # for orders, to anyone
         self.received_fen = np.zeros(consumers, dtype=np.int64)  # payouts to the consumer
         self.discount_fen = np.zeros(consumers, dtype=np.int64)
-        self.sales_fen = np.zeros(consumers, dtype=np.int64)  # retail sales from own stock
+        # sales from own stock, to customers and to downline agents
+        self.sales_fen = np.zeros(consumers, dtype=np.int64)
         self.dues_fen = np.zeros(consumers, dtype=np.int64)  # entry fees and stock bought
         self.payout_by_level_fen = np.zeros(MAX_LEVELS + 1, dtype=np.int64)
         self.keep_entries = keep_entries
@@ -117,6 +120,9 @@ class Ledger:
             np.add.at(self.discount_fen, payee, amount_fen)
         elif kind == "fee":
             np.add.at(self.dues_fen, payer, amount_fen)
+        elif kind == "transfer":
+            np.add.at(self.dues_fen, payer, amount_fen)
+            np.add.at(self.sales_fen, payee, amount_fen)
         if self.keep_entries:
             n = amount_fen.size
             payer = np.asarray(payer)

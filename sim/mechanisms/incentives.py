@@ -33,7 +33,12 @@ computes those expectations once a day, before anyone shares:
 
   P the pay per recruit (拉人头), rate_l the override rate of level l >= 2, m the believed
   recruits per sharer (so level 3 pays on a recruit's recruits), H the horizon in months.
-  Recruitment effort responds to it (`sharers`); each level adds its own term.
+  Recruitment effort responds to it (`sharers`); each level adds its own term. With agent
+  tiers (微商, `[payout.stock] tiers`), a sharer above the lowest tier also counts
+  W = u x (B + H x O / K), u the tier markup per unit, B the batch of units a recruit buys
+  on joining, O / K the recruit's orders of the stocked category a month (K categories):
+  V_i = V + W for such a recruiter. A recruit's own s and joining cost are those of the
+  tier they would join at.
 
 Beliefs are learned from the platform's own recent results, with a prior: O is a
 gamma-Poisson posterior mean, (w x O0 + orders brought) / (w + sharer-months), with the
@@ -135,6 +140,19 @@ def recruit_value_yuan(
     return pay_per_recruit_yuan + horizon_months * monthly
 
 
+def stock_recruit_value_yuan(
+    markup_yuan_per_unit: float,
+    units: int,
+    stock_orders_per_month: float,
+    horizon_months: float,
+) -> float:
+    """W: what a recruit's stock earns the upline who supplies it (yuan): the tier markup
+    on the recruit's first batch of `units` and on the units they sell on over
+    horizon_months (one unit per order of the stocked category; restocking replaces what is
+    sold). No tiers (markup 0): 0."""
+    return markup_yuan_per_unit * (units + horizon_months * stock_orders_per_month)
+
+
 def posterior_mean(prior_mean: float, prior_weight: float, events: float, exposure: float):
     """Gamma-Poisson (or beta) posterior mean: (w x prior + events) / (w + exposure)."""
     return (prior_weight * prior_mean + events) / (prior_weight + exposure)
@@ -199,15 +217,20 @@ class Incentives(Mechanism):
         beh = spec.behavior
         prices = scheme.price_fen / 100.0
         self.price_yuan = float(prices.mean())
+        self.categories = prices.size
         self.commission_yuan = float(np.mean(prices * scheme.commission_rate))
         self.leader_commission_yuan = self.price_yuan * scheme.leader_commission_rate
-        stock_margin = 0.0
-        if scheme.has_stock:  # a sale from stock earns the margin instead of the commission
+        # s by agent tier (index 0 unused): a sale from stock earns the margin over what the
+        # sharer's tier paid instead of the commission
+        self.stock_margin_yuan = np.zeros(scheme.stock_tiers + 1)
+        self.stock_markup_yuan = 0.0  # what a recruit's unit of stock earns their upline
+        if scheme.has_stock:
             k = scheme.stock_category
-            margin = scheme.price_fen[k] - scheme.stock_unit_price_fen
+            tiers = np.arange(1, scheme.stock_tiers + 1)
+            margin = scheme.price_fen[k] - scheme.stock_price_fen(tiers)
             commission = scheme.price_fen[k] * scheme.commission_rate[k]
-            stock_margin = (margin - commission) / (100.0 * prices.size)
-        self.stock_margin_yuan = stock_margin
+            self.stock_margin_yuan[1:] = (margin - commission) / (100.0 * prices.size)
+            self.stock_markup_yuan = scheme.stock_tier_markup_fen / 100.0
         self.monthly_value_yuan = np.array(
             [c.price_yuan * 30.0 / c.repurchase_interval_days for c in spec.categories]
         )
@@ -245,6 +268,7 @@ class Incentives(Mechanism):
             beh.sales_bonus_reach_orders,
         )
         holds_stock = (c.stock_units[sharers] > 0) | scheme.restock
+        tier_of = scheme.stock_tier(c.sharer_level[sharers])
         self.reward = np.zeros(c.n)
         self.reward[sharers] = reward_per_order_yuan(
             self.commission_yuan,
@@ -253,30 +277,28 @@ class Incentives(Mechanism):
             c.referral_bonuses[sharers],
             scheme.referral_bonus_cap,
             tier,
-            self.stock_margin_yuan * holds_stock,
+            self.stock_margin_yuan[tier_of] * holds_stock,
         )
         if self.leader_commission_yuan:  # only with pickup points (scenario validation)
             self.reward[self.platform.get("group_leaders").point_leaders()] += (
                 self.leader_commission_yuan
             )
-        self.new_sharer_reward = float(
-            reward_per_order_yuan(
-                self.commission_yuan,
-                scheme.referrer_bonus_fen / 100.0,
-                self.referral_share,
-                np.zeros(1, np.int32),
-                scheme.referral_bonus_cap,
-                tier_reward_yuan(
-                    np.zeros(1),
-                    self.orders_per_month * self.price_yuan,
-                    thresholds,
-                    scheme.sales_bonus_rates,
-                    self.price_yuan,
-                    beh.sales_bonus_reach_orders,
-                ),
-                np.full(1, self.stock_margin_yuan),
-            )[0]
-        )
+        self.new_sharer_reward = reward_per_order_yuan(
+            self.commission_yuan,
+            scheme.referrer_bonus_fen / 100.0,
+            self.referral_share,
+            np.zeros(self.stock_margin_yuan.size, np.int32),
+            scheme.referral_bonus_cap,
+            tier_reward_yuan(
+                np.zeros(1),
+                self.orders_per_month * self.price_yuan,
+                thresholds,
+                scheme.sales_bonus_rates,
+                self.price_yuan,
+                beh.sales_bonus_reach_orders,
+            ),
+            self.stock_margin_yuan,
+        )  # by the new sharer's tier
         self.orders_per_month_today = self.orders_per_month  # E_j uses this morning's O
         self.recruit_value = recruit_value_yuan(
             self.recruit_pay_yuan,
@@ -286,13 +308,33 @@ class Incentives(Mechanism):
             self.recruits_per_sharer,
             beh.recruit_horizon_months,
         )
+        self.stock_recruit_value = stock_recruit_value_yuan(
+            self.stock_markup_yuan,
+            scheme.stock_units,
+            self.orders_per_month / self.categories,
+            beh.recruit_horizon_months,
+        )
 
-    def expected_monthly_earnings(self, who: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """E_j for every consumer, or for those in `who` (yuan per month)."""
+    def recruit_value_of(self, recruiters: np.ndarray) -> np.ndarray:
+        """V_i, what a recruit is worth to each recruiter (yuan; -1: no recruiter): V, plus
+        W for a sharer on an agent tier above the lowest, who will sell the recruit stock."""
+        value = np.full(recruiters.size, self.recruit_value)
+        if self.stock_recruit_value:
+            scheme, level = self.platform.scheme, self.pop.sharer_level
+            up = np.maximum(recruiters, 0)
+            sells_down = (recruiters >= 0) & (scheme.stock_tier(level[up]) < scheme.stock_tiers)
+            value += self.stock_recruit_value * sells_down
+        return value
+
+    def expected_monthly_earnings(
+        self, who: np.ndarray | slice = slice(None), tier: np.ndarray | int = 1
+    ) -> np.ndarray:
+        """E_j for every consumer, or for those in `who` (yuan per month), joining at agent
+        `tier` (which sets the margin on stock)."""
         c = self.pop
         own = (c.customer_of[who] & ~c.lapsed[who, None]) @ self.monthly_value_yuan
         return expected_monthly_earnings_yuan(
-            self.new_sharer_reward,
+            self.new_sharer_reward[tier],
             self.orders_per_month_today,
             self.platform.scheme.self_purchase_discount_rate,
             own,

@@ -89,6 +89,16 @@ def record_recruitment(
     return recruited
 
 
+def joining_level(level: np.ndarray, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
+    """The recruitment level each candidate would have on joining today (as
+    `record_recruitment` sets it): a returning sharer's own, one below the sharer they are
+    bound to, else 1."""
+    own = level[candidates]
+    up = recruiting[candidates]
+    recruited = np.where(up >= 0, level[np.maximum(up, 0)] + 1, 1)
+    return np.where(own > 0, own, recruited)
+
+
 def tree_roots(recruiter: np.ndarray, members: np.ndarray) -> np.ndarray:
     """The root (first recruiter with no recruiter) of each member's recruitment tree: all
     members climb one level per pass, as many passes as the tree is deep."""
@@ -212,6 +222,7 @@ class Sharers(Mechanism):
         "sharer_income_p90",
         "sharer_income_gini",
         "sharers_negative_income_share",
+        "sharers_without_sales_share",
         "downline_income_share",
         "payout_levels",
         "recruitment_tree_depth",
@@ -238,14 +249,19 @@ class Sharers(Mechanism):
             scheme.binding_days,
         )
         bound = recruiting >= 0
+        tier = scheme.stock_tier(joining_level(c.sharer_level, candidates, recruiting))
         appeal = earnings_appeal(
-            incentives.expected_monthly_earnings(candidates),
+            incentives.expected_monthly_earnings(candidates, tier),
             beh.sharer_earnings_reference_yuan_per_month,
             beh.sharer_join_elasticity,
-            scheme.joining_cost_yuan(),
+            scheme.joining_cost_yuan(tier),
             beh.entry_fee_tolerance_yuan,
         )
-        push = beh.recruitment_push * incentives.recruit_value / beh.recruit_value_reference_yuan
+        push = (
+            beh.recruitment_push
+            * incentives.recruit_value_of(recruiting[candidates])
+            / beh.recruit_value_reference_yuan
+        )
         joined = np.zeros(c.n, bool)
         joined[candidates] = join_sharers(
             np.ones(candidates.size, bool),
@@ -286,7 +302,11 @@ class Sharers(Mechanism):
         net = gross - ledger.dues_fen[who] / 100.0
         paid_levels = np.flatnonzero(ledger.payout_by_level_fen > 0)
         values = self.platform.recorder.values
-        override_fen = values["payout_upline_override"].sum() + values["payout_recruit_bonus"].sum()
+        override_fen = (
+            values["payout_upline_override"].sum()
+            + values["payout_recruit_bonus"].sum()
+            + values["downline_stock_sales"].sum()
+        )
         nan = float("nan")
         return {
             "active_sharers": float(np.count_nonzero(c.is_sharer)),
@@ -295,6 +315,7 @@ class Sharers(Mechanism):
             "sharer_income_p90": float(np.percentile(net, 90)) if who.size else nan,
             "sharer_income_gini": gini(gross),
             "sharers_negative_income_share": float(np.mean(net < 0)) if who.size else nan,
+            "sharers_without_sales_share": float(np.mean(gross == 0)) if who.size else nan,
             "downline_income_share": ratio(override_fen / 100.0, gross.sum()),
             "payout_levels": float(paid_levels.max()) if paid_levels.size else 0.0,
             "recruitment_tree_depth": float(c.sharer_level.max()),

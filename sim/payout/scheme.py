@@ -186,6 +186,8 @@ class PayoutScheme:
     recruit_entry_fee_share: float = 0.0
     binding_days: int = 365
     leader_commission_rate: float = 0.0
+    stock_tiers: int = 1  # agent tiers (微商): below tier 1 stock comes from the upline
+    stock_tier_markup_fen: int = 0  # what each tier down pays more per unit
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -238,12 +240,26 @@ class PayoutScheme:
             recruit_entry_fee_share=recruit.entry_fee_share if recruit else 0.0,
             binding_days=pay.binding.days,
             leader_commission_rate=lead.rate if (lead := pay.rule("leader_commission")) else 0.0,
+            stock_tiers=stock.tiers if stock else 1,
+            stock_tier_markup_fen=int(np.rint(price[stock_cat] * stock.tier_markup_rate))
+            if stock and stock.tiers > 1
+            else 0,
         )
 
     @property
     def has_stock(self) -> bool:
         return self.stock_category >= 0
 
-    def joining_cost_yuan(self) -> float:
-        """What a new sharer must pay up front: entry fee and first stock."""
-        return (self.entry_fee_fen + self.stock_units * self.stock_unit_price_fen) / 100.0
+    def stock_tier(self, level: np.ndarray) -> np.ndarray:
+        """Each sharer's agent tier: their recruitment level (1 = root) capped at the tiers."""
+        return np.clip(level, 1, self.stock_tiers)
+
+    def stock_price_fen(self, tier: np.ndarray | int) -> np.ndarray | int:
+        """What an agent of `tier` pays per unit of stock (fen): the wholesale price plus
+        one markup per tier below the first."""
+        return self.stock_unit_price_fen + (np.asarray(tier) - 1) * self.stock_tier_markup_fen
+
+    def joining_cost_yuan(self, tier: np.ndarray | int = 1) -> np.ndarray | float:
+        """What a new sharer of `tier` must pay up front: entry fee and first stock."""
+        stock = self.stock_units * self.stock_price_fen(tier) if self.has_stock else 0
+        return (self.entry_fee_fen + stock) / 100.0

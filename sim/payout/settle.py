@@ -189,22 +189,64 @@ def pay_referral_bonuses(
         np.add.at(c.referral_bonuses, referrer[ok], 1)
 
 
+def stock_supplier(buyers: np.ndarray, c: Consumers, scheme: PayoutScheme) -> np.ndarray:
+    """Whom each buyer of stock buys from: their recruiter (upline) if that is an active
+    sharer on a higher agent tier, else the platform (-1). One tier: always the platform."""
+    if scheme.stock_tiers == 1:
+        return np.full(buyers.size, PLATFORM)
+    up = c.recruiter[buyers]
+    upline = np.maximum(up, 0)
+    ok = (up >= 0) & c.is_sharer[upline] & ~c.lapsed[upline]
+    ok &= scheme.stock_tier(c.sharer_level[upline]) < scheme.stock_tier(c.sharer_level[buyers])
+    return np.where(ok, up, PLATFORM)
+
+
 def buy_stock(
     day: int, sharers: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
 ) -> int:
-    """Sharers buy `stock_units` at the wholesale price; returns the platform's cost (fen)."""
+    """Sharers buy a batch of `stock_units` each at their tier's price; returns the
+    platform's cost of goods (fen).
+
+    The lowest tier buys first: from the platform, or from an upline (see
+    `stock_supplier`), whose stock goes down by what they sell; an upline left short (or
+    sold out, with restock) buys whole batches from their own supplier in turn, tier by
+    tier up to the platform. Only stock the platform sells costs it goods.
+    """
     if sharers.size == 0 or not scheme.has_stock:
         return 0
-    units = scheme.stock_units
-    ledger.record(
-        day,
-        "stock_purchase",
-        sharers,
-        np.full(sharers.size, PLATFORM),
-        np.full(sharers.size, units * scheme.stock_unit_price_fen),
-    )
-    c.stock_units[sharers] += units
-    return int(sharers.size * units * scheme.unit_cost_fen[scheme.stock_category])
+    units, cost = scheme.stock_units, 0
+    who, batches = sharers, np.ones(sharers.size, np.int64)
+    for tier in range(scheme.stock_tiers, 0, -1):
+        at = scheme.stock_tier(c.sharer_level[who]) == tier
+        if scheme.stock_tiers > 1:  # uplines restocking may already be buying: one row each
+            buyers, row = np.unique(who[at], return_inverse=True)
+            bought = np.bincount(row, batches[at], buyers.size).astype(np.int64)
+        else:
+            buyers, bought = who[at], batches[at]
+        who, batches = who[~at], batches[~at]
+        supplier = stock_supplier(buyers, c, scheme)
+        amount = bought * units * scheme.stock_price_fen(tier)
+        platform = supplier == PLATFORM
+        ledger.record(day, "stock_purchase", buyers[platform], supplier[platform], amount[platform])
+        cost += (
+            int(bought[platform].sum()) * units * int(scheme.unit_cost_fen[scheme.stock_category])
+        )
+        c.stock_units[buyers] += bought * units
+        down = ~platform
+        if down.any():
+            ledger.record(day, "downline_stock_sale", buyers[down], supplier[down], amount[down])
+            uplines, row = np.unique(supplier[down], return_inverse=True)
+            c.stock_units[uplines] -= (
+                np.bincount(row, bought[down], uplines.size).astype(np.int64) * units
+            )
+            left = c.stock_units[uplines]
+            more = -(left // units)  # whole batches to cover a shortfall
+            if scheme.restock:
+                more = np.where(left == 0, 1, more)
+            short = more > 0
+            who = np.concatenate([who, uplines[short]])
+            batches = np.concatenate([batches, more[short]])
+    return cost
 
 
 def onboard_sharers(
