@@ -319,7 +319,8 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
     KPI(
         "sharer_income_median",
         "Median net income of everyone who was a sharer: payouts "
-        "and retail sales received - entry fees and stock bought.",
+        "and sales from stock (to customers and to downline agents) received - entry fees "
+        "and stock bought.",
         "median(received + retail sales - dues)",
         "yuan",
         True,
@@ -359,10 +360,19 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "sharers",
     ),
     KPI(
+        "unsold_stock_yuan",
+        "Locked capital: the stock sharers still hold at the end, at what their agent tier "
+        "paid per unit.",
+        "sum(units held x their tier's unit price)",
+        "yuan",
+        False,
+        "sharers",
+    ),
+    KPI(
         "downline_income_share",
         "Share of sharers' gross income earned on their recruits rather than on sales to "
         "their own customers: upline overrides, pay per recruit and stock sold to downline "
-        "agents.",
+        "agents (sales to participants rather than to end customers, in the FTC's terms).",
         "(upline overrides + pay per recruit + downline stock sales) / sharers' gross income",
         "share",
         False,

@@ -433,6 +433,17 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
         known(f"payout.group_buy.categories[{i}]", name)
     if pay.stock is not None and pay.stock.category is not None:
         known("payout.stock.category", pay.stock.category)
+    stock = pay.rule("stock")
+    if stock is not None and stock.unit_price_share(stock.tiers) > 1.0 + 1e-12:
+        add(
+            "payout",
+            "payout.stock.tier_markup_rate",
+            f"{stock.tier_markup_rate:g} over {stock.tiers} tiers makes the lowest tier pay "
+            f"{stock.unit_price_share(stock.tiers):.0%} of the list price for stock "
+            f"(wholesale_discount_rate {stock.wholesale_discount_rate:g})",
+            "(tiers - 1) x tier_markup_rate no larger than wholesale_discount_rate, so that "
+            "no tier pays more than the list price",
+        )
     if pay.gift is not None and pay.gift.category is not None:
         known("payout.gift.category", pay.gift.category)
     for i, kol in enumerate(scenario.kols):

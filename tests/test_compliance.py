@@ -32,6 +32,14 @@ def test_upline_pay_is_team_compensation_at_any_depth():
     assert flags_of(section(preset="three_level")) == {"team_compensation"}
 
 
+def test_a_markup_on_stock_sold_down_the_tiers_is_team_compensation():
+    tiers = section(preset="weishang", stock={"tiers": 3, "tier_markup_rate": 0.1})
+    assert flags_of(tiers) == {"team_compensation", "entry_fee"}
+    assert "criminal_line" in flags_of(tiers, criminal_line_crossed=1.0)
+    free = section(preset="weishang", stock={"tiers": 3, "tier_markup_rate": 0.0})
+    assert flags_of(free) == {"entry_fee"}
+
+
 def test_more_levels_than_the_cap_is_flagged_even_before_it_is_paid():
     deep = section(upline_override={"rates": [0.03, 0.02, 0.01]})  # 4 levels paid per sale
     assert "payout_depth" in flags_of(deep, payout_levels=2.0)

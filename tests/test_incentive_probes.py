@@ -149,6 +149,15 @@ PROBES = {
         high={"preset": "weishang", "stock": {"wholesale_discount_rate": 0.45}},
         measures=[(shares_per_sharer_day, "shares per sharer-day"), ("sharers_ever", "joining")],
     ),
+    "stock_tiers": dict(
+        # agent tiers (微商): an upline earns the markup on the stock their recruits buy, so
+        # they recruit harder; with one tier the markup is never paid and changes nothing
+        none={"stock": {"units": 5}},
+        zero={"stock": {"units": 5, "tier_markup_rate": 0.3}},
+        low={"stock": {"units": 5, "tiers": 3, "tier_markup_rate": 0.0}},
+        high={"stock": {"units": 5, "tiers": 3, "tier_markup_rate": 0.10}},
+        measures=[("recruited_sharers", "recruitment")],
+    ),
     "group_buy_discount": dict(
         low={"group_buy": {"discount_rate": 0.0, "window_days": 2}},
         high={"group_buy": {"discount_rate": 0.15, "window_days": 2}},

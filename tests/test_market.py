@@ -71,8 +71,9 @@ def check_invariants(model: SocialCommerceModel) -> None:
     consumer_payouts = sum(v[f"payout_{t}"] for t in CONSUMER_PAYOUT_TYPES)
     assert ledger.received_fen.sum() == consumer_payouts.sum()
     assert ledger.discount_fen.sum() == v["discounts"].sum()
-    assert ledger.sales_fen.sum() == v["retail_sales"].sum()
-    assert ledger.dues_fen.sum() == fees.sum()
+    # stock sold down the agent tiers is a sale for the upline and dues for the buyer
+    assert ledger.sales_fen.sum() == (v["retail_sales"] + v["downline_stock_sales"]).sum()
+    assert ledger.dues_fen.sum() == (fees + v["downline_stock_sales"]).sum()
     assert c.orders.sum() == v["orders"].sum()
     if ledger.keep_entries:
         # The entry-level ledger and the running totals are kept separately: they must agree.
@@ -114,6 +115,7 @@ def test_money_balances_in_a_run_with_every_payout():
     referee=st.floats(0, 20),
     entry_fee=st.sampled_from([0.0, 50.0]),
     stock_units=st.sampled_from([0, 5]),
+    stock_tiers=st.sampled_from([1, 3]),
     group_size=st.sampled_from([0, 2, 4]),
     promotions=st.sets(st.sampled_from(["coupon", "bargain", "gift", "sales_bonus"])),
     wom=st.floats(0, 0.5),
@@ -129,6 +131,7 @@ def test_invariants_hold_for_any_valid_scheme(
     referee,
     entry_fee,
     stock_units,
+    stock_tiers,
     group_size,
     promotions,
     wom,
@@ -146,7 +149,7 @@ def test_invariants_hold_for_any_valid_scheme(
     if entry_fee:
         payout["entry_fee"] = {"yuan": entry_fee}
     if stock_units:
-        payout["stock"] = {"units": stock_units, "category": "daily_goods"}
+        payout["stock"] = {"units": stock_units, "category": "daily_goods", "tiers": stock_tiers}
     if group_size:
         payout["group_buy"] = {"group_size": group_size, "window_days": 2}
     for name in promotions:

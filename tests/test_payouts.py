@@ -207,6 +207,80 @@ def test_entry_fee_and_first_stock_on_joining():
     assert cost == 2 * 10 * 2_000
 
 
+def tiered(**kw) -> PayoutScheme:
+    """Stock of category 0 (list 100 yuan, cost 70) in batches of 5: tier 1 pays 65 yuan a
+    unit, each tier down 10 yuan more."""
+    base = dict(stock_category=0, stock_units=5, stock_unit_price_fen=6_500, restock=True)
+    base.update(stock_tiers=3, stock_tier_markup_fen=1_000)
+    base.update(kw)
+    return scheme(**base)
+
+
+def test_stock_is_sold_down_two_tiers():
+    from sim.payout import onboard_sharers
+
+    c = chain_consumers()  # 0 <- 1 <- 2 <- 3
+    c.sharer_level[:4] = [1, 2, 3, 4]
+    c.stock_units[:2] = [5, 0]
+    ledger = Ledger(6, 1, keep_entries=True)
+    # Sharer 3 (level 4, capped at the lowest tier, 3) joins; their upline 2 is on tier 3
+    # too, so not above them: 3 buys a batch from the platform at tier 3's price.
+    cost = onboard_sharers(0, np.array([3]), c, tiered(), ledger)
+    assert ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist() == [
+        ["stock_purchase", 3, PLATFORM, 5 * 8_500]
+    ]
+    assert cost == 5 * 7_000
+    # Sharer 2 (tier 3) restocks: buys 5 units at 85 yuan from sharer 1 (tier 2), who has
+    # none and buys two batches at 75 yuan from sharer 0 (enough to keep a unit in hand),
+    # who has 5 and buys two batches at 65 yuan from the platform.
+    ledger = Ledger(6, 1, keep_entries=True)
+    c.stock_units[2] = 0
+    cost = onboard_sharers(0, np.array([2]), c, tiered(), ledger)
+    rows = ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist()
+    assert rows == [
+        ["downline_stock_sale", 2, 1, 5 * 8_500],
+        ["downline_stock_sale", 1, 0, 10 * 7_500],
+        ["stock_purchase", 0, PLATFORM, 10 * 6_500],
+    ]
+    assert c.stock_units[:3].tolist() == [5, 5, 5]
+    assert cost == 10 * 7_000  # the platform's goods: only what it sold
+    # each upline's income from selling down: what they sold minus what they bought
+    assert ledger.sales_fen[1] - ledger.dues_fen[1] == 5 * 8_500 - 10 * 7_500
+    assert ledger.sales_fen[0] - ledger.dues_fen[0] == 10 * 7_500 - 10 * 6_500
+    # no platform revenue from the transfers between agents, and no payout
+    assert ledger.daily_fen[0, TYPE_INDEX["stock_purchase"]] == 10 * 6_500
+    assert ledger.daily_fen[0][[TYPE_INDEX[t] for t in PAYOUT_TYPES]].sum() == 0
+
+
+def test_stock_comes_from_the_platform_when_the_upline_is_gone():
+    from sim.payout import onboard_sharers
+
+    c = chain_consumers()
+    c.sharer_level[:4] = [1, 2, 3, 4]
+    c.is_sharer[1] = False  # sharer 2's upline quit
+    ledger = Ledger(6, 1, keep_entries=True)
+    onboard_sharers(0, np.array([2]), c, tiered(), ledger)
+    # tier 3's price, paid to the platform
+    assert ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist() == [
+        ["stock_purchase", 2, PLATFORM, 5 * 8_500]
+    ]
+
+
+def test_a_downline_selling_out_restocks_from_the_upline():
+    c = chain_consumers()
+    c.sharer_level[:4] = [1, 2, 3, 4]
+    c.stock_units[:4] = [20, 20, 20, 1]
+    ledger = Ledger(6, 1, keep_entries=True)
+    sch = tiered(stock_tiers=4)
+    settle_orders(0, orders([4], [0], [False], [-1]), c, np.zeros(6, bool), sch, ledger)
+    rows = ledger.entries().query("type != 'order_payment'")
+    assert rows[["type", "payer", "payee", "amount_fen"]].values.tolist() == [
+        ["retail_sale", 4, 3, 10_000],
+        ["downline_stock_sale", 3, 2, 5 * 9_500],
+    ]
+    assert c.stock_units[:4].tolist() == [20, 20, 15, 5]
+
+
 def test_scheme_compiles_every_rule():
     s = small_scenario(
         payout={

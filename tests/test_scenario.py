@@ -100,6 +100,15 @@ def test_commission_above_margin_is_a_contradiction():
     assert "margin" in problems[0].message
 
 
+def test_agent_tiers_may_not_price_stock_above_the_list_price():
+    stock = {"wholesale_discount_rate": 0.3, "tiers": 4, "tier_markup_rate": 0.15}
+    (p,) = problems_of({"payout": {"stock": stock}})
+    assert p.key == "payout.stock.tier_markup_rate"
+    assert "115% of the list price" in p.message and "wholesale_discount_rate" in p.allowed
+    stock["tier_markup_rate"] = 0.1  # the lowest tier pays exactly the list price
+    validate_scenario({"payout": {"stock": stock}}, source="s.toml")
+
+
 def test_more_neighborhoods_than_consumers():
     assert "population.neighborhoods" in keys_of(
         {"population": {"consumers": 10, "neighborhoods": [{"count": 20}]}}

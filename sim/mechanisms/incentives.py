@@ -300,6 +300,12 @@ class Incentives(Mechanism):
             self.stock_margin_yuan,
         )  # by the new sharer's tier
         self.orders_per_month_today = self.orders_per_month  # E_j uses this morning's O
+        self.value_recruits()
+
+    def value_recruits(self) -> None:
+        """Today's V (pay per recruit and overrides) and W (the tier markup on a recruit's
+        stock), from this morning's beliefs."""
+        scheme, beh = self.platform.scheme, self.spec.behavior
         self.recruit_value = recruit_value_yuan(
             self.recruit_pay_yuan,
             scheme.override_rates,

@@ -129,6 +129,16 @@ def crosses_criminal_line(
     return bool(np.any((size >= participants) & (depth >= levels)))
 
 
+def unsold_stock_yuan(stock_units: np.ndarray, level: np.ndarray, scheme) -> float:
+    """Locked capital: the stock everyone still holds, at what their agent tier paid per
+    unit (yuan). No stock rule: 0."""
+    holders = np.flatnonzero(stock_units)
+    if holders.size == 0:
+        return 0.0
+    price = scheme.stock_price_fen(scheme.stock_tier(level[holders]))
+    return float(np.sum(stock_units[holders] * price)) / 100.0
+
+
 def update_monthly_earnings(monthly_fen: np.ndarray, earned_today_fen: np.ndarray) -> None:
     """Exponentially weighted 30-day sum of earnings, updated in place."""
     monthly_fen *= 1.0 - 1.0 / EARNINGS_WINDOW_DAYS
@@ -223,6 +233,7 @@ class Sharers(Mechanism):
         "sharer_income_gini",
         "sharers_negative_income_share",
         "sharers_without_sales_share",
+        "unsold_stock_yuan",
         "downline_income_share",
         "payout_levels",
         "recruitment_tree_depth",
@@ -236,7 +247,7 @@ class Sharers(Mechanism):
         update_monthly_earnings(
             c.monthly_earnings_fen, ledger.received_fen + ledger.sales_fen - day.earned_before_fen
         )
-        incentives, scheme = self.platform.get("incentives"), self.platform.scheme
+        scheme = self.platform.scheme
         # only customers who are not sharers can join: every rule below is per consumer
         candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
         recruiting = np.full(c.n, -1, np.int64)
@@ -249,25 +260,12 @@ class Sharers(Mechanism):
             scheme.binding_days,
         )
         bound = recruiting >= 0
-        tier = scheme.stock_tier(joining_level(c.sharer_level, candidates, recruiting))
-        appeal = earnings_appeal(
-            incentives.expected_monthly_earnings(candidates, tier),
-            beh.sharer_earnings_reference_yuan_per_month,
-            beh.sharer_join_elasticity,
-            scheme.joining_cost_yuan(tier),
-            beh.entry_fee_tolerance_yuan,
-        )
-        push = (
-            beh.recruitment_push
-            * incentives.recruit_value_of(recruiting[candidates])
-            / beh.recruit_value_reference_yuan
-        )
         joined = np.zeros(c.n, bool)
         joined[candidates] = join_sharers(
             np.ones(candidates.size, bool),
             self.platform.get("word_of_mouth").sharer_signal[candidates],
             beh.sharer_recruitment_per_day,
-            appeal * (1.0 + push * bound[candidates]),
+            self.join_appeal(candidates, recruiting),
             beh.sharer_peer_effect,
             self.uniform_later("sharers", c.n).at(candidates),
         )
@@ -294,9 +292,31 @@ class Sharers(Mechanism):
         pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
         day.joined, day.quit = joined, quit_
 
+    def join_appeal(self, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
+        """Each candidate's appeal of joining today: A_j at the agent tier they would join
+        at (expected earnings and up-front cost), raised by their recruiter's push
+        (1 + recruitment_push x V_i / reference) when they are bound to a sharer."""
+        beh, scheme = self.spec.behavior, self.platform.scheme
+        incentives = self.platform.get("incentives")
+        tier = scheme.stock_tier(joining_level(self.pop.sharer_level, candidates, recruiting))
+        appeal = earnings_appeal(
+            incentives.expected_monthly_earnings(candidates, tier),
+            beh.sharer_earnings_reference_yuan_per_month,
+            beh.sharer_join_elasticity,
+            scheme.joining_cost_yuan(tier),
+            beh.entry_fee_tolerance_yuan,
+        )
+        recruiter = recruiting[candidates]
+        push = (
+            beh.recruitment_push
+            * incentives.recruit_value_of(recruiter)
+            / beh.recruit_value_reference_yuan
+        )
+        return appeal * (1.0 + push * (recruiter >= 0))
+
     def kpi_values(self) -> dict[str, float]:
         """Income distribution of everyone who was a sharer, and the recruitment tree."""
-        c, ledger = self.pop, self.platform.ledger
+        c, ledger, scheme = self.pop, self.platform.ledger, self.platform.scheme
         who = np.flatnonzero(c.was_sharer)
         gross = (ledger.received_fen[who] + ledger.sales_fen[who]) / 100.0
         net = gross - ledger.dues_fen[who] / 100.0
@@ -316,6 +336,7 @@ class Sharers(Mechanism):
             "sharer_income_gini": gini(gross),
             "sharers_negative_income_share": float(np.mean(net < 0)) if who.size else nan,
             "sharers_without_sales_share": float(np.mean(gross == 0)) if who.size else nan,
+            "unsold_stock_yuan": unsold_stock_yuan(c.stock_units, c.sharer_level, scheme),
             "downline_income_share": ratio(override_fen / 100.0, gross.sum()),
             "payout_levels": float(paid_levels.max()) if paid_levels.size else 0.0,
             "recruitment_tree_depth": float(c.sharer_level.max()),

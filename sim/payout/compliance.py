@@ -6,7 +6,8 @@ Each flag names the rule it stands for:
   (default 3): the criminal line of the 2013 opinion of the Supreme People's Court,
   Procuratorate and Ministry of Public Security (>= 30 participants in >= 3 levels), the
   industry's "no more than three levels" rule.
-* ``team_compensation`` - any pay to uplines computed from downline sales: 团队计酬,
+* ``team_compensation`` - any pay to uplines computed from downline sales, or a markup on
+  the stock recruits must buy from their upline (agent tiers): 团队计酬,
   Regulations on Prohibition of Pyramid Selling (State Council Decree 444, 2005), Art. 7;
   WeChat's 2015 ban on multi-level distribution; enforcement has hit two-level plans.
 * ``entry_fee`` - a fee or a stock purchase required to become a sharer: 入门费, Decree 444
@@ -101,7 +102,20 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 max(configured_levels, paid_levels),
             )
         )
-    if override is not None and any(r > 0 for r in override.rates):
+    stock = payout.rule("stock")
+    sells_down = stock is not None and stock.tiers > 1 and stock.tier_markup_rate > 0
+    if sells_down:
+        flags.append(
+            Flag(
+                "team_compensation",
+                f"{DECREE_444} (团队计酬); {FTC_MLM}",
+                f"uplines earn a markup on the stock their recruits buy ({stock.tiers} agent "
+                f"tiers); {mean('downline_income_share'):.1%} of sharers' income comes from "
+                "their recruits",
+                mean("downline_income_share"),
+            )
+        )
+    elif override is not None and any(r > 0 for r in override.rates):
         flags.append(
             Flag(
                 "team_compensation",
@@ -111,7 +125,7 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 mean("downline_income_share"),
             )
         )
-    fee, stock = payout.rule("entry_fee"), payout.rule("stock")
+    fee = payout.rule("entry_fee")
     fee = fee if fee is not None and fee.yuan > 0 else None
     if fee is not None or stock is not None:
         what = []
@@ -163,7 +177,11 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
             )
         )
     crossed = mean("criminal_line_crossed")
-    pays_uplines = (override is not None and any(r > 0 for r in override.rates)) or pays_per_recruit
+    pays_uplines = (
+        (override is not None and any(r > 0 for r in override.rates))
+        or pays_per_recruit
+        or sells_down
+    )
     if pays_uplines and crossed > 0:
         flags.append(
             Flag(

@@ -41,6 +41,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         "self_purchase_discount": {"enabled": False},
         "stock": {"units": 30, "wholesale_discount_rate": 0.35},
     },
+    # Micro-merchant agent tiers: recruits buy their stock from their upline, three tiers
+    # (the legal limit), each paying 10% of list more; the upline keeps the difference.
+    "weishang_tiers": {
+        "direct_commission": {"enabled": False},
+        "self_purchase_discount": {"enabled": False},
+        "stock": {
+            "units": 30,
+            "wholesale_discount_rate": 0.35,
+            "tiers": 3,
+            "tier_markup_rate": 0.10,
+        },
+    },
     # Pinduoduo-style: no commission; a group price that holds if k friends join.
     "group_buy": {
         "direct_commission": {"enabled": False},
@@ -67,7 +79,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 PresetName = Literal[
-    "platform", "weishang", "group_buy", "community_group_buy", "two_level", "three_level"
+    "platform",
+    "weishang",
+    "weishang_tiers",
+    "group_buy",
+    "community_group_buy",
+    "two_level",
+    "three_level",
 ]
 
 

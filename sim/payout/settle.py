@@ -209,8 +209,9 @@ def buy_stock(
 
     The lowest tier buys first: from the platform, or from an upline (see
     `stock_supplier`), whose stock goes down by what they sell; an upline left short (or
-    sold out, with restock) buys whole batches from their own supplier in turn, tier by
-    tier up to the platform. Only stock the platform sells costs it goods.
+    sold out, with restock) buys whole batches from their own supplier in turn, enough to
+    cover the shortfall (and keep a unit in hand, with restock), tier by tier up to the
+    platform. Only stock the platform sells costs it goods.
     """
     if sharers.size == 0 or not scheme.has_stock:
         return 0
@@ -239,10 +240,8 @@ def buy_stock(
             c.stock_units[uplines] -= (
                 np.bincount(row, bought[down], uplines.size).astype(np.int64) * units
             )
-            left = c.stock_units[uplines]
-            more = -(left // units)  # whole batches to cover a shortfall
-            if scheme.restock:
-                more = np.where(left == 0, 1, more)
+            # whole batches to cover the shortfall, and to keep a unit in hand with restock
+            more = -((c.stock_units[uplines] - scheme.restock) // units)
             short = more > 0
             who = np.concatenate([who, uplines[short]])
             batches = np.concatenate([batches, more[short]])
