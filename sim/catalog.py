@@ -134,6 +134,7 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _s("live_groups", "Community groups still alive.", "community_groups"),
     _s("rival_customers", "Active customers of rival platforms.", "market"),
     _money("rival_gmv", "GMV of rival platforms.", "market"),
+    _s("rival_orders", "Orders placed with rival platforms.", "market"),
 )
 
 BUILTIN_KPIS: tuple[KPI, ...] = (
@@ -489,6 +490,32 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "share",
         True,
         "market",
+    ),
+    KPI(
+        "market_share_orders",
+        "The platform's share of all orders placed in the market over the run (null "
+        "without rivals).",
+        "orders / (orders + rivals' orders)",
+        "share",
+        True,
+        "market",
+    ),
+    KPI(
+        "market_share_gmv",
+        "The platform's share of the market's GMV over the run (null without rivals).",
+        "GMV / (GMV + rivals' GMV)",
+        "share",
+        True,
+        "market",
+    ),
+    KPI(
+        "multi_homing_share",
+        "Share of the platform's active customers who are also active customers of a rival "
+        "at the end (null without multi-homing).",
+        "count(active here and at a rival) / active customers",
+        "share",
+        None,
+        "multi_homing",
     ),
     KPI(
         "proxy_purchase_share",

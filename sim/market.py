@@ -4,7 +4,8 @@ The world (population, neighborhoods, trust network) is built once per replicati
 scenario's platform and each `[[rivals]]` entry are `Platform` agents on it, each with its
 own payout scheme, mechanisms, consumers' state, ledger and recorder. A consumer belongs
 to one platform at a time: before a platform's day, the consumers another platform holds
-are out of its reach. Platforms take turns in alternating order (fair on ties). A Mesa user
+are out of its reach; with `behavior.multi_homing` every platform reaches everyone and a
+customer of several splits their orders by share of wallet (`sim.mechanisms.multi_homing`). Platforms take turns in alternating order (fair on ties). A Mesa user
 can drive it step by step::
 
     market = Market(load_scenario("scenarios/baseline.toml"))
@@ -99,7 +100,7 @@ class Market(mesa.Model):
         platforms = self.platforms if day % 2 == 0 else self.platforms[::-1]
         for platform in platforms:
             held = np.zeros(self.world.consumers, bool)
-            if len(self.platforms) > 1:
+            if len(self.platforms) > 1 and not self.spec.behavior.multi_homing:
                 for other in self.platforms:
                     if other is not platform:
                         held |= other.claimed()
@@ -110,6 +111,9 @@ class Market(mesa.Model):
             )
             self.market_series["rival_gmv"][day] = sum(
                 int(r.recorder.values["gmv"][day]) for r in self.rivals
+            )
+            self.market_series["rival_orders"][day] = sum(
+                int(r.recorder.values["orders"][day]) for r in self.rivals
             )
         self.day += 1
         if self.day >= self.days:
@@ -151,6 +155,10 @@ class Market(mesa.Model):
             active = np.count_nonzero(self.platform.consumers.active_customer)
             rivals = self.market_series["rival_customers"][self.day - 1]
             values["market_share"] = ratio(active, active + rivals)
+            v, m = self.platform.recorder.values, self.market_series
+            orders, gmv = int(v["orders"][: self.day].sum()), int(v["gmv"][: self.day].sum())
+            values["market_share_orders"] = ratio(orders, orders + int(m["rival_orders"].sum()))
+            values["market_share_gmv"] = ratio(gmv, gmv + int(m["rival_gmv"].sum()))
         return values
 
 

@@ -692,6 +692,16 @@ def override_problems(
                 )
             )
             continue
+        behavior = item.overrides.get("behavior")
+        if field == "rivals" and isinstance(behavior, dict) and "multi_homing" in behavior:
+            problems.append(
+                Problem(
+                    f"{field}[{i}].behavior.multi_homing",
+                    "rivals cannot set multi_homing: it is how consumers treat the whole market",
+                    "behavior.multi_homing in the base scenario only",
+                )
+            )
+            continue
         try:
             validate_scenario(merge_variant(base, item.overrides), base_dir=base_dir)
         except ScenarioError as exc:

@@ -77,6 +77,9 @@ def test_run_writes_every_output(small_file, tmp_path, capsys):
         "kol_roi",
         "group_liveness",
         "market_share",
+        "market_share_orders",
+        "market_share_gmv",
+        "multi_homing_share",
         "leader_income_yuan_per_month",
     }
     for name, summary in kpis["kpis"].items():

@@ -220,7 +220,13 @@ def test_every_declared_probe_exists():
     from sim.payout.channel import all_channels
     from sim.payout.scheme import RULES
 
-    separate = {"ad_spend", "binding", "win_back_exposure", "leader_commission"}  # below
+    separate = {  # below
+        "ad_spend",
+        "binding",
+        "binding_wallet",
+        "win_back_exposure",
+        "leader_commission",
+    }
     for channel in all_channels():
         for name in filter(None, (p.strip() for p in channel.probe.split(","))):
             assert name in PROBES or name in separate, (channel.rule, name)
@@ -243,6 +249,18 @@ def test_a_longer_binding_credits_more_gmv_to_sharers():
     short = run_variant(payout={"binding": {"days": 7}})
     long = run_variant(payout={"binding": {"days": 365}})
     assert_moves_up(short, long, "sharer_gmv_share", "GMV credited to sharers")
+
+
+def test_with_multi_homing_binding_keeps_more_of_the_wallet():
+    """Against an equal rival (binding 7 days), a platform whose customers stay bound to its
+    sharers longer keeps a larger share of the market's orders: a bound customer's orders
+    lean toward the platform of their sharer. (Without multi-homing the split does not
+    exist: `tests/mechanisms/test_multi_homing.py`.)"""
+    rival = {"name": "rival", "payout": {"binding": {"days": 7}}}  # not the base's binding
+    market = {"rivals": [rival], "behavior": {"multi_homing": True}}
+    short = run_variant(payout={"binding": {"days": 7}}, **market)
+    long = run_variant(payout={"binding": {"days": 365}}, **market)
+    assert_moves_up(short, long, "market_share_orders", "share of the market's orders")
 
 
 def test_ads_win_lapsed_customers_back_only_when_they_respond():

@@ -22,6 +22,7 @@ from sim.mechanisms.group_buying import GroupBuying
 from sim.mechanisms.group_leaders import GroupLeaders
 from sim.mechanisms.incentives import Incentives
 from sim.mechanisms.kols import KOLs
+from sim.mechanisms.multi_homing import MultiHoming
 from sim.mechanisms.negative_word_of_mouth import NegativeWordOfMouth
 from sim.mechanisms.proxy_purchase import ProxyPurchase
 from sim.mechanisms.purchase import Purchase
@@ -60,6 +61,7 @@ REGISTRY: list[type[Mechanism]] = [
     Cohorts,
     Sharers,
     Churn,
+    MultiHoming,
 ]
 
 __all__ = ["CHANNELS", "FACTORS", "PHASES", "REGISTRY", "Day", "Mechanism", "State"]

@@ -215,6 +215,13 @@ class Churn(Mechanism):
         self.bad_seen = c.bad_experiences.copy()
         return self.bad_weight
 
+    def recent_bad_experiences(self) -> np.ndarray:
+        """Each consumer's bad experiences as the hazard last weighed them: faded with a
+        half-life, else the count (read only: the churn phase updates them)."""
+        if self.spec.behavior.bad_experience_half_life_days is None:
+            return self.pop.bad_experiences
+        return self.bad_weight
+
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
         if beh.win_back_per_day > 0 or beh.win_back_per_exposure > 0:

@@ -28,6 +28,17 @@ CHANNELS = (
         "not a payment: it decides who is paid",
         probe="binding",
     ),
+    Channel(
+        "binding (share of wallet)",
+        "customers of several platforms (with behavior.multi_homing)",
+        "whether they are bound to an active sharer of the platform",
+        "the platform's pull on their orders x (1 + wallet_binding_weight x bound); orders "
+        "split by share of wallet",
+        "wallet_binding_weight (multiplier)",
+        "multi_homing",
+        "not a payment: a platform with no active sharer binds nobody and pulls as before",
+        probe="binding_wallet",
+    ),
 )
 
 
