@@ -79,7 +79,15 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _money("retail_sales", "Orders paid to sharers from their own stock."),
     _money("entry_fees", "Entry fees paid by new sharers."),
     _money("stock_purchases", "Stock bought by sharers from the platform."),
-    _money("downline_stock_sales", "Stock sharers sold to their downline agents (agent tiers)."),
+    _money(
+        "downline_stock_sales",
+        "Stock sharers sold to their downline agents, at the seller's own unit price (agent "
+        "tiers; passed through).",
+    ),
+    _money(
+        "downline_stock_markups",
+        "The tier markup sharers kept on stock sold to their downline agents.",
+    ),
     _money("cost_of_goods", "The platform's cost of the goods it sold (orders and stock)."),
     _money("fulfillment_cost", "Cost of fulfilling today's orders.", "fulfillment"),
     _money(
@@ -372,9 +380,11 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
     KPI(
         "downline_income_share",
         "Share of sharers' gross income earned on their recruits rather than on sales to "
-        "their own customers: upline overrides, pay per recruit and stock sold to downline "
-        "agents (sales to participants rather than to end customers, in the FTC's terms).",
-        "(upline overrides + pay per recruit + downline stock sales) / sharers' gross income",
+        "their own customers: upline overrides, pay per recruit and the markup on stock sold "
+        "to downline agents (stock passed down at the seller's own price counts on neither "
+        "side).",
+        "(upline overrides + pay per recruit + downline stock markups) / (sharers' gross "
+        "income - stock passed down at cost)",
         "share",
         False,
         "sharers",

@@ -47,7 +47,8 @@ ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("kol_commission", "external_payout"),
     EntryType("entry_fee", "fee"),
     EntryType("stock_purchase", "fee"),
-    EntryType("downline_stock_sale", "transfer"),
+    EntryType("downline_stock_sale", "transfer"),  # at the upline's own unit price
+    EntryType("downline_stock_markup", "transfer"),  # the tier markup the upline keeps
 )
 TYPE_INDEX = {t.name: i for i, t in enumerate(ENTRY_TYPES)}
 PAYOUT_TYPES = tuple(t.name for t in ENTRY_TYPES if t.kind in ("payout", "external_payout"))

@@ -66,6 +66,7 @@ class Recorder:
         v["entry_fees"][t] = ledger.daily_fen[t, TYPE_INDEX["entry_fee"]]
         v["stock_purchases"][t] = ledger.daily_fen[t, TYPE_INDEX["stock_purchase"]]
         v["downline_stock_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_sale"]]
+        v["downline_stock_markups"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_markup"]]
         platform_revenue = (
             v["paid"][t] - v["retail_sales"][t] + v["entry_fees"][t] + v["stock_purchases"][t]
         )

@@ -123,7 +123,14 @@ def payouts_markdown(result: RunResult) -> str:
         c
         for c in result.daily.columns
         if c.startswith(("payout_", "discount_"))
-        or c in ("entry_fees", "stock_purchases", "retail_sales", "downline_stock_sales")
+        or c
+        in (
+            "entry_fees",
+            "stock_purchases",
+            "retail_sales",
+            "downline_stock_sales",
+            "downline_stock_markups",
+        )
     ]
     totals = result.daily[money].sum() / reps
     lines = ["| type | kind | yuan (mean per run) |", "|---|---|---:|"]

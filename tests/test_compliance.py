@@ -38,6 +38,9 @@ def test_a_markup_on_stock_sold_down_the_tiers_is_team_compensation():
     assert "criminal_line" in flags_of(tiers, criminal_line_crossed=1.0)
     free = section(preset="weishang", stock={"tiers": 3, "tier_markup_rate": 0.0})
     assert flags_of(free) == {"entry_fee"}
+    both = section(preset="weishang_tiers", upline_override={"rates": [0.03]})
+    (flag,) = [f for f in compliance_flags(both, {}) if f.flag == "team_compensation"]
+    assert "1 level(s)" in flag.reason and "markup" in flag.reason
 
 
 def test_more_levels_than_the_cap_is_flagged_even_before_it_is_paid():

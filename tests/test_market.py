@@ -72,9 +72,11 @@ def check_invariants(model: SocialCommerceModel) -> None:
     assert ledger.received_fen.sum() == consumer_payouts.sum()
     assert ledger.discount_fen.sum() == v["discounts"].sum()
     # stock sold down the agent tiers is a sale for the upline and dues for the buyer
-    assert ledger.sales_fen.sum() == (v["retail_sales"] + v["downline_stock_sales"]).sum()
-    assert ledger.dues_fen.sum() == (fees + v["downline_stock_sales"]).sum()
+    down = v["downline_stock_sales"] + v["downline_stock_markups"]
+    assert ledger.sales_fen.sum() == (v["retail_sales"] + down).sum()
+    assert ledger.dues_fen.sum() == (fees + down).sum()
     assert c.orders.sum() == v["orders"].sum()
+    assert (c.stock_units >= 0).all(), "negative stock"
     if ledger.keep_entries:
         # The entry-level ledger and the running totals are kept separately: they must agree.
         e = ledger.entries()

@@ -237,9 +237,12 @@ def test_stock_is_sold_down_two_tiers():
     c.stock_units[2] = 0
     cost = onboard_sharers(0, np.array([2]), c, tiered(), ledger)
     rows = ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist()
+    # each sale down: the upline's own price passes through, the markup is theirs
     assert rows == [
-        ["downline_stock_sale", 2, 1, 5 * 8_500],
-        ["downline_stock_sale", 1, 0, 10 * 7_500],
+        ["downline_stock_sale", 2, 1, 5 * 7_500],
+        ["downline_stock_markup", 2, 1, 5 * 1_000],
+        ["downline_stock_sale", 1, 0, 10 * 6_500],
+        ["downline_stock_markup", 1, 0, 10 * 1_000],
         ["stock_purchase", 0, PLATFORM, 10 * 6_500],
     ]
     assert c.stock_units[:3].tolist() == [5, 5, 5]
@@ -266,6 +269,31 @@ def test_stock_comes_from_the_platform_when_the_upline_is_gone():
     ]
 
 
+def test_an_upline_supplying_several_recruits_buys_just_enough():
+    from sim.payout import onboard_sharers
+
+    c = chain_consumers()  # 0 <- 1 <- 2, and 5 recruited by 1 too
+    c.is_sharer[5], c.recruiter[5] = True, 1
+    c.sharer_level[[0, 1, 2, 5]] = [1, 2, 3, 3]
+    ledger = Ledger(6, 1)
+    onboard_sharers(0, np.array([2, 5]), c, tiered(), ledger)
+    # 1 sells 10 units with none in hand: 3 batches (10 plus one in hand), from 0, who
+    # buys 4 from the platform (15 plus one in hand)
+    assert c.stock_units[[0, 1, 2, 5]].tolist() == [5, 5, 5, 5]
+    assert ledger.daily_fen[0, TYPE_INDEX["stock_purchase"]] == 20 * 6_500
+
+
+def test_an_upline_buying_the_same_day_counts_the_batch_already_coming():
+    from sim.payout import onboard_sharers
+
+    c = chain_consumers()
+    c.sharer_level[:3] = [1, 2, 3]
+    # 1 rejoins today (buying a batch) as 2 joins and buys a batch from 1: one more batch
+    # covers 2 and keeps one in hand
+    onboard_sharers(0, np.array([1, 2]), c, tiered(), Ledger(6, 1))
+    assert c.stock_units[:3].tolist() == [5, 5, 5]
+
+
 def test_a_downline_selling_out_restocks_from_the_upline():
     c = chain_consumers()
     c.sharer_level[:4] = [1, 2, 3, 4]
@@ -276,7 +304,8 @@ def test_a_downline_selling_out_restocks_from_the_upline():
     rows = ledger.entries().query("type != 'order_payment'")
     assert rows[["type", "payer", "payee", "amount_fen"]].values.tolist() == [
         ["retail_sale", 4, 3, 10_000],
-        ["downline_stock_sale", 3, 2, 5 * 9_500],
+        ["downline_stock_sale", 3, 2, 5 * 8_500],
+        ["downline_stock_markup", 3, 2, 5 * 1_000],
     ]
     assert c.stock_units[:4].tolist() == [20, 20, 15, 5]
 

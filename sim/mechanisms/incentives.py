@@ -35,9 +35,10 @@ computes those expectations once a day, before anyone shares:
   recruits per sharer (so level 3 pays on a recruit's recruits), H the horizon in months.
   Recruitment effort responds to it (`sharers`); each level adds its own term. With agent
   tiers (微商, `[payout.stock] tiers`), a sharer above the lowest tier also counts
-  W = u x (B + H x O / K), u the tier markup per unit, B the batch of units a recruit buys
-  on joining, O / K the recruit's orders of the stocked category a month (K categories):
-  V_i = V + W for such a recruiter. A recruit's own s and joining cost are those of the
+  W = u x B x (1 + floor(H x O / K / B)), u the tier markup per unit, B the batch of units a
+  recruit buys on joining and again each time they sell out (with restock; else once),
+  O / K the recruit's orders of the stocked category a month (K categories): V_i = V + W
+  for such a recruiter. A recruit's own s and joining cost are those of the
   tier they would join at.
 
 Beliefs are learned from the platform's own recent results, with a prior: O is a
@@ -145,12 +146,18 @@ def stock_recruit_value_yuan(
     units: int,
     stock_orders_per_month: float,
     horizon_months: float,
+    restock: bool,
 ) -> float:
     """W: what a recruit's stock earns the upline who supplies it (yuan): the tier markup
-    on the recruit's first batch of `units` and on the units they sell on over
-    horizon_months (one unit per order of the stocked category; restocking replaces what is
-    sold). No tiers (markup 0): 0."""
-    return markup_yuan_per_unit * (units + horizon_months * stock_orders_per_month)
+    on every unit the recruit buys over horizon_months. They buy a batch of `units` on
+    joining and, with restock, another each time they sell out: 1 + floor(S / units)
+    batches for S = horizon_months x stock_orders_per_month units sold (one unit per order
+    of the stocked category). No tiers (markup 0): 0."""
+    if markup_yuan_per_unit == 0 or units == 0:
+        return 0.0
+    sold = horizon_months * stock_orders_per_month
+    batches = 1 + np.floor(sold / units) if restock else 1
+    return markup_yuan_per_unit * units * float(batches)
 
 
 def posterior_mean(prior_mean: float, prior_weight: float, events: float, exposure: float):
@@ -319,6 +326,7 @@ class Incentives(Mechanism):
             scheme.stock_units,
             self.orders_per_month / self.categories,
             beh.recruit_horizon_months,
+            scheme.restock,
         )
 
     def recruit_value_of(self, recruiters: np.ndarray) -> np.ndarray:

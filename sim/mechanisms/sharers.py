@@ -12,15 +12,19 @@ of j's ties who are sharers (0..1). A_j is the appeal of what j expects to earn:
 with E_j j's expected monthly earnings as a sharer (commissions, bonuses and the
 self-purchase saving on their own spend; `incentives`), E_ref
 sharer_earnings_reference_yuan_per_month, a sharer_join_elasticity; no expected earnings,
-no sharers. R_j is 0 unless j is bound to an active sharer, who then recruits j as hard as
-a recruit is worth to them: R_j = V / recruit_value_reference_yuan, V the value of one
-recruit (pay per recruit and upline overrides of every level; `incentives`).
+no sharers. R_j is 0 unless j is bound to an active sharer i, who then recruits j as hard
+as a recruit is worth to them: R_j = V_i / recruit_value_reference_yuan, V_i the value of
+one recruit to i (pay per recruit, upline overrides of every level, and with agent tiers
+the markup on the recruit's stock when i is above the lowest tier; `incentives`). With
+agent tiers, E_j and the up-front cost are those of the tier j would join at.
 
 A new sharer's recruiter is the sharer they are bound to; the recruiter is paid the pay
 per recruit, if any. The recruitment tree's levels feed the upline overrides and the
 compliance flags.
 
-A sharer's monthly earnings are tracked as a 30-day moving sum (exponentially weighted).
+A sharer's monthly earnings (payouts and sales from stock, including what recruits pay
+them for stock and the pay per recruit) are tracked as a 30-day moving sum (exponentially
+weighted).
 After sharer_grace_days, a sharer earning less than sharer_min_monthly_earnings_yuan quits
 with probability sharer_quit_hazard_per_day each day.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.ledger import TYPE_INDEX
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import gini, ratio
 from sim.payout import onboard_sharers
@@ -38,6 +43,13 @@ from sim.schema_base import Probability, Section, param
 
 MAX_REWARD_APPEAL = 3.0
 EARNINGS_WINDOW_DAYS = 30.0
+
+
+# What sharers can earn while others join (after their month's earnings are updated):
+# pay per recruit, and what recruits pay their uplines for stock.
+ROLE_EARNINGS = [
+    TYPE_INDEX[name] for name in ("recruit_bonus", "downline_stock_sale", "downline_stock_markup")
+]
 
 
 def earnings_appeal(
@@ -244,9 +256,9 @@ class Sharers(Mechanism):
     def roles(self, day: Day) -> None:
         """Customers join as sharers, low earners quit, new sharers pay their dues."""
         c, beh, ledger = self.pop, self.spec.behavior, day.ledger
-        update_monthly_earnings(
-            c.monthly_earnings_fen, ledger.received_fen + ledger.sales_fen - day.earned_before_fen
-        )
+        earned_fen = ledger.received_fen + ledger.sales_fen
+        update_monthly_earnings(c.monthly_earnings_fen, earned_fen - day.earned_before_fen)
+        paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
         # only customers who are not sharers can join: every rule below is per consumer
         candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
@@ -290,6 +302,9 @@ class Sharers(Mechanism):
             day.index, np.flatnonzero(joined), c, scheme, ledger
         )
         pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
+        if not np.array_equal(ledger.daily_fen[day.index, ROLE_EARNINGS], paid_before):
+            # what recruits paid their uplines and the pay per recruit count as today's
+            c.monthly_earnings_fen += ledger.received_fen + ledger.sales_fen - earned_fen
         day.joined, day.quit = joined, quit_
 
     def join_appeal(self, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
@@ -325,7 +340,7 @@ class Sharers(Mechanism):
         override_fen = (
             values["payout_upline_override"].sum()
             + values["payout_recruit_bonus"].sum()
-            + values["downline_stock_sales"].sum()
+            + values["downline_stock_markups"].sum()
         )
         nan = float("nan")
         return {
@@ -337,7 +352,10 @@ class Sharers(Mechanism):
             "sharers_negative_income_share": float(np.mean(net < 0)) if who.size else nan,
             "sharers_without_sales_share": float(np.mean(gross == 0)) if who.size else nan,
             "unsold_stock_yuan": unsold_stock_yuan(c.stock_units, c.sharer_level, scheme),
-            "downline_income_share": ratio(override_fen / 100.0, gross.sum()),
+            # stock passed down at the seller's own price is not income: left out of both
+            "downline_income_share": ratio(
+                override_fen / 100.0, gross.sum() - values["downline_stock_sales"].sum() / 100.0
+            ),
             "payout_levels": float(paid_levels.max()) if paid_levels.size else 0.0,
             "recruitment_tree_depth": float(c.sharer_level.max()),
             "recruited_sharers": float(np.count_nonzero(c.recruiter >= 0)),

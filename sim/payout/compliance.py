@@ -104,7 +104,8 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
         )
     stock = payout.rule("stock")
     sells_down = stock is not None and stock.tiers > 1 and stock.tier_markup_rate > 0
-    if sells_down:
+    overrides_paid = override is not None and any(r > 0 for r in override.rates)
+    if sells_down and not overrides_paid:
         flags.append(
             Flag(
                 "team_compensation",
@@ -115,13 +116,18 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
                 mean("downline_income_share"),
             )
         )
-    elif override is not None and any(r > 0 for r in override.rates):
+    elif overrides_paid:
+        markup = (
+            f" and a markup on the stock their recruits buy ({stock.tiers} agent tiers)"
+            if sells_down
+            else ""
+        )
         flags.append(
             Flag(
                 "team_compensation",
                 f"{DECREE_444} (团队计酬); {WECHAT}",
-                f"uplines are paid on downline sales ({len(override.rates)} level(s)); "
-                f"{mean('downline_income_share'):.1%} of sharers' income",
+                f"uplines are paid on downline sales ({len(override.rates)} level(s))"
+                f"{markup}; {mean('downline_income_share'):.1%} of sharers' income",
                 mean("downline_income_share"),
             )
         )

@@ -235,17 +235,51 @@ def buy_stock(
         c.stock_units[buyers] += bought * units
         down = ~platform
         if down.any():
-            ledger.record(day, "downline_stock_sale", buyers[down], supplier[down], amount[down])
-            uplines, row = np.unique(supplier[down], return_inverse=True)
-            c.stock_units[uplines] -= (
-                np.bincount(row, bought[down], uplines.size).astype(np.int64) * units
+            uplines, more = sell_down(
+                day, buyers[down], bought[down], supplier[down], who, batches, c, scheme, ledger
             )
-            # whole batches to cover the shortfall, and to keep a unit in hand with restock
-            more = -((c.stock_units[uplines] - scheme.restock) // units)
-            short = more > 0
-            who = np.concatenate([who, uplines[short]])
-            batches = np.concatenate([batches, more[short]])
+            who = np.concatenate([who, uplines])
+            batches = np.concatenate([batches, more])
     return cost
+
+
+def sell_down(
+    day: int,
+    buyers: np.ndarray,
+    bought: np.ndarray,
+    upline: np.ndarray,
+    queued: np.ndarray,
+    queued_batches: np.ndarray,
+    c: Consumers,
+    scheme: PayoutScheme,
+    ledger: Ledger,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Uplines sell `bought` batches to each buyer (one tier, each buyer's upline above
+    them); returns the uplines that must buy in turn and how many batches.
+
+    The buyer pays their tier's price: the upline's own unit price passes through
+    (`downline_stock_sale`) and the difference is the upline's markup
+    (`downline_stock_markup`). An upline short of stock, counting the batches already
+    queued for them today, buys whole batches to cover it (and, with restock, to keep a
+    unit in hand); an upline always supplies a recruit, whatever `restock` says.
+    """
+    units = scheme.stock_units
+    tier = scheme.stock_tier(c.sharer_level[buyers])
+    upline_tier = scheme.stock_tier(c.sharer_level[upline])
+    at_cost = bought * units * scheme.stock_price_fen(upline_tier)
+    markup = bought * units * scheme.stock_price_fen(tier) - at_cost
+    ledger.record(day, "downline_stock_sale", buyers, upline, at_cost)
+    ledger.record(day, "downline_stock_markup", buyers, upline, markup)
+    uplines, row = np.unique(upline, return_inverse=True)
+    c.stock_units[uplines] -= np.bincount(row, bought, uplines.size).astype(np.int64) * units
+    pending = np.zeros(uplines.size, np.int64)
+    pos = np.minimum(np.searchsorted(uplines, queued), uplines.size - 1)
+    hit = uplines[pos] == queued
+    np.add.at(pending, pos[hit], queued_batches[hit])
+    # whole batches to cover the shortfall, and to keep a unit in hand with restock
+    more = -((c.stock_units[uplines] + pending * units - scheme.restock) // units)
+    short = more > 0
+    return uplines[short], more[short]
 
 
 def onboard_sharers(

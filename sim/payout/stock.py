@@ -12,8 +12,10 @@ recruitment tree, capped at `tiers`; tier t pays list x (1 - wholesale_discount_
 (t - 1) x tier_markup_rate) a unit. A sharer below tier 1 buys from their recruiter (their
 upline) when the upline is an active sharer on a higher tier, else from the platform at
 their own tier's price. An upline short of stock for a downline's order buys whole batches
-from their own supplier first, up the tree. The upline earns the difference between the
-tiers on every unit sold down; what nobody sells on is locked capital.
+from their own supplier first, up the tree (an upline always supplies a recruit; `restock`
+governs only restocking after retail sales). The upline earns the difference between the
+tiers on every unit sold down (ledger `downline_stock_markup`; the rest, their own unit
+price, passes through as `downline_stock_sale`); what nobody sells on is locked capital.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ CHANNELS = (
         "stock tiers",
         "sharers on a tier above the lowest, with customers bound to them",
         "the tier markup on the stock a recruit will buy from them: markup per unit (yuan) x "
-        "(units + recruit_horizon_months x the recruit's expected stock orders a month); a "
-        "recruit on a lower tier pays more for stock and earns less margin",
+        "units x (1 + floor(recruit_horizon_months x the recruit's expected stock orders a "
+        "month / units)) batches (one batch without restock); a recruit on a lower tier "
+        "pays more for stock and earns less margin",
         "recruitment hazard x (1 + recruitment_push x V_i / recruit_value_reference_yuan); "
         "joining through exp(-cost / entry_fee_tolerance_yuan) and r_i",
         "recruitment_push (multiplier), recruit_value_reference_yuan (yuan), "
