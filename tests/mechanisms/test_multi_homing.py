@@ -91,6 +91,7 @@ def test_a_dearer_rival_gets_less_of_the_wallet():
     np.testing.assert_allclose(back, math.exp(-0.5) / (1 + math.exp(-0.5)))
 
 
+@pytest.mark.slow
 def test_without_multi_homing_a_rivals_customers_are_out_of_reach():
     off = small_scenario(run={"days": 120, "replications": 2}, rivals=RIVAL)
     on = small_scenario(
