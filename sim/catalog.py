@@ -137,6 +137,11 @@ BUILTIN_SERIES: tuple[Series, ...] = (
         "community_group_buying",
     ),
     _s("kol_posts", "KOL posts today.", "kols"),
+    _s(
+        "recommended_purchases",
+        "First purchases of a category credited to the platform's recommendations.",
+        "recommendations",
+    ),
     _money("kol_customer_gmv", "GMV of the customers KOLs brought.", "kols"),
     _s("community_posts", "Posts in community groups.", "community_groups"),
     _s("live_groups", "Community groups still alive.", "community_groups"),
@@ -193,6 +198,15 @@ BUILTIN_KPIS: tuple[KPI, ...] = (
         "Customers who have not lapsed, at the end of the run.",
         "count(customer and not lapsed)",
         "people",
+        True,
+        "platform",
+    ),
+    KPI(
+        "categories_per_customer",
+        "Mean number of categories each active customer has bought, at the end of the run "
+        "(the width of the basket).",
+        "mean over active customers of count(categories bought)",
+        "categories",
         True,
         "platform",
     ),

@@ -41,6 +41,12 @@ def gini(values: np.ndarray) -> float:
     return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
 
 
+def basket_width(customer_of: np.ndarray, who: np.ndarray) -> float:
+    """Mean number of categories bought by the consumers in `who` ((N,) bool); NaN if none."""
+    rows = np.flatnonzero(who)
+    return float(customer_of[rows].sum(axis=1).mean()) if rows.size else float("nan")
+
+
 def platform_kpis(platform: Platform) -> dict[str, float]:
     """The KPIs of the catalog whose provider is the platform itself."""
     c, days = platform.consumers, platform.day
@@ -66,6 +72,7 @@ def platform_kpis(platform: Platform) -> dict[str, float]:
         "repeat_rate_30d": repeat_rate(c.first_order_day, c.second_order_day, days, 30),
         "repeat_rate_90d": repeat_rate(c.first_order_day, c.second_order_day, days, 90),
         "active_customers": float(np.count_nonzero(c.active_customer)),
+        "categories_per_customer": basket_width(c.customer_of, c.active_customer),
         "active_customers_30d": float(
             np.count_nonzero((c.last_order_day >= 0) & (c.last_order_day >= days - 30))
         ),

@@ -224,6 +224,7 @@ def test_every_declared_probe_exists():
         "ad_spend",
         "binding",
         "binding_wallet",
+        "recommendation",
         "win_back_exposure",
         "leader_commission",
     }
@@ -261,6 +262,19 @@ def test_with_multi_homing_binding_keeps_more_of_the_wallet():
     short = run_variant(payout={"binding": {"days": 7}}, **market)
     long = run_variant(payout={"binding": {"days": 365}}, **market)
     assert_moves_up(short, long, "market_share_orders", "share of the market's orders")
+
+
+def test_recommendations_widen_baskets_only_when_the_platform_recommends():
+    """Recommendations reach customers through what they bought: with r = 0 nothing is
+    recommended (the daily series equal a run without the mechanism, by construction), and
+    a higher r widens baskets (categories per customer) and raises orders."""
+    off = run_variant(behavior={"recommendation_per_day": 0.0})
+    assert off.daily["recommended_purchases"].sum() == 0
+    low = run_variant(behavior={"recommendation_per_day": 0.005})
+    high = run_variant(behavior={"recommendation_per_day": 0.02})
+    assert_moves_up(off, low, total("recommended_purchases"), "recommended purchases")
+    assert_moves_up(low, high, "categories_per_customer", "basket width")
+    assert_moves_up(low, high, "orders", "orders")
 
 
 def test_ads_win_lapsed_customers_back_only_when_they_respond():

@@ -26,6 +26,7 @@ from sim.mechanisms.multi_homing import MultiHoming
 from sim.mechanisms.negative_word_of_mouth import NegativeWordOfMouth
 from sim.mechanisms.proxy_purchase import ProxyPurchase
 from sim.mechanisms.purchase import Purchase
+from sim.mechanisms.recommendations import Recommendations
 from sim.mechanisms.referrals import Referrals
 from sim.mechanisms.repurchase import Repurchase
 from sim.mechanisms.sales_bonus import SalesBonus
@@ -45,6 +46,7 @@ REGISTRY: list[type[Mechanism]] = [
     Settlement,
     FulfillmentMechanism,
     KOLs,
+    Recommendations,
     CommunityGroupsMechanism,
     Coupons,
     GroupLeaders,

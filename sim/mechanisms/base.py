@@ -59,7 +59,7 @@ PHASES: tuple[str, ...] = (
 FACTORS: tuple[str, ...] = ("adoption_factor", "reorder_factor", "churn_factor")
 
 # Adoption channels, in the order their hazards are summed (and credit is drawn).
-CHANNELS: tuple[str, ...] = ("ad", "word_of_mouth", "share", "kol")
+CHANNELS: tuple[str, ...] = ("ad", "word_of_mouth", "share", "kol", "recommendation")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from sim.state import (
     SOURCE_AD,
     SOURCE_KOL,
     SOURCE_NONE,
+    SOURCE_RECOMMENDATION,
     SOURCE_SHARE,
     SOURCE_WORD_OF_MOUTH,
     Orders,
@@ -46,6 +47,7 @@ CHANNEL_SOURCE = {
     "word_of_mouth": SOURCE_WORD_OF_MOUTH,
     "share": SOURCE_SHARE,
     "kol": SOURCE_KOL,
+    "recommendation": SOURCE_RECOMMENDATION,
 }
 
 

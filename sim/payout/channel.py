@@ -41,6 +41,7 @@ MODULES = (
     "sim.payout.binding",
     "sim.payout.leader_commission",
     "sim.mechanisms.advertising",
+    "sim.mechanisms.recommendations",
     "sim.mechanisms.churn",
 )
 
