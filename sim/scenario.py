@@ -662,6 +662,15 @@ def variant_problems(scenario: Scenario, base_dir: Path | None) -> list[Problem]
     ]
 
 
+# `[behavior]` keys of the whole market, read from the base scenario by every platform.
+MARKET_BEHAVIOR = (
+    "multi_homing",
+    "wallet_price_sensitivity",
+    "wallet_binding_weight",
+    "wallet_bad_experience_weight",
+)
+
+
 def override_problems(
     items, field: str, scenario: Scenario, base_dir: Path | None, forbidden: tuple[str, ...]
 ) -> list[Problem]:
@@ -693,12 +702,14 @@ def override_problems(
             )
             continue
         behavior = item.overrides.get("behavior")
-        if field == "rivals" and isinstance(behavior, dict) and "multi_homing" in behavior:
+        market_keys = [k for k in MARKET_BEHAVIOR if isinstance(behavior, dict) and k in behavior]
+        if field == "rivals" and market_keys:
             problems.append(
                 Problem(
-                    f"{field}[{i}].behavior.multi_homing",
-                    "rivals cannot set multi_homing: it is how consumers treat the whole market",
-                    "behavior.multi_homing in the base scenario only",
+                    f"{field}[{i}].behavior.{market_keys[0]}",
+                    f"rivals cannot set {market_keys[0]}: it is how consumers treat the whole "
+                    "market",
+                    f"behavior.{market_keys[0]} in the base scenario only",
                 )
             )
             continue

@@ -253,15 +253,25 @@ def test_a_longer_binding_credits_more_gmv_to_sharers():
 
 
 def test_with_multi_homing_binding_keeps_more_of_the_wallet():
-    """Against an equal rival (binding 7 days), a platform whose customers stay bound to its
-    sharers longer keeps a larger share of the market's orders: a bound customer's orders
-    lean toward the platform of their sharer. (Without multi-homing the split does not
-    exist: `tests/mechanisms/test_multi_homing.py`.)"""
+    """Against an equal rival (binding 7 days), a platform binding for 365 days keeps more
+    of the market's orders through the share-of-wallet channel: with the binding weight
+    at 1 its bound customers' orders lean its way, more than with the weight at 0 (the
+    same binding then acts only through sharers' income). The paired difference of the
+    two differences is what the wallet channel adds."""
     rival = {"name": "rival", "payout": {"binding": {"days": 7}}}  # not the base's binding
-    market = {"rivals": [rival], "behavior": {"multi_homing": True}}
-    short = run_variant(payout={"binding": {"days": 7}}, **market)
-    long = run_variant(payout={"binding": {"days": 365}}, **market)
-    assert_moves_up(short, long, "market_share_orders", "share of the market's orders")
+
+    def share(weight: float, days: int) -> np.ndarray:
+        result = run_variant(
+            payout={"binding": {"days": days}},
+            rivals=[rival],
+            behavior={"multi_homing": True, "wallet_binding_weight": weight},
+        )
+        return result.kpi_values["market_share_orders"].to_numpy()
+
+    without = share(0.0, 365) - share(0.0, 7)
+    with_weight = share(1.0, 365) - share(1.0, 7)
+    lo, hi = paired_ci(without, with_weight)
+    assert lo > 0, f"wallet channel of binding: paired 95% CI {lo:.4g} .. {hi:.4g}"
 
 
 def test_recommendations_widen_baskets_only_when_the_platform_recommends():

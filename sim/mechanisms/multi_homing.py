@@ -58,10 +58,15 @@ def wallet_share(attraction: np.ndarray, customer: np.ndarray) -> np.ndarray:
     """w: the share of each cell's orders that goes to the first platform (row 0).
 
     attraction, customer: (P, K) per platform (row 0 this one) and cell; a platform counts
-    only where the consumer is its active customer in the category. Row 0 always counts."""
-    counted = np.where(customer, attraction, 0.0)
-    counted[0] = attraction[0]
-    return attraction[0] / counted.sum(axis=0)
+    only where the consumer is its active customer in the category. Row 0 always counts.
+    Where every counted pull is 0 (underflow), the counted platforms share equally; a
+    cell only row 0 counts gets exactly 1."""
+    counts = customer.copy()
+    counts[0] = True
+    counted = np.where(counts, attraction, 0.0)
+    total = counted.sum(axis=0)
+    equal = 1.0 / counts.sum(axis=0)
+    return np.divide(attraction[0], total, out=equal, where=total > 0)
 
 
 class MultiHomingBehavior(Section):
@@ -118,10 +123,16 @@ class MultiHoming(Mechanism):
         theirs = {c.name: j for j, c in enumerate(other.spec.categories)}
         return np.array([theirs.get(c.name, -1) for c in self.spec.categories], np.int64)
 
+    @property
+    def behavior(self):
+        """The wallet keys of the market's base scenario (every platform splits alike)."""
+        market = getattr(self.platform.model, "spec", None)
+        return market.behavior if market is not None else self.spec.behavior
+
     def pull(self, platform, day: Day, buyers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """a_p without the price term for these buyers on `platform`, and whether each is
         its active customer at all."""
-        c, beh = platform.consumers, self.spec.behavior
+        c, beh = platform.consumers, self.behavior
         bound = (
             bound_sharer(
                 c.referrer,
@@ -167,7 +178,7 @@ class MultiHoming(Mechanism):
         lowest = np.where(customer, prices, np.inf).min(axis=0)
         premium = prices / lowest - 1.0
         attraction = np.vstack([own_pull, *rows_pull]) * np.exp(
-            -self.spec.behavior.wallet_price_sensitivity * np.where(customer, premium, 0.0)
+            -self.behavior.wallet_price_sensitivity * np.where(customer, premium, 0.0)
         )
         return wallet_share(attraction, customer)
 
@@ -175,6 +186,8 @@ class MultiHoming(Mechanism):
         """Share of this platform's active customers who are also active customers of a
         rival at the end of the run."""
         c = self.pop
+        if not self.others():
+            return {"multi_homing_share": float("nan")}
         elsewhere = np.zeros(c.n, bool)
         for other in self.others():
             elsewhere |= other.consumers.active_customer

@@ -35,6 +35,37 @@ def test_wallet_share_counts_only_the_platforms_a_consumer_buys_from():
     np.testing.assert_allclose(multi_homing.wallet_share(attraction, customer), [0.5, 1 / 3, 1 / 3])
 
 
+def test_wallet_share_without_any_pull_splits_equally():
+    attraction = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    customer = np.array([[False, False, False], [True, False, True]])
+    np.testing.assert_array_equal(multi_homing.wallet_share(attraction, customer), [0.5, 1.0, 0.0])
+
+
+def customers_of_fresh_produce(market: Market, days: int) -> int:
+    """Every consumer is a customer of fresh produce (weekly) on every platform of a quiet
+    market, due on a day of the first week; returns the market's orders over `days`."""
+    rng = np.random.default_rng(3)
+    for p in market.platforms:
+        c = p.consumers
+        c.customer_of[:, 0] = True
+        c.first_order_day[:] = 0
+        c.next_due_day[:, 0] = rng.integers(1, 8, c.n)
+    for _ in range(days):
+        market.step()
+    return sum(int(p.recorder.values["orders"].sum()) for p in market.platforms)
+
+
+@pytest.mark.slow
+def test_a_customer_of_two_platforms_orders_as_often_as_a_customer_of_one():
+    """The split thins each platform's reorders by its share of wallet: two platforms'
+    clocks together give about one platform's orders (without it, twice as many)."""
+    quiet = {**QUIET_BEHAVIOR, "multi_homing": True}
+    alone = customers_of_fresh_produce(Market(small_scenario(behavior=quiet)), 60)
+    both = customers_of_fresh_produce(Market(small_scenario(behavior=quiet, rivals=RIVAL)), 60)
+    assert alone > 10_000
+    assert 0.95 < both / alone < 1.05
+
+
 def day_of(market: Market) -> Day:
     p = market.platform
     n = p.consumers.n
@@ -113,8 +144,10 @@ def test_a_platform_on_its_own_is_unchanged_by_multi_homing():
         np.testing.assert_array_equal(alone[column], on.daily[column], column)
 
 
-def test_rivals_cannot_set_multi_homing():
+@pytest.mark.parametrize("key", ["multi_homing", "wallet_price_sensitivity"])
+def test_rivals_cannot_set_how_consumers_treat_the_market(key):
     with pytest.raises(ScenarioError) as info:
-        small_scenario(rivals=[{"name": "rival", "behavior": {"multi_homing": True}}])
+        small_scenario(rivals=[{"name": "rival", "behavior": {key: 1}}])
     (problem,) = info.value.problems
-    assert problem.key == "rivals[0].behavior.multi_homing"
+    assert problem.key == f"rivals[0].behavior.{key}"
+    assert "base scenario" in problem.allowed
