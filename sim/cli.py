@@ -213,6 +213,12 @@ def compare(
     for variant, flags in result.compliance().items():
         names = ", ".join(f"{f['flag']} ({f['rule']})" for f in flags) or "none"
         typer.echo(f"  {variant}: {names}")
+    warnings = {v: w for v, w in result.warnings().items() if w}
+    if warnings:
+        typer.echo("\nplausibility warnings:")
+        for variant, lines in warnings.items():
+            for line in lines:
+                typer.echo(f"  {variant}: {line}")
     typer.echo(f"\nresults: {folder}")
 
 

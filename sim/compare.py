@@ -117,6 +117,16 @@ class CompareResult:
             out[variant] = [f.as_dict() for f in compliance_flags(spec.payout, means)]
         return out
 
+    def warnings(self) -> dict[str, list[str]]:
+        """Each variant's outputs outside their plausible range (`sim.plausibility`)."""
+        from sim.plausibility import plausibility_warnings
+
+        out = {}
+        for variant, spec in self.scenarios.items():
+            means = {k: summarize(self.values(variant, k))["mean"] for k in kpi_names()}
+            out[variant] = plausibility_warnings(spec, means)
+        return out
+
     def verdict(self) -> dict[str, Any]:
         """The variant that wins on the objective, and whether the win is clear."""
         table = self.table()
@@ -264,7 +274,7 @@ class CompareResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         table = self.table()
-        compliance = self.compliance()
+        compliance, warnings = self.compliance(), self.warnings()
         variants = []
         for v in self.variants:
             part = table[table["variant"] == v].drop(columns="variant").set_index("kpi")
@@ -277,6 +287,7 @@ class CompareResult:
                         for k, r in part.iterrows()
                     },
                     "compliance": compliance[v],
+                    "warnings": warnings[v],
                 }
             )
         return {

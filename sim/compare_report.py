@@ -176,6 +176,12 @@ def compliance_markdown(result: CompareResult) -> str:
     return "\n".join(lines)
 
 
+def warnings_markdown(result: CompareResult) -> str:
+    """Each variant's plausibility warnings, or a line saying there are none."""
+    lines = [f"- **{v}**: {w}" for v, warnings in result.warnings().items() for w in warnings]
+    return "\n".join(lines) or "None: every checked output is inside its plausible range."
+
+
 def cohorts_by_variant(result: CompareResult) -> str:
     """Each variant's cohort table (CAC, LTV at 3, 6 and 12 months, payback month)."""
     if result.cohorts is None:
@@ -227,6 +233,12 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "## Compliance flags",
         "",
         compliance_markdown(result),
+        "",
+        "## Plausibility warnings",
+        "",
+        "Outputs outside the ranges real platforms show (docs/plausibility.md).",
+        "",
+        warnings_markdown(result),
         "",
         "## Acquisition cohorts by variant",
         "",

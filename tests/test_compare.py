@@ -214,6 +214,35 @@ payout = { referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }
     assert main(["compare", str(scenario), "--out", str(out)]) == 2  # never overwrites
 
 
+def test_each_variants_plausibility_warnings_are_reported(tmp_path, capsys):
+    scenario = tmp_path / "warn.toml"
+    scenario.write_text("""
+[run]
+name = "warn"
+seed = 4
+days = 40
+replications = 2
+[population]
+consumers = 800
+neighborhoods = [{count = 4}]
+[[variants]]
+name = "base"
+[[variants]]
+name = "unlisted_pairs"
+payout = { preset = "group_buy", group_buy = { listed_appeal_per_discount = 0.0 } }
+""")
+    out = tmp_path / "out"
+    assert main(["compare", str(scenario), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "plausibility warnings:" in printed and "unlisted_pairs: group_fill_rate" in printed
+    variants = json.loads((out / "comparison.json").read_text())["variants"]
+    warnings = {v["name"]: v["warnings"] for v in variants}
+    assert any(w.startswith("group_fill_rate") for w in warnings["unlisted_pairs"])
+    assert not any(w.startswith("group_fill_rate") for w in warnings["base"])
+    report = (out / "report.md").read_text()
+    assert "## Plausibility warnings" in report and "**unlisted_pairs**: group_fill_rate" in report
+
+
 def test_compare_whole_files_runs_them_paired(tmp_path):
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text(

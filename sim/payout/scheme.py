@@ -35,6 +35,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "direct_commission": {"rate": 0.10},
         "self_purchase_discount": {"rate": 0.05},
     },
+    # Member platform (Yunji-style): the shopkeeper scheme, and becoming a shopkeeper takes
+    # a gift-pack membership, modelled as an entry fee of its price.
+    "member_gift_pack": {
+        "direct_commission": {"rate": 0.10},
+        "self_purchase_discount": {"rate": 0.05},
+        "entry_fee": {"yuan": 398.0},
+    },
     # Micro-merchant: stock bought up front; the sharer earns the retail margin.
     "weishang": {
         "direct_commission": {"enabled": False},
@@ -80,6 +87,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 PresetName = Literal[
     "platform",
+    "member_gift_pack",
     "weishang",
     "weishang_tiers",
     "group_buy",
