@@ -78,6 +78,7 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _money("payouts_total", "All payouts of the day."),
     _money("retail_sales", "Orders paid to sharers from their own stock."),
     _money("entry_fees", "Entry fees paid by new sharers."),
+    _money("gift_packs", "Gift packs bought by new sharers to join (membership)."),
     _money("stock_purchases", "Stock bought by sharers from the platform."),
     _money(
         "downline_stock_sales",
@@ -92,7 +93,8 @@ BUILTIN_SERIES: tuple[Series, ...] = (
     _money("fulfillment_cost", "Cost of fulfilling today's orders.", "fulfillment"),
     _money(
         "contribution_margin",
-        "Platform revenue - cost of goods - fulfillment cost - payouts.",
+        "Platform revenue (orders paid to it, fees, stock and gift packs sold) - cost of "
+        "goods - fulfillment cost - payouts.",
     ),
     _money("ad_spend", "Ad spend of the day (from the platform's start day).", "advertising"),
     _money("sharer_gmv", "List value of orders credited to a sharer.", "incentives"),

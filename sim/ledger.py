@@ -31,6 +31,7 @@ class EntryType:
 ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("order_payment", "payment"),
     EntryType("retail_sale", "retail"),
+    EntryType("gift_pack", "payment"),  # a new sharer's gift pack (a purchase, not a fee)
     EntryType("self_purchase_discount", "discount"),
     EntryType("group_buy_discount", "discount"),
     EntryType("coupon_discount", "discount"),

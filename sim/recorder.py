@@ -64,11 +64,16 @@ class Recorder:
         v["cost_of_goods"][t] = cost_fen
         v["retail_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["retail_sale"]]
         v["entry_fees"][t] = ledger.daily_fen[t, TYPE_INDEX["entry_fee"]]
+        v["gift_packs"][t] = ledger.daily_fen[t, TYPE_INDEX["gift_pack"]]
         v["stock_purchases"][t] = ledger.daily_fen[t, TYPE_INDEX["stock_purchase"]]
         v["downline_stock_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_sale"]]
         v["downline_stock_markups"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_markup"]]
         platform_revenue = (
-            v["paid"][t] - v["retail_sales"][t] + v["entry_fees"][t] + v["stock_purchases"][t]
+            v["paid"][t]
+            - v["retail_sales"][t]
+            + v["entry_fees"][t]
+            + v["stock_purchases"][t]
+            + v["gift_packs"][t]
         )
         v["contribution_margin"][t] = (
             platform_revenue - cost_fen - settlement.fulfillment_cost_fen - payouts

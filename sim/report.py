@@ -126,6 +126,7 @@ def payouts_markdown(result: RunResult) -> str:
         or c
         in (
             "entry_fees",
+            "gift_packs",
             "stock_purchases",
             "retail_sales",
             "downline_stock_sales",

@@ -90,6 +90,7 @@ RULE_SERIES: dict[str, tuple[str, ...]] = {
     "upline_override": ("payout_upline_override",),
     "referral_bonus": ("payout_referral_bonus_referrer", "payout_referral_bonus_referee"),
     "entry_fee": ("entry_fees",),
+    "gift_pack": ("gift_packs",),
     "stock": ("stock_purchases", "retail_sales", "downline_stock_sales", "downline_stock_markups"),
     "group_buy": ("discount_group_buy",),
     "coupon": ("discount_coupon",),

@@ -444,6 +444,8 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[frozenset[str], Probl
             "(tiers - 1) x tier_markup_rate no larger than wholesale_discount_rate, so that "
             "no tier pays more than the list price",
         )
+    if pay.gift_pack is not None and pay.gift_pack.category is not None:
+        known("payout.gift_pack.category", pay.gift_pack.category)
     if pay.gift is not None and pay.gift.category is not None:
         known("payout.gift.category", pay.gift.category)
     for i, kol in enumerate(scenario.kols):

@@ -43,6 +43,11 @@ def test_a_markup_on_stock_sold_down_the_tiers_is_team_compensation():
     assert "1 level(s)" in flag.reason and "markup" in flag.reason
 
 
+def test_a_required_gift_pack_is_flagged_as_an_entry_purchase():
+    (flag,) = compliance_flags(section(preset="member_gift_pack"), {})
+    assert flag.flag == "entry_fee" and "398-yuan gift pack" in flag.reason
+
+
 def test_more_levels_than_the_cap_is_flagged_even_before_it_is_paid():
     deep = section(upline_override={"rates": [0.03, 0.02, 0.01]})  # 4 levels paid per sale
     assert "payout_depth" in flags_of(deep, payout_levels=2.0)

@@ -189,6 +189,15 @@ PROBES = {
         high={"recruit_bonus": {"yuan": 100.0}},
         measures=[("recruited_sharers", "recruitment")],
     ),
+    "gift_pack": dict(
+        none={},
+        zero={"gift_pack": {"yuan": 0.0}},
+        # the pack deters by what its goods are worth less than its price: a dearer pack,
+        # or goods worth less to the member, lowers joining ("low" is the larger deterrent)
+        low={"gift_pack": {"yuan": 1000.0, "value_share": 0.5}},
+        high={"gift_pack": {"yuan": 1000.0, "value_share": 0.95}},
+        measures=[("sharers_ever", "joining rises with the goods' value")],
+    ),
     "entry_fee": dict(
         none={},
         zero={"entry_fee": {"yuan": 0.0}},

@@ -59,15 +59,16 @@ def check_invariants(model: SocialCommerceModel) -> None:
     v = model.recorder.values
     payouts = sum(v[f"payout_{t}"] for t in PAYOUT_TYPES)
     fees = v["entry_fees"] + v["stock_purchases"]
+    packs = v["gift_packs"]  # a purchase by the new sharer, not a fee
     assert np.array_equal(v["gmv"], v["paid"] + v["discounts"])
     assert np.array_equal(v["payouts_total"], payouts)
-    platform_revenue = v["paid"] - v["retail_sales"] + fees
+    platform_revenue = v["paid"] - v["retail_sales"] + fees + packs
     assert np.array_equal(
         v["contribution_margin"],
         platform_revenue - v["cost_of_goods"] - v["fulfillment_cost"] - payouts,
     )
     ledger = model.ledger
-    assert ledger.paid_fen.sum() == v["paid"].sum()
+    assert ledger.paid_fen.sum() == (v["paid"] + packs).sum()
     consumer_payouts = sum(v[f"payout_{t}"] for t in CONSUMER_PAYOUT_TYPES)
     assert ledger.received_fen.sum() == consumer_payouts.sum()
     assert ledger.discount_fen.sum() == v["discounts"].sum()

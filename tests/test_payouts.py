@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.ledger import PAYOUT_TYPES, PLATFORM, TYPE_INDEX, Ledger
 from sim.payout import PayoutScheme, settle_orders
@@ -310,15 +311,35 @@ def test_a_downline_selling_out_restocks_from_the_upline():
     assert c.stock_units[:4].tolist() == [20, 20, 15, 5]
 
 
+def test_a_gift_pack_is_a_purchase_that_makes_a_member():
+    from sim.payout import onboard_sharers
+
+    c = consumers()
+    ledger = Ledger(6, 1, keep_entries=True)
+    sch = scheme(gift_pack_fen=39_800, gift_pack_cost_fen=27_860, gift_pack_value_share=0.8)
+    cost = onboard_sharers(0, np.array([2, 5]), c, sch, ledger)
+    rows = ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist()
+    assert rows == [["gift_pack", 2, PLATFORM, 39_800], ["gift_pack", 5, PLATFORM, 39_800]]
+    # the member's spending, like an order, not dues: their net income is not cut by it
+    assert ledger.paid_fen[[2, 5]].tolist() == [39_800, 39_800] and not ledger.dues_fen.any()
+    assert cost == 2 * 27_860  # the platform's cost of the packs' goods
+    # joining costs only what the goods are worth less than their price
+    assert sch.joining_cost_yuan() == pytest.approx(398.0 * 0.2)
+
+
 def test_scheme_compiles_every_rule():
     s = small_scenario(
         payout={
             "coupon": {"new_user_yuan": 8.0, "min_spend_yuan": 39.0},
             "sales_bonus": {},
             "gift": {"gift_cost_yuan": 3.5},
+            "gift_pack": {"yuan": 398.0, "category": "beauty"},
         }
     )
     compiled = PayoutScheme.from_section(s.payout, s.categories)
+    beauty = s.categories[[c.name for c in s.categories].index("beauty")]
+    assert compiled.gift_pack_fen == 39_800
+    assert compiled.gift_pack_cost_fen == round(39_800 * (1 - beauty.margin))
     assert compiled.coupon_new_user_fen == 800 and compiled.coupon_min_spend_fen == 3_900
     assert compiled.sales_thresholds_fen.tolist() == [100_000, 500_000]
     assert compiled.gift_cost_fen == 350

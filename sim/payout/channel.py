@@ -34,6 +34,7 @@ MODULES = (
     "sim.payout.upline_override",
     "sim.payout.recruit_bonus",
     "sim.payout.entry_fee",
+    "sim.payout.gift_pack",
     "sim.payout.stock",
     "sim.payout.group_buy",
     "sim.payout.bargain",

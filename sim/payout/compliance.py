@@ -10,7 +10,8 @@ Each flag names the rule it stands for:
   the stock recruits must buy from their upline (agent tiers): 团队计酬,
   Regulations on Prohibition of Pyramid Selling (State Council Decree 444, 2005), Art. 7;
   WeChat's 2015 ban on multi-level distribution; enforcement has hit two-level plans.
-* ``entry_fee`` - a fee or a stock purchase required to become a sharer: 入门费, Decree 444
+* ``entry_fee`` - a fee, a gift pack or a stock purchase required to become a sharer:
+  入门费, Decree 444
   Art. 7; inventory loading and required purchases in the US FTC Business Guidance
   Concerning Multi-Level Marketing (2018).
 * ``recruitment_income`` - more of sharers' income than `compliance.max_downline_income_share`
@@ -133,10 +134,14 @@ def compliance_flags(payout: PayoutSection, kpi_means: dict[str, float | None]) 
         )
     fee = payout.rule("entry_fee")
     fee = fee if fee is not None and fee.yuan > 0 else None
-    if fee is not None or stock is not None:
+    pack = payout.rule("gift_pack")
+    pack = pack if pack is not None and pack.yuan > 0 else None
+    if fee is not None or stock is not None or pack is not None:
         what = []
         if fee is not None:
             what.append(f"an entry fee of {fee.yuan:g} yuan")
+        if pack is not None:
+            what.append(f"a {pack.yuan:g}-yuan gift pack")
         if stock is not None:
             what.append(f"{stock.units} units of stock bought up front")
         flags.append(

@@ -19,6 +19,7 @@ from sim.payout.coupon import Coupon
 from sim.payout.direct_commission import DirectCommission
 from sim.payout.entry_fee import EntryFee
 from sim.payout.gift import Gift
+from sim.payout.gift_pack import GiftPack
 from sim.payout.group_buy import GroupBuy
 from sim.payout.leader_commission import LeaderCommission
 from sim.payout.recruit_bonus import RecruitBonus
@@ -36,11 +37,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "self_purchase_discount": {"rate": 0.05},
     },
     # Member platform (Yunji-style): the shopkeeper scheme, and becoming a shopkeeper takes
-    # a gift-pack membership, modelled as an entry fee of its price.
+    # buying a 398-yuan gift pack of goods.
     "member_gift_pack": {
         "direct_commission": {"rate": 0.10},
         "self_purchase_discount": {"rate": 0.05},
-        "entry_fee": {"yuan": 398.0},
+        "gift_pack": {"yuan": 398.0},
     },
     # Micro-merchant: stock bought up front; the sharer earns the retail margin.
     "weishang": {
@@ -103,6 +104,7 @@ RULES = (
     "referral_bonus",
     "self_purchase_discount",
     "entry_fee",
+    "gift_pack",
     "stock",
     "group_buy",
     "coupon",
@@ -131,6 +133,9 @@ class PayoutSection(Section):
     )
     referral_bonus: ReferralBonus | None = param(None, "Two-sided referral bonus.")
     entry_fee: EntryFee | None = param(None, "Fee to become a sharer.")
+    gift_pack: GiftPack | None = param(
+        None, "Gift pack of goods a consumer buys to become a sharer (membership)."
+    )
     stock: Stock | None = param(None, "Stock a sharer must buy up front (micro-merchant).")
     group_buy: GroupBuy | None = param(None, "Group buying (拼团).")
     coupon: Coupon | None = param(None, "Coupons off first orders.")
@@ -183,6 +188,20 @@ def to_fen(yuan: float | np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(yuan, dtype=np.float64) * 100.0).astype(np.int64)
 
 
+def gift_pack_fields(pack: GiftPack | None, categories) -> dict[str, Any]:
+    """The gift pack's price, cost of goods (at its category's margin) and value share."""
+    if pack is None:
+        return {}
+    names = [c.name for c in categories]
+    margin = categories[names.index(pack.category) if pack.category else 0].margin
+    price = int(to_fen(pack.yuan))
+    return {
+        "gift_pack_fen": price,
+        "gift_pack_cost_fen": int(np.rint(price * (1.0 - margin))),
+        "gift_pack_value_share": pack.value_share,
+    }
+
+
 @dataclass(frozen=True)
 class PayoutScheme:
     """A payout scheme compiled to arrays over categories (money in fen)."""
@@ -214,6 +233,9 @@ class PayoutScheme:
     leader_commission_rate: float = 0.0
     stock_tiers: int = 1  # agent tiers (微商): below tier 1 stock comes from the upline
     stock_tier_markup_fen: int = 0  # what each tier down pays more per unit
+    gift_pack_fen: int = 0  # price of the gift pack a new sharer buys
+    gift_pack_cost_fen: int = 0  # the platform's cost of its goods
+    gift_pack_value_share: float = 0.0  # what its goods are worth to the member
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -266,6 +288,7 @@ class PayoutScheme:
             recruit_entry_fee_share=recruit.entry_fee_share if recruit else 0.0,
             binding_days=pay.binding.days,
             leader_commission_rate=lead.rate if (lead := pay.rule("leader_commission")) else 0.0,
+            **gift_pack_fields(pay.rule("gift_pack"), categories),
             stock_tiers=stock.tiers if stock else 1,
             stock_tier_markup_fen=int(np.rint(price[stock_cat] * stock.tier_markup_rate))
             if stock and stock.tiers > 1
@@ -286,6 +309,8 @@ class PayoutScheme:
         return self.stock_unit_price_fen + (np.asarray(tier) - 1) * self.stock_tier_markup_fen
 
     def joining_cost_yuan(self, tier: np.ndarray | int = 1) -> np.ndarray | float:
-        """What a new sharer of `tier` must pay up front: entry fee and first stock."""
+        """What joining costs a new sharer of `tier` up front: entry fee, first stock, and
+        the gift pack's price less the value of its goods to them."""
         stock = self.stock_units * self.stock_price_fen(tier) if self.has_stock else 0
-        return (self.entry_fee_fen + stock) / 100.0
+        pack = self.gift_pack_fen * (1.0 - self.gift_pack_value_share)
+        return (self.entry_fee_fen + stock + pack) / 100.0

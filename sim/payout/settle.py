@@ -285,17 +285,22 @@ def sell_down(
 def onboard_sharers(
     day: int, joined: np.ndarray, c: Consumers, scheme: PayoutScheme, ledger: Ledger
 ) -> int:
-    """New sharers pay the entry fee and buy their first stock; returns the platform's cost
-    of goods."""
-    if scheme.entry_fee_fen and joined.size:
-        ledger.record(
-            day,
-            "entry_fee",
-            joined,
-            np.full(joined.size, PLATFORM),
-            np.full(joined.size, scheme.entry_fee_fen),
-        )
-    return buy_stock(day, joined, c, scheme, ledger)
+    """New sharers pay the entry fee, buy their gift pack and their first stock; returns
+    the platform's cost of goods."""
+    for entry_type, amount_fen in (
+        ("entry_fee", scheme.entry_fee_fen),
+        ("gift_pack", scheme.gift_pack_fen),
+    ):
+        if amount_fen and joined.size:
+            ledger.record(
+                day,
+                entry_type,
+                joined,
+                np.full(joined.size, PLATFORM),
+                np.full(joined.size, amount_fen),
+            )
+    cost = joined.size * scheme.gift_pack_cost_fen if scheme.gift_pack_fen else 0
+    return cost + buy_stock(day, joined, c, scheme, ledger)
 
 
 def pay_recruiters(
