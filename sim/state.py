@@ -58,6 +58,7 @@ class Consumers:
     is_leader: np.ndarray  # (N,) bool: a neighborhood group leader
     recommendation_trust: np.ndarray  # (N,) float: strength of the tie that won them, 0..1
     new_customer_of: np.ndarray  # (N, C) bool: first bought the category yesterday
+    win_back_coupon: np.ndarray  # (N,) bool: a win-back coupon waits for their next order
 
     @classmethod
     def create(cls, online_ready: np.ndarray, categories: int) -> Consumers:
@@ -89,6 +90,7 @@ class Consumers:
             is_leader=np.zeros(n, bool),
             recommendation_trust=np.ones(n),
             new_customer_of=np.zeros(shape, bool),
+            win_back_coupon=np.zeros(n, bool),
         )
 
     @property

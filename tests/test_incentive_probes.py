@@ -234,6 +234,7 @@ def test_every_declared_probe_exists():
         "binding",
         "binding_wallet",
         "recommendation",
+        "coupon_win_back",
         "win_back_exposure",
         "leader_commission",
     }
@@ -294,6 +295,26 @@ def test_recommendations_widen_baskets_only_when_the_platform_recommends():
     assert_moves_up(off, low, total("recommended_purchases"), "recommended purchases")
     assert_moves_up(low, high, "categories_per_customer", "basket width")
     assert_moves_up(low, high, "orders", "orders")
+
+
+def test_a_win_back_coupon_brings_customers_back_only_when_they_respond():
+    """Without a win-back response the coupon is never used: runs equal those without it,
+    day by day. With one, a larger coupon brings more lapsed customers back."""
+    churny = {"churn_base_hazard_per_day": 0.005}
+    without = run_variant(behavior=churny, payout={"coupon": {"new_user_yuan": 0.0}})
+    unused = run_variant(
+        behavior=churny, payout={"coupon": {"new_user_yuan": 0.0, "win_back_yuan": 50.0}}
+    )
+    assert_identical(without, unused)
+    assert unused.daily["discount_coupon"].sum() == 0
+    responds = {**churny, "win_back_per_day": 0.01}
+
+    def coupon(yuan: float):
+        return run_variant(
+            behavior=responds, payout={"coupon": {"new_user_yuan": 0.0, "win_back_yuan": yuan}}
+        )
+
+    assert_moves_up(coupon(0.0), coupon(50.0), total("won_back"), "customers won back")
 
 
 def test_ads_win_lapsed_customers_back_only_when_they_respond():

@@ -56,7 +56,12 @@ PHASES: tuple[str, ...] = (
     "churn",  # customers lapse
     "update",  # state the next day starts from (word-of-mouth signal)
 )
-FACTORS: tuple[str, ...] = ("adoption_factor", "reorder_factor", "churn_factor")
+FACTORS: tuple[str, ...] = (
+    "adoption_factor",
+    "reorder_factor",
+    "churn_factor",
+    "win_back_factor",
+)
 
 # Adoption channels, in the order their hazards are summed (and credit is drawn).
 CHANNELS: tuple[str, ...] = ("ad", "word_of_mouth", "share", "kol", "recommendation")
@@ -228,6 +233,7 @@ class Day:
     joined: np.ndarray | None = None  # (N,) bool: became sharers today
     quit: np.ndarray | None = None  # (N,) bool: stopped sharing today
     lapsed: np.ndarray | None = None  # (N,) bool: lapsed today
+    won_back: np.ndarray | None = None  # (N,) bool: lapsed customers won back today
     shared: np.ndarray | None = None  # (S, C) bool: which sharer shared which category
     counts: dict[str, int] = field(default_factory=dict)  # the day's declared counters
     bad_today: list[np.ndarray] = field(default_factory=list)

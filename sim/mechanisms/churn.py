@@ -121,13 +121,19 @@ def won_back(
     u: np.ndarray,
     exposure: np.ndarray | None = None,
     per_exposure: float = 0.0,
+    boost: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which lapsed customers (bool, per consumer) are won back today: probability w a day
-    each, or 1 - (1 - w) exp(-r x E) with exposure E (per day) and response r."""
-    if exposure is None or per_exposure == 0.0:
+    each, or 1 - (1 - w) exp(-r x E) with exposure E (per day) and response r; a boost f
+    (a win-back coupon) raises the chance of staying away to the power f."""
+    if (exposure is None or per_exposure == 0.0) and boost is None:
         return lapsed_customers & (u < win_back_per_day)
-    chance = 1.0 - (1.0 - win_back_per_day) * np.exp(-per_exposure * exposure)
-    return lapsed_customers & (u < chance)
+    stay = 1.0 - win_back_per_day
+    if exposure is not None and per_exposure != 0.0:
+        stay = stay * np.exp(-per_exposure * exposure)
+    if boost is not None:
+        stay = stay**boost
+    return lapsed_customers & (u < 1.0 - stay)
 
 
 class ChurnBehavior(Section):
@@ -222,30 +228,43 @@ class Churn(Mechanism):
             return self.pop.bad_experiences
         return self.bad_weight
 
+    def win_back(self, day: Day) -> None:
+        """Lapsed customers come back (see `won_back`); other mechanisms' win-back factors
+        (a coupon waiting for them) raise the chance."""
+        c, beh = self.pop, self.spec.behavior
+        who = np.flatnonzero(c.is_customer & c.lapsed)  # only they can come back
+        exposure = None
+        if beh.win_back_per_exposure > 0:
+            shape = (c.n, day.categories)
+            ads = self.platform.get("advertising").spend_hazard  # not the organic p0
+            exposure = win_back_exposure(
+                c.customer_of[who],
+                [np.broadcast_to(ads, shape)[who]]
+                + [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
+            )
+        boost = None
+        for factor in self.platform.factors("win_back_factor"):
+            f = factor(day, who)  # None: nothing raises anyone's chance today
+            if f is not None:
+                boost = f if boost is None else boost * f
+        back = np.zeros(c.n, bool)
+        back[who] = won_back(
+            np.ones(who.size, bool),
+            beh.win_back_per_day,
+            self.uniform_later("win_back", c.n).at(who),
+            exposure,
+            beh.win_back_per_exposure,
+            boost,
+        )
+        c.lapsed &= ~back
+        self.back_day[back] = day.index
+        day.won_back = back
+        day.count("won_back", back.sum())
+
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
         if beh.win_back_per_day > 0 or beh.win_back_per_exposure > 0:
-            who = np.flatnonzero(c.is_customer & c.lapsed)  # only they can come back
-            exposure = None
-            if beh.win_back_per_exposure > 0:
-                shape = (c.n, day.categories)
-                ads = self.platform.get("advertising").spend_hazard  # not the organic p0
-                exposure = win_back_exposure(
-                    c.customer_of[who],
-                    [np.broadcast_to(ads, shape)[who]]
-                    + [np.broadcast_to(day.hazard[ch], shape)[who] for ch in WIN_BACK_CHANNELS],
-                )
-            back = np.zeros(c.n, bool)
-            back[who] = won_back(
-                np.ones(who.size, bool),
-                beh.win_back_per_day,
-                self.uniform_later("win_back", c.n).at(who),
-                exposure,
-                beh.win_back_per_exposure,
-            )
-            c.lapsed &= ~back
-            self.back_day[back] = day.index
-            day.count("won_back", back.sum())
+            self.win_back(day)
         active = np.flatnonzero(c.active_customer & ~c.is_leader)  # only they can lapse
         weight = self.bad_experience_weight()  # every consumer's: it keeps its own state
         hazard = churn_hazard(

@@ -35,6 +35,18 @@ CHANNELS = (
         "a coupon of 0 multiplies by exactly 1",
         probe="coupon_share",
     ),
+    Channel(
+        "coupon (win-back)",
+        "lapsed customers (with a win-back response)",
+        "the coupon waiting for their next order, as a price cut on the categories they "
+        "bought: f = exp(s x min(win_back_yuan, their mean price) / 100 yuan)",
+        "comes back with probability 1 - ((1 - w) exp(-r x E)) ^ f",
+        "price_sensitivity_per_100_yuan (per 100 yuan), win_back_per_day w, "
+        "win_back_per_exposure r",
+        "coupons, churn",
+        "a coupon of 0 gives f = 1: exactly the win-back without it",
+        probe="coupon_win_back",
+    ),
 )
 
 
@@ -49,12 +61,42 @@ class Coupon(Section):
     min_spend_yuan: float = param(
         0.0, "Coupons apply to orders of at least this price.", "yuan", ge=0.0
     )
+    win_back_yuan: float = param(
+        0.0,
+        "Coupon sent to lapsed customers, on their first order after they come back; it "
+        "raises their win-back hazard as a price cut would (needs a win-back response: "
+        "behavior.win_back_per_day or win_back_per_exposure).",
+        "yuan",
+        ge=0.0,
+    )
 
     def describe(self) -> str:
+        win_back = f", {self.win_back_yuan:g} yuan to win lapsed customers back" * bool(
+            self.win_back_yuan
+        )
         return (
             f"coupons {self.new_user_yuan:g} yuan for new users and {self.share_yuan:g} "
-            f"yuan through shares (min spend {self.min_spend_yuan:g} yuan)"
+            f"yuan through shares{win_back} (min spend {self.min_spend_yuan:g} yuan)"
         )
+
+
+def win_back_coupon_fen(
+    list_fen: np.ndarray,
+    buyer: np.ndarray,
+    waiting: np.ndarray,
+    coupon_fen: int,
+    min_spend_fen: int,
+) -> np.ndarray:
+    """The win-back coupon on each order (fen): on the first order of the day of each buyer
+    with a coupon waiting whose price reaches the minimum spend, never above the price."""
+    value = np.zeros(buyer.size, np.int64)
+    if not coupon_fen:
+        return value
+    eligible = np.flatnonzero(waiting[buyer] & (list_fen >= min_spend_fen))
+    _, first = np.unique(buyer[eligible], return_index=True)
+    used = eligible[first]
+    value[used] = np.minimum(coupon_fen, list_fen[used])
+    return value
 
 
 def coupon_fen(

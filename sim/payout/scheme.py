@@ -224,6 +224,7 @@ class PayoutScheme:
     coupon_new_user_fen: int = 0
     coupon_share_fen: int = 0
     coupon_min_spend_fen: int = 0
+    coupon_win_back_fen: int = 0
     sales_thresholds_fen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     sales_bonus_rates: np.ndarray = field(default_factory=lambda: np.empty(0))
     gift_cost_fen: int = 0
@@ -279,6 +280,7 @@ class PayoutScheme:
             coupon_new_user_fen=int(to_fen(coupon.new_user_yuan)) if coupon else 0,
             coupon_share_fen=int(to_fen(coupon.share_yuan)) if coupon else 0,
             coupon_min_spend_fen=int(to_fen(coupon.min_spend_yuan)) if coupon else 0,
+            coupon_win_back_fen=int(to_fen(coupon.win_back_yuan)) if coupon else 0,
             sales_thresholds_fen=to_fen([t.monthly_sales_yuan for t in bonus.tiers])
             if bonus
             else np.empty(0, np.int64),

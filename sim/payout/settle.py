@@ -2,8 +2,10 @@
 
 For each order of list price L (fen), in this order:
 
-* discounts: the group-buy discount on a filled group's orders, the self-purchase discount
-  on a sharer's own orders (no commission on those); the buyer pays L minus discounts;
+* discounts: the group-buy discount on a filled group's orders, bargains, coupons (a new
+  user's, a share's, and a won-back customer's on their first order after coming back),
+  the self-purchase discount on a sharer's own orders (no commission on those); the buyer
+  pays L minus discounts;
 * the order's sharer: the sharer whose share, group or proxy order brought it, else the
   sharer the customer is still bound to (store binding), if still active;
 * a stock-holding sharer sells from their stock: the buyer pays the sharer; otherwise the
@@ -24,7 +26,7 @@ import numpy as np
 
 from sim.ledger import PLATFORM, Ledger
 from sim.payout.binding import bound_sharer
-from sim.payout.coupon import coupon_fen
+from sim.payout.coupon import coupon_fen, win_back_coupon_fen
 from sim.payout.direct_commission import commission_fen
 from sim.payout.referral_bonus import rank_within, referrals_within_cap
 from sim.payout.sales_bonus import tier_bonus_fen
@@ -80,6 +82,10 @@ def settle_orders(
     newcomer = np.flatnonzero(new_customers[buyer])
     _, first = np.unique(buyer[newcomer], return_index=True)
     first_today[newcomer[first]] = True
+    win_back = win_back_coupon_fen(
+        list_fen, buyer, c.win_back_coupon, scheme.coupon_win_back_fen, scheme.coupon_min_spend_fen
+    )
+    c.win_back_coupon[buyer[win_back > 0]] = False  # used
     offs = {
         "group_buy_discount": np.where(
             orders.group_order, np.rint(list_fen * scheme.group_discount_rate), 0
@@ -92,7 +98,8 @@ def settle_orders(
             scheme.coupon_new_user_fen,
             scheme.coupon_share_fen,
             scheme.coupon_min_spend_fen,
-        ),
+        )
+        + win_back,
         "self_purchase_discount": np.where(
             self_buy, np.rint(list_fen * scheme.self_purchase_discount_rate), 0
         ),
