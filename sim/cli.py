@@ -215,7 +215,7 @@ def compare(
         typer.echo(f"  {variant}: {names}")
     warnings = {v: w for v, w in result.warnings().items() if w}
     if warnings:
-        typer.echo("\nplausibility warnings:")
+        typer.echo("\nwarnings:")
         for variant, lines in warnings.items():
             for line in lines:
                 typer.echo(f"  {variant}: {line}")

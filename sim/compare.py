@@ -118,13 +118,16 @@ class CompareResult:
         return out
 
     def warnings(self) -> dict[str, list[str]]:
-        """Each variant's outputs outside their plausible range (`sim.plausibility`)."""
+        """Each variant's warnings, as `sim run` gives them: payout rules that paid nothing,
+        and outputs outside their plausible range (`sim.plausibility`)."""
         from sim.plausibility import plausibility_warnings
+        from sim.runner import unpaid_rules
 
         out = {}
         for variant, spec in self.scenarios.items():
             means = {k: summarize(self.values(variant, k))["mean"] for k in kpi_names()}
-            out[variant] = plausibility_warnings(spec, means)
+            daily = self.daily[self.daily["variant"] == variant]
+            out[variant] = unpaid_rules(spec, daily) + plausibility_warnings(spec, means)
         return out
 
     def verdict(self) -> dict[str, Any]:

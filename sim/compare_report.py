@@ -179,7 +179,10 @@ def compliance_markdown(result: CompareResult) -> str:
 def warnings_markdown(result: CompareResult) -> str:
     """Each variant's plausibility warnings, or a line saying there are none."""
     lines = [f"- **{v}**: {w}" for v, warnings in result.warnings().items() for w in warnings]
-    return "\n".join(lines) or "None: every checked output is inside its plausible range."
+    return (
+        "\n".join(lines)
+        or "None: every rule paid, and every checked output is inside its plausible range."
+    )
 
 
 def cohorts_by_variant(result: CompareResult) -> str:
@@ -234,9 +237,10 @@ def write_compare_report(result: CompareResult, folder: Path) -> Path:
         "",
         compliance_markdown(result),
         "",
-        "## Plausibility warnings",
+        "## Warnings",
         "",
-        "Outputs outside the ranges real platforms show (docs/plausibility.md).",
+        "Payout rules that paid nothing, and outputs outside the ranges real platforms show "
+        "(docs/plausibility.md).",
         "",
         warnings_markdown(result),
         "",

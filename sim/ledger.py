@@ -31,7 +31,8 @@ class EntryType:
 ENTRY_TYPES: tuple[EntryType, ...] = (
     EntryType("order_payment", "payment"),
     EntryType("retail_sale", "retail"),
-    EntryType("gift_pack", "payment"),  # a new sharer's gift pack (a purchase, not a fee)
+    EntryType("gift_pack", "payment"),  # a gift pack: what its goods are worth to the member
+    EntryType("gift_pack_premium", "fee"),  # the rest of its price: what membership costs
     EntryType("self_purchase_discount", "discount"),
     EntryType("group_buy_discount", "discount"),
     EntryType("coupon_discount", "discount"),

@@ -64,7 +64,10 @@ class Recorder:
         v["cost_of_goods"][t] = cost_fen
         v["retail_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["retail_sale"]]
         v["entry_fees"][t] = ledger.daily_fen[t, TYPE_INDEX["entry_fee"]]
-        v["gift_packs"][t] = ledger.daily_fen[t, TYPE_INDEX["gift_pack"]]
+        v["gift_packs"][t] = (
+            ledger.daily_fen[t, TYPE_INDEX["gift_pack"]]
+            + ledger.daily_fen[t, TYPE_INDEX["gift_pack_premium"]]
+        )
         v["stock_purchases"][t] = ledger.daily_fen[t, TYPE_INDEX["stock_purchase"]]
         v["downline_stock_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_sale"]]
         v["downline_stock_markups"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_markup"]]

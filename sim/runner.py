@@ -61,17 +61,8 @@ class RunResult:
         outside their plausible range (`sim.plausibility`)."""
         from sim.plausibility import plausibility_warnings
 
-        out = []
-        for rule, columns in RULE_SERIES.items():
-            if self.scenario.payout.rule(rule) is None:
-                continue
-            if not any(c in self.daily and self.daily[c].abs().sum() > 0 for c in columns):
-                out.append(
-                    f"payout.{rule} is on but paid nothing in any replication "
-                    f"({self.scenario.payout.rule(rule).describe()})"
-                )
         means = {k: s["mean"] for k, s in self.kpis.items()}
-        return out + plausibility_warnings(self.scenario, means)
+        return unpaid_rules(self.scenario, self.daily) + plausibility_warnings(self.scenario, means)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +91,22 @@ RULE_SERIES: dict[str, tuple[str, ...]] = {
     "recruit_bonus": ("payout_recruit_bonus",),
     "leader_commission": ("payout_leader_commission",),
 }
+
+
+def unpaid_rules(scenario: Scenario, daily: pd.DataFrame) -> list[str]:
+    """A warning for each payout rule that is switched on but paid nothing in any
+    replication (it costs nothing and changes no behaviour, which a strategist should
+    know)."""
+    out = []
+    for rule, columns in RULE_SERIES.items():
+        if scenario.payout.rule(rule) is None:
+            continue
+        if not any(c in daily and daily[c].abs().sum() > 0 for c in columns):
+            out.append(
+                f"payout.{rule} is on but paid nothing in any replication "
+                f"({scenario.payout.rule(rule).describe()})"
+            )
+    return out
 
 
 def run_replication(

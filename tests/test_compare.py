@@ -234,13 +234,13 @@ payout = { preset = "group_buy", group_buy = { listed_appeal_per_discount = 0.0 
     out = tmp_path / "out"
     assert main(["compare", str(scenario), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "plausibility warnings:" in printed and "unlisted_pairs: group_fill_rate" in printed
+    assert "warnings:" in printed and "unlisted_pairs: group_fill_rate" in printed
     variants = json.loads((out / "comparison.json").read_text())["variants"]
     warnings = {v["name"]: v["warnings"] for v in variants}
     assert any(w.startswith("group_fill_rate") for w in warnings["unlisted_pairs"])
     assert not any(w.startswith("group_fill_rate") for w in warnings["base"])
     report = (out / "report.md").read_text()
-    assert "## Plausibility warnings" in report and "**unlisted_pairs**: group_fill_rate" in report
+    assert "## Warnings" in report and "**unlisted_pairs**: group_fill_rate" in report
 
 
 def test_compare_whole_files_runs_them_paired(tmp_path):

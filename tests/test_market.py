@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.ledger import CONSUMER_PAYOUT_TYPES, PAYOUT_TYPES
+from sim.ledger import CONSUMER_PAYOUT_TYPES, PAYOUT_TYPES, TYPE_INDEX
 from sim.market import SocialCommerceModel
 from sim.payout import PRESETS
 from sim.platform import Platform
@@ -59,7 +59,8 @@ def check_invariants(model: SocialCommerceModel) -> None:
     v = model.recorder.values
     payouts = sum(v[f"payout_{t}"] for t in PAYOUT_TYPES)
     fees = v["entry_fees"] + v["stock_purchases"]
-    packs = v["gift_packs"]  # a purchase by the new sharer, not a fee
+    packs = v["gift_packs"]  # goods worth to the new member (spending) + premium (dues)
+    premium = int(model.ledger.daily_fen[:, TYPE_INDEX["gift_pack_premium"]].sum())
     assert np.array_equal(v["gmv"], v["paid"] + v["discounts"])
     assert np.array_equal(v["payouts_total"], payouts)
     platform_revenue = v["paid"] - v["retail_sales"] + fees + packs
@@ -68,14 +69,14 @@ def check_invariants(model: SocialCommerceModel) -> None:
         platform_revenue - v["cost_of_goods"] - v["fulfillment_cost"] - payouts,
     )
     ledger = model.ledger
-    assert ledger.paid_fen.sum() == (v["paid"] + packs).sum()
+    assert ledger.paid_fen.sum() == (v["paid"] + packs).sum() - premium
     consumer_payouts = sum(v[f"payout_{t}"] for t in CONSUMER_PAYOUT_TYPES)
     assert ledger.received_fen.sum() == consumer_payouts.sum()
     assert ledger.discount_fen.sum() == v["discounts"].sum()
     # stock sold down the agent tiers is a sale for the upline and dues for the buyer
     down = v["downline_stock_sales"] + v["downline_stock_markups"]
     assert ledger.sales_fen.sum() == (v["retail_sales"] + down).sum()
-    assert ledger.dues_fen.sum() == (fees + down).sum()
+    assert ledger.dues_fen.sum() == (fees + down).sum() + premium
     assert c.orders.sum() == v["orders"].sum()
     assert (c.stock_units >= 0).all(), "negative stock"
     if ledger.keep_entries:

@@ -316,15 +316,21 @@ def test_a_gift_pack_is_a_purchase_that_makes_a_member():
 
     c = consumers()
     ledger = Ledger(6, 1, keep_entries=True)
-    sch = scheme(gift_pack_fen=39_800, gift_pack_cost_fen=27_860, gift_pack_value_share=0.8)
+    sch = scheme(gift_pack_fen=39_800, gift_pack_premium_fen=7_960, gift_pack_cost_fen=27_860)
     cost = onboard_sharers(0, np.array([2, 5]), c, sch, ledger)
     rows = ledger.entries()[["type", "payer", "payee", "amount_fen"]].values.tolist()
-    assert rows == [["gift_pack", 2, PLATFORM, 39_800], ["gift_pack", 5, PLATFORM, 39_800]]
-    # the member's spending, like an order, not dues: their net income is not cut by it
-    assert ledger.paid_fen[[2, 5]].tolist() == [39_800, 39_800] and not ledger.dues_fen.any()
+    assert rows == [
+        ["gift_pack", 2, PLATFORM, 31_840],
+        ["gift_pack", 5, PLATFORM, 31_840],
+        ["gift_pack_premium", 2, PLATFORM, 7_960],
+        ["gift_pack_premium", 5, PLATFORM, 7_960],
+    ]
+    # the goods' worth is the member's spending, like an order; the premium is dues
+    assert ledger.paid_fen[[2, 5]].tolist() == [31_840, 31_840]
+    assert ledger.dues_fen[[2, 5]].tolist() == [7_960, 7_960]
     assert cost == 2 * 27_860  # the platform's cost of the packs' goods
-    # joining costs only what the goods are worth less than their price
-    assert sch.joining_cost_yuan() == pytest.approx(398.0 * 0.2)
+    # joining costs what the goods are worth less than their price
+    assert sch.joining_cost_yuan() == pytest.approx(79.6)
 
 
 def test_scheme_compiles_every_rule():
@@ -338,7 +344,7 @@ def test_scheme_compiles_every_rule():
     )
     compiled = PayoutScheme.from_section(s.payout, s.categories)
     beauty = s.categories[[c.name for c in s.categories].index("beauty")]
-    assert compiled.gift_pack_fen == 39_800
+    assert compiled.gift_pack_fen == 39_800 and compiled.gift_pack_premium_fen == 7_960
     assert compiled.gift_pack_cost_fen == round(39_800 * (1 - beauty.margin))
     assert compiled.coupon_new_user_fen == 800 and compiled.coupon_min_spend_fen == 3_900
     assert compiled.sales_thresholds_fen.tolist() == [100_000, 500_000]

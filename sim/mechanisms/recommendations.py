@@ -14,8 +14,11 @@ customer j who has not bought category c is recommended it with strength
 
 and buys it for the first time at the daily hazard r x s_jc, r =
 `recommendation_per_day`, from the platform's start day. The hazard is the purchase
-channel "recommendation": it adds to the other channels' hazards and takes its share of
-the credit. Consumers who have never ordered have no history: recommendations do not reach
+channel "recommendation": it adds to the other channels' hazards (and, like them, is then
+multiplied by the category's price and hype factor and the other mechanisms' adoption
+factors) and takes its share of the credit. Recommendations are shown in the app: only
+active customers who buy online see them (the affinity is learned from every active
+customer). Consumers who have never ordered have no history: recommendations do not reach
 them, so they widen existing customers' baskets and never acquire anyone.
 """
 
@@ -95,9 +98,9 @@ class Recommendations(Mechanism):
         if day.index < self.spec.platform.start_day:
             return
         c = self.pop
-        active = np.flatnonzero(c.active_customer)
+        active = np.flatnonzero(c.active_customer & c.online_ready)  # in the app
         if (day.index - self.spec.platform.start_day) % REFRESH_DAYS == 0:
-            self.affinity = co_purchase_affinity(c.customer_of[active])
+            self.affinity = co_purchase_affinity(c.customer_of[c.active_customer])
         hazard = np.zeros(c.customer_of.shape)
         hazard[active] = self.spec.behavior.recommendation_per_day * recommendation_strength(
             c.customer_of[active], self.affinity

@@ -301,11 +301,25 @@ class Sharers(Mechanism):
         day.settlement.cost_of_goods_fen += onboard_sharers(
             day.index, np.flatnonzero(joined), c, scheme, ledger
         )
+        if scheme.gift_pack_fen:
+            self.stock_up_on_the_pack(day, np.flatnonzero(joined))
         pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
         if not np.array_equal(ledger.daily_fen[day.index, ROLE_EARNINGS], paid_before):
             # what recruits paid their uplines and the pay per recruit count as today's
             c.monthly_earnings_fen += ledger.received_fen + ledger.sales_fen - earned_fen
         day.joined, day.quit = joined, quit_
+
+    def stock_up_on_the_pack(self, day: Day, joined: np.ndarray) -> None:
+        """The gift pack's goods replace the new members' own orders of its category: each
+        who buys it pushes their next order back by the orders its worth to them covers,
+        (value_share x pack price / category price) x repurchase interval days."""
+        scheme, c = self.platform.scheme, self.pop
+        k = scheme.gift_pack_category
+        category = self.spec.categories[k]
+        covered = (scheme.gift_pack_fen - scheme.gift_pack_premium_fen) / scheme.price_fen[k]
+        buyers = joined[c.customer_of[joined, k]]
+        delay_days = round(covered * category.repurchase_interval_days)
+        c.next_due_day[buyers, k] = np.maximum(c.next_due_day[buyers, k], day.index) + delay_days
 
     def join_appeal(self, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
         """Each candidate's appeal of joining today: A_j at the agent tier they would join

@@ -1,11 +1,14 @@
 """Gift-pack membership (礼包会员, Yunji-style): a consumer becomes a sharer (shopkeeper) by
 buying a gift pack of goods at a set price.
 
-The pack is a purchase, not a fee: the member pays the platform its price (ledger entry
-`gift_pack`, the member's spending like an order; the platform bears the cost of its
-goods at the margin of `category`) and receives goods they use. So it deters joining only
-by what the goods are worth less to them than they cost: the earnings appeal is scaled by
-exp(-price x (1 - value_share) / tolerance). A purchase required to qualify is still an
+The pack is mostly a purchase: the member pays the platform its price and receives goods
+they use (the platform bears their cost at the margin of `category`). The ledger splits
+the price: what the goods are worth to the member, value_share x price, is their spending
+like an order (`gift_pack`); the rest is what membership costs them (`gift_pack_premium`,
+dues that count against their net income). Joining is deterred by that premium only: the
+earnings appeal is scaled by exp(-price x (1 - value_share) / tolerance). The goods replace
+the member's own orders: their next order of the pack's category is pushed back by the
+orders the pack's worth covers (`sharers`). A purchase required to qualify is still an
 entry fee in Chinese law (入门费) and a required purchase in the FTC's guidance; see the
 compliance flags.
 """

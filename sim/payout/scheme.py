@@ -193,12 +193,14 @@ def gift_pack_fields(pack: GiftPack | None, categories) -> dict[str, Any]:
     if pack is None:
         return {}
     names = [c.name for c in categories]
-    margin = categories[names.index(pack.category) if pack.category else 0].margin
+    k = names.index(pack.category) if pack.category else 0
+    margin = categories[k].margin
     price = int(to_fen(pack.yuan))
     return {
+        "gift_pack_category": k,
         "gift_pack_fen": price,
+        "gift_pack_premium_fen": int(np.rint(price * (1.0 - pack.value_share))),
         "gift_pack_cost_fen": int(np.rint(price * (1.0 - margin))),
-        "gift_pack_value_share": pack.value_share,
     }
 
 
@@ -235,8 +237,9 @@ class PayoutScheme:
     stock_tiers: int = 1  # agent tiers (微商): below tier 1 stock comes from the upline
     stock_tier_markup_fen: int = 0  # what each tier down pays more per unit
     gift_pack_fen: int = 0  # price of the gift pack a new sharer buys
+    gift_pack_premium_fen: int = 0  # the part of the price its goods are not worth to them
+    gift_pack_category: int = -1  # the category of its goods
     gift_pack_cost_fen: int = 0  # the platform's cost of its goods
-    gift_pack_value_share: float = 0.0  # what its goods are worth to the member
 
     @classmethod
     def from_section(cls, pay: PayoutSection, categories) -> PayoutScheme:
@@ -314,5 +317,4 @@ class PayoutScheme:
         """What joining costs a new sharer of `tier` up front: entry fee, first stock, and
         the gift pack's price less the value of its goods to them."""
         stock = self.stock_units * self.stock_price_fen(tier) if self.has_stock else 0
-        pack = self.gift_pack_fen * (1.0 - self.gift_pack_value_share)
-        return (self.entry_fee_fen + stock + pack) / 100.0
+        return (self.entry_fee_fen + stock + self.gift_pack_premium_fen) / 100.0

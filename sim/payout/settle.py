@@ -296,7 +296,9 @@ def onboard_sharers(
     the platform's cost of goods."""
     for entry_type, amount_fen in (
         ("entry_fee", scheme.entry_fee_fen),
-        ("gift_pack", scheme.gift_pack_fen),
+        # the pack: its goods' worth to the member is a purchase, the rest a membership fee
+        ("gift_pack", scheme.gift_pack_fen - scheme.gift_pack_premium_fen),
+        ("gift_pack_premium", scheme.gift_pack_premium_fen),
     ):
         if amount_fen and joined.size:
             ledger.record(

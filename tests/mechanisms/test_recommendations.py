@@ -35,10 +35,16 @@ def test_only_active_customers_are_recommended_anything():
     c = p.consumers
     c.customer_of[:4, 0] = True
     c.customer_of[:2, 1] = True  # half of category 0's customers also buy category 1
-    c.first_order_day[:4] = 0
+    c.first_order_day[:5] = 0
+    c.customer_of[4, 0] = True
+    c.online_ready[:4] = True
+    c.online_ready[4] = False  # 4 buys through a proxy: not in the app
     c.lapsed[3] = True
     day = Day(0, c.n, len(p.spec.categories), p.ledger, np.zeros(c.n, bool))
     p.get("recommendations").expose(day)
     hazard = day.hazard["recommendation"]
-    np.testing.assert_allclose(hazard[2], [0.0, 0.1 * 2 / 3, 0.0, 0.0])  # 2 of 3 active
-    assert not hazard[3].any() and not hazard[4:].any()  # lapsed, and never ordered
+    # 2 of category 0's 4 active customers (0, 1, 2, 4) buy category 1
+    np.testing.assert_allclose(hazard[2], [0.0, 0.1 * 2 / 4, 0.0, 0.0])
+    assert not hazard[3].any()  # lapsed
+    assert not hazard[4].any()  # offline
+    assert not hazard[5:].any()  # never ordered

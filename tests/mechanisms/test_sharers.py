@@ -7,6 +7,7 @@ import numpy as np
 from sim.mechanisms import (
     sharers,
 )
+from tests.conftest import small_scenario
 
 
 def test_earnings_appeal_is_capped_elastic_and_zero_without_earnings():
@@ -62,3 +63,21 @@ def test_quit_only_low_earners_past_grace():
     monthly = np.array([100.0, 100.0, 5000.0, 0.0])
     got = sharers.quit_sharers(is_sharer, days_as, monthly, 30, 2000.0, 1.0, np.zeros(4))
     assert got.tolist() == [True, False, False, False]
+
+
+def test_a_gift_packs_goods_replace_the_new_members_own_orders():
+    """A 398-yuan pack of beauty goods (120 yuan an order, every 60 days) worth 80% to the
+    member pushes their next beauty order back by 318.4 / 120 x 60 = 159 days."""
+    from sim.market import Market
+    from sim.mechanisms.base import Day
+
+    market = Market(small_scenario(payout={"gift_pack": {"yuan": 398.0, "category": "beauty"}}))
+    p = market.platform
+    c = p.consumers
+    k = [cat.name for cat in p.spec.categories].index("beauty")
+    c.customer_of[[1, 2], k] = True
+    c.next_due_day[[1, 2], k] = [5, 40]
+    day = Day(10, c.n, len(p.spec.categories), p.ledger, np.zeros(c.n, bool))
+    p.get("sharers").stock_up_on_the_pack(day, np.array([1, 2, 3]))
+    assert c.next_due_day[[1, 2], k].tolist() == [10 + 159, 40 + 159]
+    assert c.next_due_day[3, k] == np.iinfo(np.int32).max  # not a customer of it: no order
