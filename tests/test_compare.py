@@ -169,23 +169,35 @@ def test_fewer_than_two_variants_is_an_error():
     assert info.value.problems[0].key == "variants"
 
 
-def test_compare_command_writes_every_output(tmp_path, capsys):
-    scenario = tmp_path / "cmp.toml"
-    scenario.write_text("""
+def two_variant_file(tmp_path, name: str, replications: int, variant: str, payout: str):
+    """A small comparison file: a variant "base" and `variant` with this inline payout."""
+    scenario = tmp_path / f"{name}.toml"
+    scenario.write_text(f"""
 [run]
-name = "cmp"
+name = "{name}"
 seed = 4
 days = 40
-replications = 4
+replications = {replications}
 [population]
 consumers = 800
-neighborhoods = [{count = 4}]
+neighborhoods = [{{count = 4}}]
 [[variants]]
 name = "base"
 [[variants]]
-name = "bonus"
-payout = { referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }
+name = "{variant}"
+payout = {payout}
 """)
+    return scenario
+
+
+def test_compare_command_writes_every_output(tmp_path, capsys):
+    scenario = two_variant_file(
+        tmp_path,
+        "cmp",
+        4,
+        "bonus",
+        "{ referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }",
+    )
     out = tmp_path / "out"
     assert main(["compare", str(scenario), "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
@@ -215,22 +227,13 @@ payout = { referral_bonus = { referrer_yuan = 5.0, referee_yuan = 5.0 } }
 
 
 def test_each_variants_plausibility_warnings_are_reported(tmp_path, capsys):
-    scenario = tmp_path / "warn.toml"
-    scenario.write_text("""
-[run]
-name = "warn"
-seed = 4
-days = 40
-replications = 2
-[population]
-consumers = 800
-neighborhoods = [{count = 4}]
-[[variants]]
-name = "base"
-[[variants]]
-name = "unlisted_pairs"
-payout = { preset = "group_buy", group_buy = { listed_appeal_per_discount = 0.0 } }
-""")
+    scenario = two_variant_file(
+        tmp_path,
+        "warn",
+        2,
+        "unlisted_pairs",
+        '{ preset = "group_buy", group_buy = { listed_appeal_per_discount = 0.0 } }',
+    )
     out = tmp_path / "out"
     assert main(["compare", str(scenario), "--out", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -118,6 +118,10 @@ class Mechanism:
         """End-of-run values of the KPIs this mechanism provides."""
         return {}
 
+    def other_platforms(self) -> list:
+        """The market's other platforms (none for a platform run on its own)."""
+        return [p for p in getattr(self.platform.model, "platforms", ()) if p is not self.platform]
+
     def uniform(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
         """Uniforms of a fixed shape from one of this mechanism's named streams.
 

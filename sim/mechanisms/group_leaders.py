@@ -246,10 +246,6 @@ class GroupLeaders(Mechanism):
         """The leaders seated now (each runs a point)."""
         return self.seat_leader[self.seat_leader >= 0]
 
-    def other_platforms(self) -> list:
-        """The market's other platforms (none for a platform run on its own)."""
-        return [p for p in getattr(self.platform.model, "platforms", ()) if p is not self.platform]
-
     def rivals(self) -> list:
         """The other platforms of the market that have entered and have leader seats."""
         return [

@@ -114,10 +114,6 @@ class MultiHoming(Mechanism):
     def enabled(cls, spec) -> bool:
         return spec.behavior.multi_homing
 
-    def others(self) -> list:
-        """The market's other platforms (none for a platform run on its own)."""
-        return [p for p in getattr(self.platform.model, "platforms", ()) if p is not self.platform]
-
     def category_columns(self, other) -> np.ndarray:
         """For each of this platform's categories, its column on `other` (-1: not sold)."""
         theirs = {c.name: j for j, c in enumerate(other.spec.categories)}
@@ -161,7 +157,7 @@ class MultiHoming(Mechanism):
         share = np.ones(buyers.size)
         price = self.platform.scheme.price_fen[categories].astype(float)
         rows_pull, rows_price, rows_customer = [], [], []
-        for other in self.others():
+        for other in self.other_platforms():
             column = self.category_columns(other)[categories]
             carried = column >= 0
             pull, active = self.pull(other, day, buyers)
@@ -186,10 +182,10 @@ class MultiHoming(Mechanism):
         """Share of this platform's active customers who are also active customers of a
         rival at the end of the run."""
         c = self.pop
-        if not self.others():
+        if not self.other_platforms():
             return {"multi_homing_share": float("nan")}
         elsewhere = np.zeros(c.n, bool)
-        for other in self.others():
+        for other in self.other_platforms():
             elsewhere |= other.consumers.active_customer
         active = c.active_customer
         total = int(np.count_nonzero(active))
