@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim import exact
 from sim.schema_base import Probability, Section, param
 
 TERMINAL_WINDOW_DAYS = 30
@@ -164,7 +165,7 @@ def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dic
             fixed,
         )
     horizon = discount[-1] if cash.size else 1.0
-    npv = float(cash @ discount) + (tv - unsettled) * horizon
+    npv = exact.dot(cash, discount) + (tv - unsettled) * horizon
     operating = values["contribution_margin"].sum() - values["ad_spend"].sum() - fixed * cash.size
     return {
         "operating_margin": float(operating) / 100.0,

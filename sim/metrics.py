@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import exact
 from sim.economics import economics_kpis
 from sim.state import VIRAL_SOURCES
 
@@ -38,7 +39,7 @@ def gini(values: np.ndarray) -> float:
     if x.size == 0 or x.sum() <= 0:
         return float("nan") if x.size == 0 else 0.0
     ranks = np.arange(1, x.size + 1)
-    return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
+    return exact.dot(2 * ranks - x.size - 1, x) / (x.size * x.sum())
 
 
 def basket_width(customer_of: np.ndarray, who: np.ndarray) -> float:

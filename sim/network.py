@@ -412,6 +412,11 @@ def edge_list_network(
 
 def row_normalized(trust: sp.csr_matrix) -> sp.csr_matrix:
     """Each listener's ties scaled to sum to 1 in absolute value (isolated rows stay 0)."""
+    return sp.csr_matrix(sp.diags(listener_scale(trust)) @ trust)
+
+
+def listener_scale(trust: sp.csr_matrix) -> np.ndarray:
+    """(N,) what each listener's ties are scaled by to sum to 1 in absolute value (0 for
+    isolated rows)."""
     totals = np.asarray(abs(trust).sum(axis=1)).ravel()
-    scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-    return sp.csr_matrix(sp.diags(scale) @ trust)
+    return np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)

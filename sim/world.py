@@ -18,6 +18,7 @@ from sim.network import (
     EdgeList,
     edge_list_network,
     generate_network,
+    listener_scale,
     read_edge_list,
     row_normalized,
     ties_to_matrix,
@@ -49,16 +50,29 @@ class TrustNetwork:
 
     @cached_property
     def influence_by_speaker(self) -> sp.csr_matrix:
-        """Row-normalized trust (each listener's ties sum to 1), by speaker."""
-        return row_normalized(self.trust).T.tocsr()
+        """Row-normalized trust (each listener's ties sum to 1), by speaker.
+
+        For a symmetric network with sorted rows this is the trust matrix's own layout
+        with each tie i -> j scaled by listener j's normalization: it shares the trust
+        matrix's index arrays (no copy, no transpose), the same numbers in the same order
+        as transposing the row-normalized matrix."""
+        trust = self.trust
+        if not (self.symmetric and trust.has_canonical_format):
+            return row_normalized(trust).T.tocsr()
+        scale = listener_scale(trust)
+        return sp.csr_matrix(
+            (trust.data * scale[trust.indices], trust.indices, trust.indptr),
+            shape=trust.shape,
+            copy=False,
+        )
 
     @cached_property
     def local(self) -> np.ndarray:
         """(nnz,) bool mask of the trust matrix's entries: the ties inside a neighborhood
         (household and neighbors), who can order for whom. A mask, not a second matrix."""
         trust = self.trust
-        row = np.repeat(np.arange(trust.shape[0], dtype=trust.indices.dtype), np.diff(trust.indptr))
-        return self.neighborhood[row] == self.neighborhood[trust.indices]
+        listener_home = np.repeat(self.neighborhood, np.diff(trust.indptr))
+        return listener_home == self.neighborhood[trust.indices]
 
     def with_ties(self, u: np.ndarray, v: np.ndarray, weight: np.ndarray) -> TrustNetwork:
         """A new network with directed ties u -> v of the given trust added."""

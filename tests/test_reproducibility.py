@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.runner import run
 from sim.streams import Streams
@@ -19,6 +22,40 @@ def test_same_seed_same_outputs_in_separate_processes(tmp_path):
         out = tmp_path / f"out{k}"
         proc = sim_cmd(
             "run", str(scenario), "--out", str(out), "--no-report", env={"PYTHONHASHSEED": hashseed}
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out)
+    for name in ("kpis.json", "daily.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+
+
+A_YEAR_TOML = """
+[run]
+name = "blas-kernels"
+seed = 3
+days = 365
+replications = 1
+
+[population]
+consumers = 3000
+neighborhoods = [{count = 10, city_tier = "tier3"}]
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="OpenBLAS kernel names of x86-64")
+def test_same_outputs_whichever_blas_kernel_the_processor_gets(tmp_path):
+    """OpenBLAS picks its kernel by processor and its kernels sum in different orders:
+    the model's sums of products must not go through it (sim.exact), or a baseline
+    recorded on one machine drifts on another. Forcing two kernels here stands in for
+    two processors."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(A_YEAR_TOML)  # long enough for the kernels' sums to differ
+    outs = []
+    for core in ("Prescott", "Haswell"):
+        out = tmp_path / core
+        proc = sim_cmd(
+            "run", str(scenario), "--out", str(out), "--no-report", env={"OPENBLAS_CORETYPE": core}
         )
         assert proc.returncode == 0, proc.stderr
         outs.append(out)

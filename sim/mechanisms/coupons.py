@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import exact
 from sim.mechanisms.base import Day, Mechanism
 from sim.mechanisms.purchase import price_cut_factor
 
@@ -64,7 +65,7 @@ class Coupons(Mechanism):
         if not c.win_back_coupon[who].any():
             return None
         bought = c.customer_of[who]
-        mean_price = (bought @ self.prices) / np.maximum(bought.sum(axis=1), 1)
+        mean_price = exact.matmul(bought, self.prices) / np.maximum(bought.sum(axis=1), 1)
         cut = price_cut_factor(
             mean_price,
             self.spec.payout.coupon.win_back_yuan,

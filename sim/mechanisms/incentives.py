@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import exact
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import ratio
 from sim.payout.sales_bonus import BONUS_PERIOD_DAYS
@@ -346,7 +347,7 @@ class Incentives(Mechanism):
         """E_j for every consumer, or for those in `who` (yuan per month), joining at agent
         `tier` (which sets the margin on stock)."""
         c = self.pop
-        own = (c.customer_of[who] & ~c.lapsed[who, None]) @ self.monthly_value_yuan
+        own = exact.matmul(c.customer_of[who] & ~c.lapsed[who, None], self.monthly_value_yuan)
         return expected_monthly_earnings_yuan(
             self.new_sharer_reward[tier],
             self.orders_per_month_today,

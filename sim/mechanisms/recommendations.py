@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import exact
 from sim.mechanisms.base import Day, Mechanism
 from sim.payout.channel import Channel
 from sim.schema_base import Section, param
@@ -51,7 +52,7 @@ def co_purchase_affinity(customer_of: np.ndarray) -> np.ndarray:
     """A (C, C): the share of the customers of x who are also customers of y; 0 on the
     diagonal and in the rows of categories nobody bought. customer_of: (N, C) bool."""
     bought = customer_of.astype(np.float64)
-    both = bought.T @ bought
+    both = bought.T @ bought  # counts of customers: whole numbers, exact in any order
     of_x = np.diag(both).copy()[:, None]
     affinity = np.divide(both, of_x, out=np.zeros_like(both), where=of_x > 0)
     np.fill_diagonal(affinity, 0.0)
@@ -63,7 +64,9 @@ def recommendation_strength(customer_of: np.ndarray, affinity: np.ndarray) -> np
     categories' affinity to c (0..1); 0 for a consumer who bought nothing."""
     bought = customer_of.astype(np.float64)
     basket = bought.sum(axis=1, keepdims=True)
-    return np.divide(bought @ affinity, basket, out=np.zeros(customer_of.shape), where=basket > 0)
+    return np.divide(
+        exact.matmul(bought, affinity), basket, out=np.zeros(customer_of.shape), where=basket > 0
+    )
 
 
 class RecommendationBehavior(Section):
