@@ -25,6 +25,7 @@ horizon. A conservative floor, not a forecast: it ignores the growth still under
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -115,16 +116,19 @@ def terminal_value_fen(
     m = float(np.mean(contribution_margin[window]))
     at_risk = float(np.sum(active_customers[window]))
     h = float(np.sum(lapsed_today[window])) / at_risk if at_risk > 0 else 1.0
-    delta = float(np.log1p(discount_rate_per_year) / 365.0)
+    # scalars in Python's math (the C library's), not numpy's vectorized functions, whose
+    # last bit differs between AVX2 and AVX-512 processors
+    delta = math.log1p(discount_rate_per_year) / 365.0
     if m <= fixed_fen_per_day or m <= 0:
         return 0.0
-    keep = (1.0 - h) * np.exp(-delta)  # margin kept and discounted, per day
-    step = np.exp(-delta)
+    keep = (1.0 - h) * math.exp(-delta)  # margin kept and discounted, per day
+    step = math.exp(-delta)
     if fixed_fen_per_day > 0 and h > 0:
-        days = np.floor(np.log(fixed_fen_per_day / m) / np.log1p(-h))
+        kept_log = math.log1p(-h) if h < 1.0 else -math.inf
+        days = float(math.floor(math.log(fixed_fen_per_day / m) / kept_log))
     else:
-        days = np.inf
-    if not np.isfinite(days):
+        days = math.inf
+    if not math.isfinite(days):
         if h + delta <= 0:
             return 0.0
         return m * keep / (1.0 - keep) - (
@@ -151,8 +155,10 @@ def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dic
     )
     cumulative = np.cumsum(cash)
     trough, trough_day, breakeven = trough_and_breakeven(cumulative)
-    days = np.arange(cash.size)
-    discount = (1.0 + econ.discount_rate_per_year) ** (-(days + 1) / 365.0)
+    # Python's pow (the C library's, correctly rounded), not numpy's: numpy's vectorized
+    # power differs in the last bit between AVX2 and AVX-512 processors
+    base = 1.0 + econ.discount_rate_per_year
+    discount = np.array([base ** (-(d + 1) / 365.0) for d in range(cash.size)])
     lag = min(econ.payout_settlement_lag_days, cash.size)
     unsettled = float(values["payouts_total"][cash.size - lag :].sum()) if lag else 0.0
     tv = 0.0
