@@ -261,12 +261,24 @@ class Churn(Mechanism):
         day.won_back = back
         day.count("won_back", back.sum())
 
+    def anyone_can_lapse(self) -> bool:
+        """False when the base hazard and the lapse after an order are both 0: churn_hazard
+        is proportional to the base (0, or NaN where a factor overflows, for everyone), so
+        nobody lapses whatever the other factors."""
+        beh = self.spec.behavior
+        return beh.churn_base_hazard_per_day > 0 or beh.lapse_after_order_probability > 0
+
     def churn(self, day: Day) -> None:
         c, beh = self.pop, self.spec.behavior
         if beh.win_back_per_day > 0 or beh.win_back_per_exposure > 0:
             self.win_back(day)
-        active = np.flatnonzero(c.active_customer & ~c.is_leader)  # only they can lapse
         weight = self.bad_experience_weight()  # every consumer's: it keeps its own state
+        lapsed = np.zeros(c.n, bool)
+        if not self.anyone_can_lapse():  # skip the rules; the stream steps past the draw
+            self.uniform_later("churn", c.n)
+            day.lapsed = lapsed
+            return
+        active = np.flatnonzero(c.active_customer & ~c.is_leader)  # only they can lapse
         hazard = churn_hazard(
             day.index - np.maximum(c.last_order_day[active], self.back_day[active]),
             weight[active],
@@ -280,7 +292,6 @@ class Churn(Mechanism):
             last, first = c.last_order_day[active], c.first_order_day[active]
             repeat_today = (last == day.index) & (first < day.index)
             hazard = with_dropout(hazard, repeat_today, self.dropout[active])
-        lapsed = np.zeros(c.n, bool)
         lapsed[active] = lapse(
             np.ones(active.size, bool), hazard, self.uniform_later("churn", c.n).at(active)
         )

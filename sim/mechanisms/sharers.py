@@ -260,27 +260,30 @@ class Sharers(Mechanism):
         update_monthly_earnings(c.monthly_earnings_fen, earned_fen - day.earned_before_fen)
         paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
-        # only customers who are not sharers can join: every rule below is per consumer
-        candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
         recruiting = np.full(c.n, -1, np.int64)
-        recruiting[candidates] = bound_sharer(
-            c.referrer,
-            c.bound_day,
-            c.is_sharer & ~c.lapsed,
-            candidates,
-            day.index,
-            scheme.binding_days,
-        )
-        bound = recruiting >= 0
         joined = np.zeros(c.n, bool)
-        joined[candidates] = join_sharers(
-            np.ones(candidates.size, bool),
-            self.platform.get("word_of_mouth").sharer_signal[candidates],
-            beh.sharer_recruitment_per_day,
-            self.join_appeal(candidates, recruiting),
-            beh.sharer_peer_effect,
-            self.uniform_later("sharers", c.n).at(candidates),
-        )
+        if self.anyone_can_join():
+            # only customers who are not sharers can join: every rule below is per consumer
+            candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
+            recruiting[candidates] = bound_sharer(
+                c.referrer,
+                c.bound_day,
+                c.is_sharer & ~c.lapsed,
+                candidates,
+                day.index,
+                scheme.binding_days,
+            )
+            joined[candidates] = join_sharers(
+                np.ones(candidates.size, bool),
+                self.platform.get("word_of_mouth").sharer_signal[candidates],
+                beh.sharer_recruitment_per_day,
+                self.join_appeal(candidates, recruiting),
+                beh.sharer_peer_effect,
+                self.uniform_later("sharers", c.n).at(candidates),
+            )
+        else:  # nobody would join: skip the rules; the stream steps past the draw all the same
+            self.uniform_later("sharers", c.n)
+        bound = recruiting >= 0
         sharers = np.flatnonzero(c.is_sharer)  # only sharers can quit
         quit_ = np.zeros(c.n, bool)
         quit_[sharers] = ~c.is_leader[sharers] & quit_sharers(
@@ -308,6 +311,11 @@ class Sharers(Mechanism):
             # what recruits paid their uplines and the pay per recruit count as today's
             c.monthly_earnings_fen += ledger.received_fen + ledger.sales_fen - earned_fen
         day.joined, day.quit = joined, quit_
+
+    def anyone_can_join(self) -> bool:
+        """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),
+        is then 0 (or NaN) for everyone, and nobody joins whatever the appeal."""
+        return self.spec.behavior.sharer_recruitment_per_day > 0
 
     def stock_up_on_the_pack(self, day: Day, joined: np.ndarray) -> None:
         """The gift pack's goods replace the new members' own orders of its category: each

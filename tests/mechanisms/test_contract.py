@@ -172,3 +172,27 @@ def test_a_larger_reminder_lift_moves_reorders_on_common_random_numbers(reminder
         return market.recorder.values["repeat_orders"].sum()
 
     assert repeat_orders(1.0) > repeat_orders(0.0)
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "check", "inert"),
+    [
+        ("sim.mechanisms.sharers.Sharers", "anyone_can_join", {"sharer_recruitment_per_day": 0}),
+        (
+            "sim.mechanisms.churn.Churn",
+            "anyone_can_lapse",
+            {"churn_base_hazard_per_day": 0, "lapse_after_order_probability": 0},
+        ),
+    ],
+)
+def test_a_rule_skipped_because_nobody_could_act_gives_the_run_it_would_have(
+    monkeypatch, mechanism, check, inert
+):
+    """With every mechanism on and the rule's rate at 0, skipping it (the stream still
+    stepped) gives the same days and KPIs, bit for bit, as running it."""
+    spec = all_on(**{f"behavior.{k}": v for k, v in inert.items()})
+    skipped = run(spec, progress=False)
+    monkeypatch.setattr(f"{mechanism}.{check}", lambda self: True)
+    ran = run(spec, progress=False)
+    assert skipped.daily.equals(ran.daily)
+    assert skipped.kpis == ran.kpis
