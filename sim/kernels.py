@@ -147,8 +147,9 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     """`spread_rows` for the listeners reached only: (touched, sums), touched the listeners
     in the order first reached, sums (len(touched), C) each formed from 0 in
     `spread_rows`'s order (so equal to its rows there; every other row of it is 0).
-    slot: (N,) int64 scratch, all -1 on entry and on return."""
-    touched = np.empty(min(indices.size, slot.size), np.int64)  # each listener once
+    slot: (N,) int32 scratch, all -1 on entry and on return (4 bytes a consumer: the
+    lookups are scattered, so the smaller it is, the more of it stays in cache)."""
+    touched = np.empty(min(indices.size, slot.size), slot.dtype)  # each listener once
     m = 0
     for k in range(rows.size):
         r = rows[k]
@@ -169,6 +170,17 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     for s in range(m):
         slot[touched[s]] = -1
     return touched[:m].copy(), acc
+
+
+@numba.njit(cache=True, nogil=True)
+def add_rows(out, rows, values):  # pragma: no cover - compiled
+    """out[rows] += values for rows without repeats: one addition per element, as numpy's,
+    in one pass (numpy gathers, adds and scatters, each a pass over scattered rows). out:
+    (N, C) float64; rows: (K,) int64; values: (K, C) float64."""
+    for s in range(rows.size):
+        r = rows[s]
+        for c in range(values.shape[1]):
+            out[r, c] += values[s, c]
 
 
 # ---------------------------------------------------------------- PCG64 at chosen positions

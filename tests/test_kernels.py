@@ -35,7 +35,7 @@ def test_spread_reached_gives_the_dense_sums_of_the_listeners_reached(matrix, rn
     n = matrix.shape[0]
     rows = rng.choice(n, size=max(1, n // 3), replace=False)
     x = rng.random((rows.size, 4)) - 0.5
-    slot = np.full(n, -1, np.int64)
+    slot = np.full(n, -1, np.int32)
     reached, sums = spread_reached(matrix, rows, x, slot)
     dense = spread(matrix, rows, x)
     np.testing.assert_array_equal(sums, dense[reached])
@@ -158,5 +158,17 @@ def test_spreading_from_nobody_reaches_nobody(matrix):
     none = np.empty(0, np.int64)
     assert (spread(matrix, none, np.empty(0)) == 0).all() and spread(matrix, none, []).shape == (n,)
     assert spread(matrix, none, np.empty((0, 3))).shape == (n, 3)
-    reached, sums = spread_reached(matrix, none, np.empty((0, 3)), np.full(n, -1, np.int64))
+    reached, sums = spread_reached(matrix, none, np.empty((0, 3)), np.full(n, -1, np.int32))
     assert reached.size == 0 and sums.shape == (0, 3)
+
+
+def test_add_rows_adds_like_numpy_fancy_indexing(rng):
+    from sim.kernels import add_rows
+
+    out = rng.random((50, 3))
+    rows = rng.choice(50, size=20, replace=False)
+    values = rng.random((20, 3)) - 0.5
+    expected = out.copy()
+    expected[rows] += values
+    add_rows(out, rows, values)
+    np.testing.assert_array_equal(out, expected)

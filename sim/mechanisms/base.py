@@ -293,7 +293,7 @@ def spread_reached(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`spread` for the listeners reached only: (listeners, their sums as rows of x's
     width), the sums equal to `spread`'s rows there (it is 0 everywhere else). slot: (N,)
-    int64 scratch filled with -1, kept by the caller between days."""
+    int32 scratch filled with -1, kept by the caller between days."""
     if len(rows) == 0:
         x = np.asarray(x)
         return np.empty(0, np.int64), np.zeros((0, x.shape[1] if x.ndim == 2 else 1))

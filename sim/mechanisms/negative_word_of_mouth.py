@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import add_rows
 from sim.mechanisms.base import Day, Mechanism, State, spread_reached
 from sim.metrics import ratio
 from sim.schema_base import Section, param
@@ -31,16 +32,15 @@ def spread_bad_news(
 ) -> int:
     """Fade and add today's bad news (each listener's trust-weighted bad experiences of
     their ties today, distrust counting 0), in place; return how many consumers heard
-    some. slot: optional (N,) int64 scratch of -1 (`spread_reached`)."""
+    some. slot: optional (N,) int32 scratch of -1 (`spread_reached`)."""
     signal *= 0.5 ** (1.0 / half_life_days)
     tellers = np.flatnonzero(bad_today)
     if tellers.size == 0:
         return 0
     if slot is None:
-        slot = np.full(signal.size, -1, np.int64)
+        slot = np.full(signal.size, -1, np.int32)
     reached, heard = spread_reached(trust_by_speaker, tellers, bad_today[tellers], slot)
-    heard = heard[:, 0]
-    signal[reached] += np.maximum(heard, 0.0)
+    add_rows(signal.reshape(-1, 1), reached, np.maximum(heard, 0.0))
     return int(np.count_nonzero(heard > 0))
 
 
@@ -83,7 +83,7 @@ class NegativeWordOfMouth(Mechanism):
     states = (State("bad_news", np.float64, 0.0, doc="trust-weighted bad news heard"),)
 
     def setup(self) -> None:
-        self._slot = np.full(self.pop.n, -1, np.int64)  # scratch of `spread_reached`
+        self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
 
     def adoption_factor(self, day: Day) -> np.ndarray:
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from sim.kernels import changed_influence
+from sim.kernels import add_rows, changed_influence
 from sim.mechanisms.base import Day, Mechanism, State, spread, spread_reached
 from sim.schema_base import Probability, Section, param
 
@@ -102,7 +102,7 @@ class WordOfMouth(Mechanism):
 
     def setup(self) -> None:
         self.pop.wom_broadcast[:] = self.pop.influence_state()
-        self._slot = np.full(self.pop.n, -1, np.int64)  # scratch of `spread_reached`
+        self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
 
     @property
     def signal(self) -> np.ndarray:
@@ -148,5 +148,5 @@ class WordOfMouth(Mechanism):
             delta = now - self.broadcast[changed]
             influence = self.platform.network.influence_by_speaker
             reached, sums = spread_reached(influence, changed, delta, self._slot)
-            c.wom_signal[reached] += sums  # the dense sum adds 0 to everyone else
+            add_rows(c.wom_signal, reached, sums)  # the dense sum adds 0 to everyone else
             self.broadcast[changed] = now
