@@ -172,3 +172,16 @@ def test_add_rows_adds_like_numpy_fancy_indexing(rng):
     expected[rows] += values
     add_rows(out, rows, values)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_uniform_into_buffer_draws_the_same_numbers_into_one_reused_array():
+    from sim.market import Market
+    from tests.conftest import small_scenario
+
+    fresh = Market(small_scenario()).platform.get("purchase")
+    reused = Market(small_scenario()).platform.get("purchase")
+    first = reused.uniform_into_buffer("purchase", (40, 3))
+    np.testing.assert_array_equal(first, fresh.uniform("purchase", (40, 3)))
+    second = reused.uniform_into_buffer("purchase", (40, 3))
+    assert second is first  # the same array, refilled
+    np.testing.assert_array_equal(second, fresh.uniform("purchase", (40, 3)))

@@ -131,6 +131,16 @@ class Mechanism:
         """
         return self.rng(stream).random(shape, dtype=np.float32)
 
+    def uniform_into_buffer(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
+        """`uniform(stream, shape)`, the same numbers, written into an array this mechanism
+        keeps for the stream and reuses every day (a large fresh array costs its page
+        faults every day): valid until the mechanism draws from the stream again."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if stream not in buffers or buffers[stream].shape != shape:
+            buffers[stream] = np.empty(shape, np.float32)
+        return self.rng(stream).random(shape, dtype=np.float32, out=buffers[stream])
+
     def uniform_later(self, stream: str, shape: int | tuple[int, ...]) -> Uniforms:
         """The draw `uniform(stream, shape)` would make, read only where a rule needs it:
         `.at(flat positions)` gives exactly those numbers, and the stream steps past the

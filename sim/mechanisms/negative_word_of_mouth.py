@@ -45,8 +45,12 @@ def spread_bad_news(
 
 
 def adoption_damper(signal: np.ndarray, sensitivity: float) -> np.ndarray:
-    """Multiplier of the adoption hazard, exp(-sensitivity x signal)."""
-    return np.exp(-sensitivity * signal)
+    """Multiplier of the adoption hazard, exp(-sensitivity x signal) (computed where the
+    signal is not 0: exp(-0) is 1 exactly, and most consumers heard no bad news)."""
+    out = np.ones(signal.shape)
+    heard = np.flatnonzero(signal)
+    out[heard] = np.exp(-sensitivity * signal[heard])
+    return out
 
 
 def churn_amplifier(signal: np.ndarray, sensitivity: float) -> np.ndarray:

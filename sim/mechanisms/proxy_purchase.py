@@ -87,10 +87,13 @@ class ProxyPurchase(Mechanism):
         self._online_tie_basis = online_customer
         return self._online_tie
 
+    def setup(self) -> None:
+        propensity = self.spec.behavior.proxy_purchase_propensity
+        self._adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
+
     def adoption_factor(self, day: Day) -> np.ndarray:
         """Asking someone is a step: offline consumers buy at a fraction of the hazard."""
-        propensity = self.spec.behavior.proxy_purchase_propensity
-        return np.where(self.pop.online_ready, 1.0, propensity)[:, None]
+        return self._adoption
 
     def route(self, day: Day) -> None:
         """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""

@@ -217,7 +217,7 @@ class Purchase(Mechanism):
         buyer, cat = first_purchases(
             can_buy,
             c.customer_of,
-            self.uniform("purchase", (n, k)),
+            self.uniform_into_buffer("purchase", (n, k)),  # read only here
             [day.hazard[channel] for channel in CHANNELS],
             day.demand,
             [factor(day) for factor in self.platform.factors("adoption_factor")],
