@@ -13,11 +13,11 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def spread_rows(indptr, indices, data, rows, x, n):  # pragma: no cover - compiled
-    """out[j, c] = sum over speakers k of rows, entries e of row rows[k] with indices[e] =
-    j, of data[e] x x[k, c], summed speaker by speaker, entries in stored order (the order
-    `np.bincount` sums in). x: (K, C) float64; returns (n, C) float64."""
-    out = np.zeros((n, x.shape[1]))
+def spread_rows(indptr, indices, data, rows, x, out):  # pragma: no cover - compiled
+    """out[j, c] += sum over speakers k of rows, entries e of row rows[k] with indices[e]
+    = j, of data[e] x x[k, c], summed speaker by speaker, entries in stored order (the
+    order `np.bincount` sums in) onto out as given (zeros: the sums). x: (K, C) float64;
+    out: (n, C) float64."""
     for k in range(rows.size):
         r = rows[k]
         for e in range(indptr[r], indptr[r + 1]):
@@ -25,7 +25,6 @@ def spread_rows(indptr, indices, data, rows, x, n):  # pragma: no cover - compil
             w = data[e]
             for c in range(x.shape[1]):
                 out[j, c] += w * x[k, c]
-    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -185,3 +185,15 @@ def test_uniform_into_buffer_draws_the_same_numbers_into_one_reused_array():
     second = reused.uniform_into_buffer("purchase", (40, 3))
     assert second is first  # the same array, refilled
     np.testing.assert_array_equal(second, fresh.uniform("purchase", (40, 3)))
+
+
+def test_spread_into_a_reused_array_gives_the_fresh_sums(matrix, rng):
+    n = matrix.shape[0]
+    out = rng.random((n, 3))  # yesterday's sums: overwritten, not added to
+    for _ in range(2):
+        rows = rng.choice(n, size=max(1, n // 4), replace=False)
+        x = rng.random((rows.size, 3))
+        assert spread(matrix, rows, x, out) is out
+        np.testing.assert_array_equal(out, spread(matrix, rows, x))
+    with pytest.raises(ValueError, match=r"float64 array of shape \(\d+, 3\)"):
+        spread(matrix, rows, x, np.zeros((n, 2)))

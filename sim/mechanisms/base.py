@@ -317,22 +317,32 @@ def spread_reached(
     )
 
 
-def spread(matrix: Any, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+def spread(
+    matrix: Any, rows: np.ndarray, x: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """matrix[rows].T @ x for a CSR matrix (row i: speaker i's listeners and weights) and x
     of shape (len(rows),) or (len(rows), C): what each listener receives from the given
     speakers. Summed in the order scipy sums (speakers in the given order, entries in
     stored order), so results are identical, without building a transposed sparse matrix
-    on every call (a compiled loop, `sim.kernels.spread_rows`)."""
+    on every call (a compiled loop, `sim.kernels.spread_rows`). out: an optional (n, C)
+    float64 array to write the sums into (a caller's buffer reused every day: a fresh
+    array faults its pages every day); returned."""
     x = np.asarray(x, dtype=np.float64)
     flat = x.ndim == 1
-    if len(rows) == 0:
-        return np.zeros(matrix.shape[1] if flat else (matrix.shape[1], x.shape[1]))
-    out = spread_rows(
-        matrix.indptr,
-        matrix.indices,
-        matrix.data,
-        np.asarray(rows, np.int64),
-        np.ascontiguousarray(x.reshape(len(rows), -1)),
-        matrix.shape[1],
-    )
+    shape = (matrix.shape[1], 1 if flat else x.shape[1])
+    if out is None:
+        out = np.zeros(shape)
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(f"spread writes into a C-contiguous float64 array of shape {shape}")
+    else:
+        out.fill(0.0)
+    if len(rows):
+        spread_rows(
+            matrix.indptr,
+            matrix.indices,
+            matrix.data,
+            np.asarray(rows, np.int64),
+            np.ascontiguousarray(x.reshape(len(rows), -1)),
+            out,
+        )
     return out[:, 0] if flat else out

@@ -45,17 +45,18 @@ def share_products(
 
 
 def share_exposure(
-    trust_by_speaker: sp.csr_matrix, sharers: np.ndarray, shared: np.ndarray
+    trust_by_speaker: sp.csr_matrix,
+    sharers: np.ndarray,
+    shared: np.ndarray,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Trust-weighted number of shares each consumer receives per category.
 
     trust_by_speaker: (N, N) CSR, row i lists the listeners of speaker i with their trust;
-    sharers: (S,) speaker indices; shared: (S, C) bool. Returns (N, C) float (shares).
+    sharers: (S,) speaker indices; shared: (S, C) bool; out: an optional (N, C) float64
+    array to write into (see `spread`). Returns (N, C) float (shares).
     """
-    n = trust_by_speaker.shape[0]
-    if sharers.size == 0:
-        return np.zeros((n, shared.shape[1]))
-    return spread(trust_by_speaker, sharers, shared)
+    return spread(trust_by_speaker, sharers, shared, out)
 
 
 class SharingBehavior(Section):
@@ -120,7 +121,11 @@ class Sharing(Mechanism):
             beh.max_share_effort,
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
-        received = share_exposure(self.platform.network.by_speaker, sharer_idx, shared)
+        if getattr(self, "_received", None) is None:
+            self._received = np.empty((day.consumers, k))  # reused: see `spread`
+        received = share_exposure(
+            self.platform.network.by_speaker, sharer_idx, shared, self._received
+        )
         received *= beh.share_conversion_per_share  # in place: one (N, C) array, not two
         day.hazard["share"] = received
         c.shared_today[:] = False
