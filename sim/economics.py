@@ -116,16 +116,17 @@ def terminal_value_fen(
     m = float(np.mean(contribution_margin[window]))
     at_risk = float(np.sum(active_customers[window]))
     h = float(np.sum(lapsed_today[window])) / at_risk if at_risk > 0 else 1.0
-    # scalars in Python's math (the C library's), not numpy's vectorized functions, whose
-    # last bit differs between AVX2 and AVX-512 processors
-    delta = math.log1p(discount_rate_per_year) / 365.0
+    # sim.exact's scalars: the same bits on every processor (see there)
+    delta = exact.log1p(discount_rate_per_year) / 365.0
     if m <= fixed_fen_per_day or m <= 0:
         return 0.0
-    keep = (1.0 - h) * math.exp(-delta)  # margin kept and discounted, per day
-    step = math.exp(-delta)
+    keep = (1.0 - h) * exact.exp(-delta)  # margin kept and discounted, per day
+    step = exact.exp(-delta)
     if fixed_fen_per_day > 0 and h > 0:
-        kept_log = math.log1p(-h) if h < 1.0 else -math.inf
-        days = float(math.floor(math.log(fixed_fen_per_day / m) / kept_log))
+        if h < 1.0:
+            days = float(math.floor(exact.ln(fixed_fen_per_day / m) / exact.log1p(-h)))
+        else:  # everyone lapses in a day: the margin is gone after today
+            days = 0.0
     else:
         days = math.inf
     if not math.isfinite(days):
@@ -134,9 +135,9 @@ def terminal_value_fen(
         return m * keep / (1.0 - keep) - (
             fixed_fen_per_day * step / (1.0 - step) if fixed_fen_per_day else 0.0
         )
-    margin = m * keep * (1.0 - keep**days) / (1.0 - keep)
+    margin = m * keep * (1.0 - exact.power(keep, days)) / (1.0 - keep)
     fixed = (
-        fixed_fen_per_day * step * (1.0 - step**days) / (1.0 - step)
+        fixed_fen_per_day * step * (1.0 - exact.power(step, days)) / (1.0 - step)
         if step < 1
         else fixed_fen_per_day * days
     )
@@ -155,10 +156,7 @@ def economics_kpis(values: dict[str, np.ndarray], econ: EconomicsSection) -> dic
     )
     cumulative = np.cumsum(cash)
     trough, trough_day, breakeven = trough_and_breakeven(cumulative)
-    # Python's pow (the C library's, correctly rounded), not numpy's: numpy's vectorized
-    # power differs in the last bit between AVX2 and AVX-512 processors
-    base = 1.0 + econ.discount_rate_per_year
-    discount = np.array([base ** (-(d + 1) / 365.0) for d in range(cash.size)])
+    discount = exact.yearly_discount_factors(econ.discount_rate_per_year, cash.size)
     lag = min(econ.payout_settlement_lag_days, cash.size)
     unsettled = float(values["payouts_total"][cash.size - lag :].sum()) if lag else 0.0
     tv = 0.0

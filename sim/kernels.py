@@ -171,11 +171,21 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     return touched[:m].copy(), acc
 
 
-@numba.njit(cache=True, nogil=True)
-def add_rows(out, rows, values):  # pragma: no cover - compiled
+def add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """out[rows] += values for rows without repeats: one addition per element, as numpy's,
     in one pass (numpy gathers, adds and scatters, each a pass over scattered rows). out:
-    (N, C) float64; rows: (K,) int64; values: (K, C) float64."""
+    (N, C) float64 (a view is written through); rows: (K,) integers in 0..N-1; values:
+    (K, C) float64. The shapes and rows are checked here: the compiled loop checks
+    nothing."""
+    if out.ndim != 2 or values.shape != (rows.size, out.shape[1]):
+        raise ValueError(f"cannot add values of shape {values.shape} to rows of {out.shape}")
+    if rows.size and (rows.min() < 0 or rows.max() >= out.shape[0]):
+        raise IndexError(f"rows outside 0..{out.shape[0] - 1}")
+    _add_rows(out, rows, values)
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_rows(out, rows, values):  # pragma: no cover - compiled
     for s in range(rows.size):
         r = rows[s]
         for c in range(values.shape[1]):

@@ -170,8 +170,17 @@ def test_add_rows_adds_like_numpy_fancy_indexing(rng):
     values = rng.random((20, 3)) - 0.5
     expected = out.copy()
     expected[rows] += values
-    add_rows(out, rows, values)
+    add_rows(out, rows.astype(np.int32), values)  # the spreading's rows are int32
     np.testing.assert_array_equal(out, expected)
+    signal = rng.random(50)  # a 1-D state, written through its column view
+    expected = signal.copy()
+    expected[rows] += values[:, 0]
+    add_rows(signal[:, None], rows, values[:, :1])
+    np.testing.assert_array_equal(signal, expected)
+    with pytest.raises(ValueError, match=r"shape \(20, 3\) to rows of \(50, 1\)"):
+        add_rows(signal[:, None], rows, values)
+    with pytest.raises(IndexError, match=r"rows outside 0\.\.49"):
+        add_rows(out, np.array([50]), values[:1])
 
 
 def test_uniform_into_buffer_draws_the_same_numbers_into_one_reused_array():

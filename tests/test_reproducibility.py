@@ -45,17 +45,20 @@ neighborhoods = [{count = 10, city_tier = "tier3"}]
 @pytest.mark.slow
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="OpenBLAS kernel names of x86-64")
 def test_same_outputs_whichever_kernels_the_processor_gets(tmp_path):
-    """OpenBLAS and numpy pick their kernels by processor, and the kernels differ in the
-    last bit (OpenBLAS's sums add in other orders; numpy's AVX-512 power, exp and log
-    round differently): the model's sums of products must not go through OpenBLAS
-    (sim.exact) and its scalar economics use Python's math, or a baseline recorded on one
-    machine drifts on another. Forcing the oldest kernels stands in for another
-    processor."""
+    """OpenBLAS, numpy and the C library pick their kernels by processor, and the kernels
+    differ in the last bit (OpenBLAS's sums add in other orders; numpy's AVX-512 power,
+    exp and log round differently; the C library has FMA and SSE2 builds): the model's
+    sums of products and its economics' scalars go through sim.exact, or a baseline
+    recorded on one machine drifts on another. Forcing the oldest kernels stands in for
+    another processor."""
     scenario = tmp_path / "s.toml"
     scenario.write_text(A_YEAR_TOML)  # long enough for the kernels' sums to differ
-    oldest = {  # the oldest kernels of OpenBLAS and numpy's SSE-level loops
+    oldest = {  # the oldest kernels of OpenBLAS, numpy, the C library and numba
         "OPENBLAS_CORETYPE": "Prescott",
         "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+        "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA",
+        "NUMBA_CPU_NAME": "generic",
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba-generic"),  # not the host-tuned cache
     }
     outs = []
     for k, env in enumerate(({}, oldest)):

@@ -40,7 +40,7 @@ def spread_bad_news(
     if slot is None:
         slot = np.full(signal.size, -1, np.int32)
     reached, heard = spread_reached(trust_by_speaker, tellers, bad_today[tellers], slot)
-    add_rows(signal.reshape(-1, 1), reached, np.maximum(heard, 0.0))
+    add_rows(signal[:, None], reached, np.maximum(heard, 0.0))  # a view: written through
     return int(np.count_nonzero(heard > 0))
 
 

@@ -174,25 +174,47 @@ def test_a_larger_reminder_lift_moves_reorders_on_common_random_numbers(reminder
     assert repeat_orders(1.0) > repeat_orders(0.0)
 
 
-@pytest.mark.parametrize(
-    ("mechanism", "check", "inert"),
-    [
-        ("sim.mechanisms.sharers.Sharers", "anyone_can_join", {"sharer_recruitment_per_day": 0}),
-        (
-            "sim.mechanisms.churn.Churn",
-            "anyone_can_lapse",
-            {"churn_base_hazard_per_day": 0, "lapse_after_order_probability": 0},
-        ),
-    ],
-)
+SKIPPABLE = [
+    ("sharers", "anyone_can_join", "sharers", {"sharer_recruitment_per_day": 0}),
+    (
+        "churn",
+        "anyone_can_lapse",
+        "churn",
+        {"churn_base_hazard_per_day": 0, "lapse_after_order_probability": 0},
+    ),
+]
+
+
+def run_days(spec, force_on: tuple[type, str] | None, monkeypatch):
+    """The all-mechanisms market run day by day; (its daily frame, KPIs, the platform)."""
+    if force_on is not None:
+        monkeypatch.setattr(*force_on, lambda self: True)
+    market = Market(spec)
+    market.run_model()
+    platform = market.platform
+    return platform.daily_frame(), platform.kpis(), platform
+
+
+@pytest.mark.parametrize(("mechanism", "check", "stream", "inert"), SKIPPABLE)
 def test_a_rule_skipped_because_nobody_could_act_gives_the_run_it_would_have(
-    monkeypatch, mechanism, check, inert
+    monkeypatch, mechanism, check, stream, inert
 ):
-    """With every mechanism on and the rule's rate at 0, skipping it (the stream still
-    stepped) gives the same days and KPIs, bit for bit, as running it."""
+    """With every mechanism on and the rule's rate at 0, skipping it gives the same days
+    and KPIs, bit for bit, as running it, and leaves its stream where running it does
+    (variants stay in lockstep)."""
     spec = all_on(**{f"behavior.{k}": v for k, v in inert.items()})
-    skipped = run(spec, progress=False)
-    monkeypatch.setattr(f"{mechanism}.{check}", lambda self: True)
-    ran = run(spec, progress=False)
-    assert skipped.daily.equals(ran.daily)
-    assert skipped.kpis == ran.kpis
+    daily, kpis_, platform = run_days(spec, None, monkeypatch)
+    cls = type(platform.get(mechanism))
+    assert getattr(platform.get(mechanism), check)() is False  # the skip was taken
+    ran_daily, ran_kpis, ran = run_days(spec, (cls, check), monkeypatch)
+    assert daily.equals(ran_daily)
+    np.testing.assert_equal(kpis_, ran_kpis)  # NaN where a KPI is undefined, in both
+    assert platform.streams[stream].bit_generator.state == ran.streams[stream].bit_generator.state
+
+
+@pytest.mark.parametrize(("mechanism", "check", "stream", "inert"), SKIPPABLE)
+def test_a_rule_any_of_whose_rates_is_positive_is_not_skipped(mechanism, check, stream, inert):
+    for key in inert:  # each rate positive on its own, the others 0
+        rates = {f"behavior.{k}": (0.01 if k == key else 0) for k in inert}
+        platform = Market(all_on(**rates)).platform
+        assert getattr(platform.get(mechanism), check)() is True, key
