@@ -44,3 +44,18 @@ def test_group_leaders_tie_their_platform_only():
     mine, rival = Market(s).platforms
     assert rival.network is not mine.network
     assert rival.network.trust.nnz > mine.network.trust.nnz == mine.world.network.trust.nnz
+
+
+def test_influence_of_a_generated_network_shares_the_trust_matrix_layout():
+    """For a symmetric network the by-speaker influence is the trust matrix's own index
+    arrays with scaled values: the same numbers in the same order as transposing the
+    row-normalized matrix, with no second copy of the indices."""
+    from sim.network import row_normalized
+
+    net = Market(small_scenario()).platform.network
+    assert net.symmetric
+    fast, slow = net.influence_by_speaker, row_normalized(net.trust).T.tocsr()
+    assert np.array_equal(fast.indptr, slow.indptr)
+    assert np.array_equal(fast.indices, slow.indices)
+    assert fast.data.tobytes() == slow.data.tobytes()
+    assert np.shares_memory(fast.indices, net.trust.indices)

@@ -131,15 +131,23 @@ class Mechanism:
         """
         return self.rng(stream).random(shape, dtype=np.float32)
 
-    def uniform_into_buffer(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
-        """`uniform(stream, shape)`, the same numbers, written into an array this mechanism
-        keeps for the stream and reuses every day (a large fresh array costs its page
-        faults every day): valid until the mechanism draws from the stream again."""
-        buffers = self.__dict__.setdefault("_buffers", {})
+    def kept_array(
+        self, name: str, shape: int | tuple[int, ...], dtype: Any = np.float64
+    ) -> np.ndarray:
+        """An array this mechanism keeps under `name` and reuses every day, its contents
+        left from the last use (a large fresh array costs its page faults every day):
+        valid until the mechanism asks for it again."""
+        kept = self.__dict__.setdefault("_kept_arrays", {})
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if stream not in buffers or buffers[stream].shape != shape:
-            buffers[stream] = np.empty(shape, np.float32)
-        return self.rng(stream).random(shape, dtype=np.float32, out=buffers[stream])
+        if name not in kept or kept[name].shape != shape or kept[name].dtype != dtype:
+            kept[name] = np.empty(shape, dtype)
+        return kept[name]
+
+    def uniform_into_buffer(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
+        """`uniform(stream, shape)`, the same numbers, written into a kept array
+        (`kept_array`): valid until the mechanism draws from the stream again."""
+        out = self.kept_array(f"uniform:{stream}", shape, np.float32)
+        return self.rng(stream).random(out.shape, dtype=np.float32, out=out)
 
     def uniform_later(self, stream: str, shape: int | tuple[int, ...]) -> Uniforms:
         """The draw `uniform(stream, shape)` would make, read only where a rule needs it:

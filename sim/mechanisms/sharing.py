@@ -121,10 +121,11 @@ class Sharing(Mechanism):
             beh.max_share_effort,
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
-        if getattr(self, "_received", None) is None:
-            self._received = np.empty((day.consumers, k))  # reused: see `spread`
         received = share_exposure(
-            self.platform.network.by_speaker, sharer_idx, shared, self._received
+            self.platform.network.by_speaker,
+            sharer_idx,
+            shared,
+            self.kept_array("received", (day.consumers, k)),
         )
         received *= beh.share_conversion_per_share  # in place: one (N, C) array, not two
         day.hazard["share"] = received

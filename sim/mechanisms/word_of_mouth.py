@@ -131,9 +131,9 @@ class WordOfMouth(Mechanism):
             wom = word_of_mouth_signal(
                 self.spec.network.mixing, self.signal[:, :k], self.broadcast[:, :k]
             )
-            if getattr(self, "_rate", None) is None or self._rate.shape != wom.shape:
-                self._rate = np.empty(wom.shape)  # reused: a fresh one faults its pages
-            rate = np.multiply(beh.word_of_mouth_per_day, wom, out=self._rate)
+            rate = np.multiply(
+                beh.word_of_mouth_per_day, wom, out=self.kept_array("rate", wom.shape)
+            )
         else:
             rate = cascade_rate(self.cascade_by_speaker, self.pop.new_customer_of)
         if self.pop.awareness.any():  # a gift or a bargain help: one day of awareness
