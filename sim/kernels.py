@@ -72,7 +72,10 @@ def first_purchase_cells(can_buy, customer_of, hazards, demand, factors, u):  # 
             r = r * demand[c]
             for f in factors:
                 r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
-            if r > 0.0 and np.float64(u[i, c]) < -np.expm1(-r):
+            # 1 - exp(-r) < r for r > 0, and expm1 rounds faithfully, so its value is at
+            # most r: a draw of r or more fails without computing it (most cells).
+            v = np.float64(u[i, c])
+            if r > 0.0 and v < r and v < -np.expm1(-r):
                 out[m] = i * k + c
                 m += 1
     return out[:m].copy()
@@ -145,30 +148,35 @@ def strongest_marked_tie(indptr, indices, data, rows, marked):  # pragma: no cov
 def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - compiled
     """`spread_rows` for the listeners reached only: (touched, sums), touched the listeners
     in the order first reached, sums (len(touched), C) each formed from 0 in
-    `spread_rows`'s order (so equal to its rows there; every other row of it is 0).
+    `spread_rows`'s order (so equal to its rows there; every other row of it is 0). One
+    pass over the ties: a listener's row of sums is zeroed when first reached.
     slot: (N,) int32 scratch, all -1 on entry and on return (4 bytes a consumer: the
     lookups are scattered, so the smaller it is, the more of it stays in cache)."""
-    touched = np.empty(min(indices.size, slot.size), slot.dtype)  # each listener once
+    bound = 0  # listeners reached, at most: the ties spoken over, and the consumers
+    for k in range(rows.size):
+        bound += indptr[rows[k] + 1] - indptr[rows[k]]
+    bound = min(bound, slot.size)
+    touched = np.empty(bound, slot.dtype)
+    acc = np.empty((bound, x.shape[1]))  # only the rows reached are touched (paged in)
     m = 0
     for k in range(rows.size):
         r = rows[k]
         for e in range(indptr[r], indptr[r + 1]):
             j = indices[e]
-            if slot[j] < 0:
-                slot[j] = m
+            s = slot[j]
+            if s < 0:
+                s = m
+                slot[j] = s
                 touched[m] = j
+                for c in range(x.shape[1]):
+                    acc[s, c] = 0.0
                 m += 1
-    acc = np.zeros((m, x.shape[1]))
-    for k in range(rows.size):
-        r = rows[k]
-        for e in range(indptr[r], indptr[r + 1]):
-            s = slot[indices[e]]
             w = data[e]
             for c in range(x.shape[1]):
                 acc[s, c] += w * x[k, c]
     for s in range(m):
         slot[touched[s]] = -1
-    return touched[:m].copy(), acc
+    return touched[:m].copy(), acc[:m].copy()
 
 
 def add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from sim.arrays import add_at
 from sim.mechanisms.base import Day, Mechanism
 
 if TYPE_CHECKING:
@@ -70,8 +71,6 @@ class Bargaining(Mechanism):
         )
         helpers = np.bincount(owner, minlength=idx.size)
         orders.bargain_cut[idx] = cut_rate(helpers, rule.helpers_needed, rule.max_cut_rate)
-        np.add.at(
-            self.pop.awareness, (helper, orders.category[idx[owner]]), rule.awareness_per_help
-        )
+        add_at(self.pop.awareness, (helper, orders.category[idx[owner]]), rule.awareness_per_help)
         day.count("bargains", idx.size)
         day.count("bargain_helpers", helper.size)

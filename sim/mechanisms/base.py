@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.arrays import add_at
 from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows, spread_sparse
 
 if TYPE_CHECKING:
@@ -271,7 +272,7 @@ class Day:
 
     def bad_experiences(self, who: np.ndarray, bad_experiences: np.ndarray) -> None:
         """Record bad experiences (one per entry of `who`, repeats allowed)."""
-        np.add.at(bad_experiences, who, 1)
+        add_at(bad_experiences, who, 1)
         self.bad_today.append(np.asarray(who, np.int64))
 
     def bad_experience_counts(self) -> np.ndarray:

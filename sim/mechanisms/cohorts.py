@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.arrays import add_at, unique
 from sim.mechanisms.base import Day, Mechanism, State
 from sim.state import SOURCE_AD, SOURCE_NONE, SOURCE_SHARE
 
@@ -92,12 +93,12 @@ class Cohorts(Mechanism):
         known = channel != SOURCE_NONE
         month = c.first_order_day[buyer] // MONTH_DAYS
         age = (day.index - c.first_order_day[buyer]) // MONTH_DAYS
-        np.add.at(self.margin, (channel[known], month[known], age[known]), margin[known])
+        add_at(self.margin, (channel[known], month[known], age[known]), margin[known])
         first = day.new_customers[buyer]
-        np.add.at(c.acquisition_cost_fen, buyer[first], s.discount_fen[first])
+        add_at(c.acquisition_cost_fen, buyer[first], s.discount_fen[first])
         # referral bonuses (both sides) of the day, spread over the customers shares won
         bonuses = day.ledger.day_total_fen(day.index, REFERRAL_TYPES)
-        referred = np.unique(buyer[first & (channel == SOURCE_SHARE)])
+        referred = unique(buyer[first & (channel == SOURCE_SHARE)])
         if bonuses and referred.size:
             c.acquisition_cost_fen[referred] += bonuses / referred.size
 
@@ -109,9 +110,9 @@ class Cohorts(Mechanism):
         channel = c.acquired_by[customer].astype(np.int64)
         month = c.first_order_day[customer] // MONTH_DAYS
         counts = np.zeros(self.margin.shape[:2])
-        np.add.at(counts, (channel, month), 1)
+        add_at(counts, (channel, month), 1)
         cost = np.zeros(self.margin.shape[:2])
-        np.add.at(cost, (channel, month), c.acquisition_cost_fen[customer])
+        add_at(cost, (channel, month), c.acquisition_cost_fen[customer])
         spend = self.platform.recorder.values["ad_spend"][: self.platform.day]
         ads = np.bincount(np.arange(spend.size) // MONTH_DAYS, weights=spend, minlength=months)
         return cohort_table(self.margin, counts, cost, ads[:months], self.platform.day)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from sim.arrays import add_at
 from sim.mechanisms.base import Day, Mechanism, State
 from sim.metrics import ratio
 from sim.state import SOURCE_GROUP, Orders
@@ -142,7 +143,7 @@ def join_groups(
     listener, group = listener[fits], group[fits]
     book.member_group[listener] = group
     book.member_channel[listener] = joiner_channel
-    np.add.at(book.size, group, 1)
+    add_at(book.size, group, 1)
     return listener
 
 
@@ -178,7 +179,7 @@ def join_listed_groups(
         joined[takers[:take]] = places[:take]
     who = np.flatnonzero(joined >= 0)
     book.member_group[buyers[who]] = joined[who]
-    np.add.at(book.size, joined[who], 1)
+    add_at(book.size, joined[who], 1)
     return joined
 
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import exact
+from sim.arrays import unique
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import ratio
 from sim.payout.sales_bonus import BONUS_PERIOD_DAYS
@@ -364,7 +365,7 @@ class Incentives(Mechanism):
         day.count("sharer_gmv", int(s.list_fen[credited].sum()))
         day.count("sharer_own_gmv", int(s.list_fen[own].sum()))
         brought = orders.via_share & day.new_customers[orders.buyer] & ~own
-        referrals = np.unique(orders.buyer[brought]).size  # as the referral bonus counts them
+        referrals = unique(orders.buyer[brought]).size  # as the referral bonus counts them
         keep = 1.0 - 1.0 / WINDOW_DAYS
         win = self.window
         win["orders"] = keep * win["orders"] + int(credited.sum())

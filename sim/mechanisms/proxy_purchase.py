@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.arrays import unique
 from sim.kernels import row_dots
 from sim.mechanisms.base import Day, Mechanism, csr_rows
 from sim.mechanisms.purchase import pick_sharer
@@ -82,7 +83,7 @@ class ProxyPurchase(Mechanism):
         else:
             changed = np.flatnonzero(online_customer != self._online_tie_basis)
             _, listeners, _ = csr_rows(net.by_speaker, changed)
-            redo = np.unique(listeners[~c.online_ready[listeners]])  # offline ones only
+            redo = unique(listeners[~c.online_ready[listeners]])  # offline ones only
         self._online_tie[redo] = has_online_tie(net.trust, net.local, redo, online_customer)
         self._online_tie_basis = online_customer
         return self._online_tie

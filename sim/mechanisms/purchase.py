@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.arrays import add_at, unique
 from sim.kernels import entries, first_purchase_cells, strongest_marked_tie
 from sim.mechanisms.base import CHANNELS, Day, Mechanism, csr_rows
 from sim.payout.binding import bind
@@ -286,8 +287,8 @@ class Purchase(Mechanism):
 
 def record_orders(c, buyers: np.ndarray, day: int) -> None:
     """Update each buyer's order count and first/second/last order days."""
-    np.add.at(c.orders, buyers, 1)
-    who = np.unique(buyers)
+    add_at(c.orders, buyers, 1)
+    who = unique(buyers)
     first = c.first_order_day[who] < 0
     second = ~first & (c.second_order_day[who] < 0) & (c.first_order_day[who] < day)
     c.first_order_day[who[first]] = day

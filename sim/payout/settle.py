@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.arrays import add_at, unique
 from sim.ledger import PLATFORM, Ledger
 from sim.payout.binding import bound_sharer
 from sim.payout.coupon import coupon_fen, win_back_coupon_fen
@@ -130,7 +131,7 @@ def settle_orders(
     for name, off in offs.items():
         ledger.record(day, name, platform, buyer, off)
     has_sharer = sharer >= 0
-    np.add.at(c.period_sales_fen, sharer[has_sharer], list_fen[has_sharer])
+    add_at(c.period_sales_fen, sharer[has_sharer], list_fen[has_sharer])
     paid_sharer = commission > 0
     ledger.record(
         day,
@@ -152,7 +153,7 @@ def settle_orders(
     pay_referral_bonuses(day, orders, c, new_customers, self_buy, scheme, ledger)
     cost = int(scheme.unit_cost_fen[cat[to_platform]].sum())
     if scheme.has_stock and scheme.restock:
-        empty = np.unique(sharer[from_stock])
+        empty = unique(sharer[from_stock])
         empty = empty[(c.stock_units[empty] == 0) & active_sharer[empty]]
         cost += buy_stock(day, empty, c, scheme, ledger)
     return Settlement(list_fen, discount, paid, commission, sharer, from_stock, cost)
@@ -193,7 +194,7 @@ def pay_referral_bonuses(
             np.full(int(ok.sum()), scheme.referrer_bonus_fen),
             level=1,
         )
-        np.add.at(c.referral_bonuses, referrer[ok], 1)
+        add_at(c.referral_bonuses, referrer[ok], 1)
 
 
 def stock_supplier(buyers: np.ndarray, c: Consumers, scheme: PayoutScheme) -> np.ndarray:
@@ -282,7 +283,7 @@ def sell_down(
     pending = np.zeros(uplines.size, np.int64)
     pos = np.minimum(np.searchsorted(uplines, queued), uplines.size - 1)
     hit = uplines[pos] == queued
-    np.add.at(pending, pos[hit], queued_batches[hit])
+    add_at(pending, pos[hit], queued_batches[hit])
     # whole batches to cover the shortfall, and to keep a unit in hand with restock
     more = -((c.stock_units[uplines] + pending * units - scheme.restock) // units)
     short = more > 0

@@ -51,6 +51,31 @@ def test_first_purchase_rate_is_the_channels_sum_times_demand_and_factors(rng):
     assert not (categories == 2).any()  # no demand, no purchase
 
 
+def test_first_purchase_decides_as_numpy_at_the_edges(rng):
+    """The kernel skips computing the probability where the draw is at least the rate (the
+    probability is below it): the same decisions as numpy's rule for rates from tiny to
+    large and draws on either side of the probability and of the rate."""
+    rates = np.concatenate([10.0 ** rng.uniform(-320, 2, 4000), [0.0, -1.0, np.inf, np.nan]])
+    probability = purchase.adoption_probability(rates)
+    near = np.stack(
+        [
+            np.nextafter(probability.astype(np.float32), np.float32(-1)),
+            probability.astype(np.float32),
+            np.nextafter(probability.astype(np.float32), np.float32(2)),
+            rates.astype(np.float32),
+            rng.random(rates.size).astype(np.float32),
+        ]
+    )
+    u = np.clip(np.nan_to_num(near, nan=0.5), 0, np.nextafter(np.float32(1), np.float32(0)))
+    n, k = rates.size, u.shape[0]
+    rate = np.broadcast_to(rates[:, None], (n, k))
+    buyers, categories = purchase.first_purchases(
+        np.ones(n, bool), np.zeros((n, k), bool), u.T.copy(), [np.ascontiguousarray(rate)]
+    )
+    numpy_rule = u.T < purchase.adoption_probability(rate)
+    np.testing.assert_array_equal(np.flatnonzero(numpy_rule), buyers * k + categories)
+
+
 def test_credit_channel_proportional_to_rates(rng):
     k = 100_000
     got = purchase.credit_channel(

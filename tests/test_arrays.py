@@ -1,0 +1,60 @@
+"""Array helpers give exactly what the numpy calls they stand for give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sim.arrays import add_at, unique
+
+ints = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 40))
+
+
+@given(ints)
+def test_unique_is_numpys_unique(values):
+    np.testing.assert_array_equal(unique(values), np.unique(values))
+    ordered = np.sort(values)
+    got = unique(ordered)
+    np.testing.assert_array_equal(got, np.unique(values))
+    assert got.dtype == values.dtype
+
+
+def test_unique_of_floats_and_shapes():
+    values = np.array([2.0, np.nan, -0.0, 0.0, 2.0, np.nan])
+    np.testing.assert_array_equal(unique(values), np.unique(values))
+    assert unique(np.empty(0, np.int32)).dtype == np.int32
+    with pytest.raises(ValueError, match=r"1-D array, not one of shape \(2, 2\)"):
+        unique(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize(
+    ("out_dtype", "values"),
+    [
+        (np.int32, 1),  # a Python int onto int32 counts
+        (np.int32, np.arange(50) % 7),  # int64 values onto int32
+        (np.float64, np.arange(50) * 1001 - 7),  # integer fen onto float sums
+        (np.float64, np.linspace(0.1, 3.3, 50)),  # floats in order
+        (np.int64, np.arange(50, dtype=np.int64)),
+    ],
+)
+def test_add_at_is_numpys_add_at(rng, out_dtype, values):
+    index = rng.integers(0, 10, 50)  # many repeats: order of the sums matters for floats
+    mine, numpys = np.full(10, 0.3 if out_dtype is np.float64 else 2).astype(out_dtype), None
+    numpys = mine.copy()
+    add_at(mine, index, values)
+    np.add.at(numpys, index, values)
+    np.testing.assert_array_equal(mine, numpys)
+    assert mine.dtype == out_dtype
+
+
+def test_add_at_with_a_tuple_index_and_a_refused_float(rng):
+    out, expected = np.zeros((3, 4)), np.zeros((3, 4))
+    rows, cols = rng.integers(0, 3, 40), rng.integers(0, 4, 40)
+    add_at(out, (rows, cols), np.arange(40))
+    np.add.at(expected, (rows, cols), np.arange(40))
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(TypeError, match="cannot add float64 values to a int32 array"):
+        add_at(np.zeros(3, np.int32), [0, 1], np.array([0.5, 1.5]))
