@@ -119,6 +119,8 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     positions = np.random.default_rng(seed).integers(0, full.size, 700)  # repeats, unsorted
     np.testing.assert_array_equal(draw.at(positions), full[positions])
     np.testing.assert_array_equal(draw.at(np.arange(full.size)), full)
+    grid = np.arange(0, full.size, 7)[:60].reshape(20, 3)  # ascending rows of a table
+    np.testing.assert_array_equal(draw.at(grid).ravel(), full[grid].ravel())
     assert full_gen.bit_generator.state == lazy_gen.bit_generator.state
     np.testing.assert_array_equal(
         full_gen.random(5, dtype=np.float32), lazy_gen.random(5, dtype=np.float32)

@@ -224,6 +224,9 @@ class Uniforms:
             return self._values[positions]  # numpy checks the upper bound
         if positions.size and positions.max() >= self.count:
             raise IndexError(f"positions outside a draw of {self.count}")
+        flat = positions.ravel()
+        if flat.size < 2 or (flat[1:] > flat[:-1]).all():  # already ascending and distinct
+            return pcg64_floats_at(*self._start, self._buffer, flat)
         unique, back = np.unique(positions, return_inverse=True)
         return pcg64_floats_at(*self._start, self._buffer, unique)[back.ravel()]
 
