@@ -49,14 +49,17 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
-def first_purchase_cells(can_buy, customer_of, hazards, demand, factors, u):  # pragma: no cover
+def first_purchase_cells(
+    can_buy, customer_of, hazards, scales, demand, factors, u
+):  # pragma: no cover - compiled
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
-    probability 1 - exp(-max(rate, 0)), where rate = (hazards summed in order) x demand[c]
-    x each factor in order (numpy's order of operations, cell by cell). hazards and
-    factors: tuples of C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a
-    dimension of 1 broadcast; u: (N, C) float32, compared as float64 (numpy's
-    promotion)."""
+    probability 1 - exp(-max(rate, 0)), where rate = (scales[j] x hazards[j], summed in
+    order) x demand[c] x each factor in order (numpy's order of operations, cell by cell;
+    a scale of 1.0 leaves a hazard as it is, exactly). hazards and factors: tuples of
+    C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a dimension of 1
+    broadcast (a hazard may have more columns: its first C are read); scales: (len
+    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion)."""
     n, k = customer_of.shape
     out = np.empty(n * k, np.int64)
     m = 0
@@ -67,8 +70,9 @@ def first_purchase_cells(can_buy, customer_of, hazards, demand, factors, u):  # 
             if customer_of[i, c]:
                 continue
             r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
-            for h in hazards:
-                r = r + h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
+            for j in range(len(hazards)):
+                h = hazards[j]
+                r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
             r = r * demand[c]
             for f in factors:
                 r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]

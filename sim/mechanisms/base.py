@@ -231,6 +231,54 @@ class Uniforms:
         return pcg64_floats_at(*self._start, self._buffer, unique)[back.ravel()]
 
 
+class ScaledHazard:
+    """A daily hazard that is a number times the first `columns` columns of an array a
+    mechanism keeps (word of mouth's q x signal), read where it is needed instead of
+    written out as an (N, C) array every day. `np.asarray` gives the product (the same
+    numbers as multiplying); `cells` reads it at (row, column) cells; `+` and `*` give
+    arrays; the purchase kernel multiplies as it reads."""
+
+    def __init__(self, scale: float, values: np.ndarray, columns: int):
+        if values.ndim != 2 or not 1 <= columns <= values.shape[1]:
+            raise ValueError(f"cannot take {columns} columns of an array of {values.shape}")
+        self.scale, self.values, self.columns = float(scale), values, columns
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.values.shape[0], self.columns)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.multiply(self.scale, self.values[:, : self.columns])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def cells(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The hazard at cells (rows[k], cols[k])."""
+        cols = np.asarray(cols)
+        if cols.size and cols.max() >= self.columns:
+            raise IndexError(f"column outside 0..{self.columns - 1}")
+        return np.multiply(self.scale, self.values[rows, cols])
+
+    def __add__(self, other):
+        return np.asarray(self) + other
+
+    def __radd__(self, other):
+        return other + np.asarray(self)
+
+    def __mul__(self, other):
+        return np.asarray(self) * other
+
+    def __rmul__(self, other):
+        return other * np.asarray(self)
+
+
+def hazard_cells(hazard: Any, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray):
+    """A channel's hazard (an (N, C) array, anything that broadcasts to it, or a
+    `ScaledHazard`) at cells (rows[k], cols[k])."""
+    if isinstance(hazard, ScaledHazard):
+        return hazard.cells(rows, cols)
+    return np.broadcast_to(hazard, shape)[rows, cols]
+
+
 @dataclass
 class Day:
     """What one platform's day has produced so far; mechanisms read it and add to it.

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from sim.arrays import add_at, unique
 from sim.kernels import entries, first_purchase_cells, strongest_marked_tie
-from sim.mechanisms.base import CHANNELS, Day, Mechanism, csr_rows
+from sim.mechanisms.base import CHANNELS, Day, Mechanism, ScaledHazard, csr_rows, hazard_cells
 from sim.payout.binding import bind
 from sim.schema_base import Section, param
 from sim.state import (
@@ -72,7 +72,8 @@ def first_purchases(
         rate = (sum of the channels' hazards) x demand_c x each adoption factor
 
     hazards and factors: lists of (N, C) daily rates / multipliers, or anything that
-    broadcasts to it (scalars, (N, 1), (C,)); demand: (C,); u: (N, C) uniforms. Returns
+    broadcasts to it (scalars, (N, 1), (C,)), a hazard also a `ScaledHazard` (read
+    where it is kept); demand: (C,); u: (N, C) uniforms. Returns
     (buyers, categories), ordered by consumer then category. One compiled pass over the
     cells (`sim.kernels.first_purchase_cells`): no (N, C) temporaries.
     """
@@ -83,10 +84,18 @@ def first_purchases(
         a = a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1) if a.ndim == 1 else a
         return np.ascontiguousarray(a)
 
+    def scaled(h) -> tuple[np.ndarray, float]:  # a ScaledHazard is read where it is kept
+        if isinstance(h, ScaledHazard) and h.values.dtype == np.float64:
+            if h.values.flags.c_contiguous and h.values.shape[0] == customer_of.shape[0]:
+                return h.values, h.scale  # its first C columns, times the scale
+        return operand(h), 1.0  # 1.0 x h is h exactly
+
+    hazards = [scaled(h) for h in hazards]
     chosen = first_purchase_cells(
         np.asarray(can_buy, bool),
         customer_of,
-        tuple(operand(h) for h in hazards),
+        tuple(h for h, _ in hazards),
+        np.array([scale for _, scale in hazards]),
         np.broadcast_to(np.asarray(demand, np.float64), (k,)),
         (*(operand(f) for f in factors), operand(1.0)),  # x 1.0 is exact; never empty
         np.asarray(u, np.float32),
@@ -226,7 +235,7 @@ class Purchase(Mechanism):
         attribution = self.uniform_later("attribution", (2, n, k))  # channel, then sharer
         channel = credit_channel(
             {
-                CHANNEL_SOURCE[name]: np.broadcast_to(day.hazard[name], (n, k))[buyer, cat]
+                CHANNEL_SOURCE[name]: hazard_cells(day.hazard[name], (n, k), buyer, cat)
                 if name != "ad"
                 else np.full(buyer.size, day.hazard["ad"])
                 for name in CHANNELS

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.kernels import add_rows, changed_influence
-from sim.mechanisms.base import Day, Mechanism, State, spread, spread_reached
+from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached
 from sim.schema_base import Probability, Section, param
 
 
@@ -127,7 +127,10 @@ class WordOfMouth(Mechanism):
 
     def expose(self, day: Day) -> None:
         beh, k = self.spec.behavior, day.categories
-        if beh.word_of_mouth_model == "bass":
+        if beh.word_of_mouth_model == "bass" and self.spec.network.mixing == "network":
+            # q x the signal, read where the signal is kept (not written out every day)
+            rate = ScaledHazard(beh.word_of_mouth_per_day, self.signal, k)
+        elif beh.word_of_mouth_model == "bass":
             wom = word_of_mouth_signal(
                 self.spec.network.mixing, self.signal[:, :k], self.broadcast[:, :k]
             )

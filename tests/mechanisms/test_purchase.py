@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.mechanisms import (
     purchase,
@@ -74,6 +75,39 @@ def test_first_purchase_decides_as_numpy_at_the_edges(rng):
     )
     numpy_rule = u.T < purchase.adoption_probability(rate)
     np.testing.assert_array_equal(np.flatnonzero(numpy_rule), buyers * k + categories)
+
+
+def test_a_scaled_hazard_is_the_product_read_where_it_is_kept(rng):
+    """Word of mouth's q x signal, read from the kept (N, C + 1) signal: the same numbers
+    as the product written out, as an array, at cells, in sums, and in the purchase
+    kernel's decisions."""
+    from sim.mechanisms.base import ScaledHazard, hazard_cells
+
+    n, k, q = 20_000, 3, 0.37
+    signal = rng.random((n, k + 1))
+    hazard = ScaledHazard(q, signal, k)
+    product = q * signal[:, :k]
+    assert hazard.shape == (n, k)
+    np.testing.assert_array_equal(np.asarray(hazard), product)
+    np.testing.assert_array_equal(hazard + 0.5, product + 0.5)
+    np.testing.assert_array_equal(np.ones(k) + hazard, np.ones(k) + product)
+    np.testing.assert_array_equal(2.0 * hazard, 2.0 * product)
+    rows, cols = rng.integers(0, n, 500), rng.integers(0, k, 500)
+    np.testing.assert_array_equal(hazard_cells(hazard, (n, k), rows, cols), product[rows, cols])
+    np.testing.assert_array_equal(hazard_cells(product[0], (n, k), rows, cols), product[0][cols])
+    with pytest.raises(IndexError, match=r"column outside 0\.\.2"):
+        hazard.cells(rows, np.full(500, k))
+    with pytest.raises(ValueError, match=r"cannot take 5 columns of an array of \(20000, 4\)"):
+        ScaledHazard(q, signal, 5)
+    can_buy = rng.random(n) < 0.9
+    customer_of = rng.random((n, k)) < 0.2
+    u = rng.random((n, k)).astype(np.float32)
+    others = [0.01, rng.random((n, k)) * 0.2]
+    lazy = purchase.first_purchases(can_buy, customer_of, u, [others[0], hazard, others[1]])
+    written = purchase.first_purchases(can_buy, customer_of, u, [others[0], product, others[1]])
+    for a, b in zip(lazy, written, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert lazy[0].size > 1000
 
 
 def test_credit_channel_proportional_to_rates(rng):
