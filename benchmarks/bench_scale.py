@@ -19,7 +19,8 @@ Targets (a 2-core machine):
 - small: runs of 2,000 consumers x 365 days one after another in one process: at least
   10 runs per second per core.
 - sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
-- shares: each mechanism's share of a day at 1,000,000 consumers (where time goes).
+- shares: each mechanism's share of a day at 1,000,000 consumers (where time goes), over
+  the first 60 days or --shares-days.
 - scaling (--scaling): time and peak memory of the baseline from 10^4 to 10^7 consumers;
   --plot draws them (docs/images/scale.png).
 """
@@ -385,12 +386,13 @@ def target_sweep() -> list[dict]:
     ]  # fmt: skip
 
 
-def target_shares() -> list[dict]:
-    """Where the time goes: each mechanism's share of a 1,000,000-consumer day."""
-    m = measure("shares", 1_000_000, 60)
+def target_shares(days: int = 60) -> list[dict]:
+    """Where the time goes: each mechanism's share of a 1,000,000-consumer day, over the
+    first `days` days."""
+    m = measure("shares", 1_000_000, days)
     rows = [
-        {"figure": f"share of the day (1M x 60): {name}", "value": 100 * sec / m["wall_s"],
-         "unit": "%"}
+        {"figure": f"share of the day (1M x {days}): {name}",
+         "value": 100 * sec / m["wall_s"], "unit": "%"}
         for name, sec in sorted(m["seconds"].items(), key=lambda kv: -kv[1])
     ]  # fmt: skip
     return rows
@@ -461,13 +463,18 @@ def main() -> int:
     )
     parser.add_argument("--scaling", help="comma-separated consumer counts")
     parser.add_argument("--plot", action="store_true", help="draw docs/images/scale.png")
+    parser.add_argument(
+        "--shares-days", type=int, default=60, help="days of the shares' run (default 60)"
+    )
     args = parser.parse_args()
+    if args.shares_days < 1:
+        parser.error(f"--shares-days must be at least 1, not {args.shares_days}")
     targets = {
         "baseline": target_baseline,
         "bass": target_bass,
         "small": target_small,
         "sweep": target_sweep,
-        "shares": target_shares,
+        "shares": lambda: target_shares(args.shares_days),
     }
     chosen = args.only or ([] if args.scaling or args.plot else list(targets))
     rows: list[dict] = []

@@ -180,7 +180,7 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
                 acc[s, c] += w * x[k, c]
     for s in range(m):
         slot[touched[s]] = -1
-    return touched[:m].copy(), acc[:m].copy()
+    return touched[:m], acc[:m]  # views: the rows never reached are never paged in
 
 
 def add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:

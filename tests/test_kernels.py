@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import numba
 import numpy as np
 import pytest
 
@@ -120,7 +123,8 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     np.testing.assert_array_equal(draw.at(positions), full[positions])
     np.testing.assert_array_equal(draw.at(np.arange(full.size)), full)
     grid = np.arange(0, full.size, 7)[:60].reshape(20, 3)  # ascending rows of a table
-    np.testing.assert_array_equal(draw.at(grid).ravel(), full[grid].ravel())
+    np.testing.assert_array_equal(draw.at(grid), full[grid])  # in the positions' shape
+    np.testing.assert_array_equal(draw.at(grid[::-1]), full[grid[::-1]])
     assert full_gen.bit_generator.state == lazy_gen.bit_generator.state
     np.testing.assert_array_equal(
         full_gen.random(5, dtype=np.float32), lazy_gen.random(5, dtype=np.float32)
@@ -208,3 +212,40 @@ def test_spread_into_a_reused_array_gives_the_fresh_sums(matrix, rng):
         np.testing.assert_array_equal(out, spread(matrix, rows, x))
     with pytest.raises(ValueError, match=r"float64 array of shape \(\d+, 3\)"):
         spread(matrix, rows, x, np.zeros((n, 2)))
+
+
+def test_compiled_sums_and_products_are_not_fused(matrix, rng):
+    """The kernels that multiply and add (spreading, the first-purchase rate) must round
+    each product and each sum as numpy and scipy do: a fused multiply-add rounds once and
+    changes last bits, which decisions rarely show. numba fuses only under fastmath; this
+    reads the compiled code of every signature in use to make sure."""
+    from sim import kernels
+    from sim.mechanisms import purchase
+    from sim.mechanisms.base import ScaledHazard, spread_reached
+
+    n = matrix.shape[0]
+    rows = np.arange(0, n, 3)
+    spread(matrix, rows, rng.random((rows.size, 2)))
+    spread_reached(matrix, rows, rng.random((rows.size, 2)), np.full(n, -1, np.int32))
+    purchase.first_purchases(
+        np.ones(n, bool),
+        np.zeros((n, 2), bool),
+        rng.random((n, 2)).astype(np.float32),
+        [0.01, ScaledHazard(0.3, rng.random((n, 3)), 2)],
+        np.ones(2),
+        [rng.random((n, 1))],
+    )
+    fused = re.compile(r"fmuladd|llvm\.fma|\b(?:fast|contract)\b")  # flags that allow it
+    for kernel in (kernels.spread_rows, kernels.spread_sparse, kernels.first_purchase_cells):
+        assert kernel.signatures, kernel
+        # code loaded from numba's disk cache cannot be inspected: compile it afresh, with
+        # the kernel's own options, for every signature in use
+        options = {k: v for k, v in kernel.targetoptions.items() if k != "nopython"}
+        fresh = numba.njit(**options)(kernel.py_func)
+        for signature in kernel.signatures:
+            fresh.compile(signature)
+        assert len(fresh.signatures) == len(kernel.signatures)
+        for ir in fresh.inspect_llvm().values():
+            assert "define" in ir and not fused.search(ir), kernel
+        for asm in fresh.inspect_asm().values():  # and none in the machine code
+            assert not re.search(r"\bv?f(?:n)?m(?:add|sub)\d", asm), kernel

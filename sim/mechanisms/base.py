@@ -216,7 +216,8 @@ class Uniforms:
         bit_generator.state = state
 
     def at(self, positions: np.ndarray) -> np.ndarray:
-        """The draw's values at these flat positions (any order, repeats allowed)."""
+        """The draw's values at these flat positions (any order, repeats allowed), in the
+        positions' shape."""
         positions = np.asarray(positions, np.int64)
         if positions.size and positions.min() < 0:
             raise IndexError(f"negative position in a draw of {self.count}")
@@ -226,17 +227,24 @@ class Uniforms:
             raise IndexError(f"positions outside a draw of {self.count}")
         flat = positions.ravel()
         if flat.size < 2 or (flat[1:] > flat[:-1]).all():  # already ascending and distinct
-            return pcg64_floats_at(*self._start, self._buffer, flat)
-        unique, back = np.unique(positions, return_inverse=True)
-        return pcg64_floats_at(*self._start, self._buffer, unique)[back.ravel()]
+            values = pcg64_floats_at(*self._start, self._buffer, flat)
+        else:
+            unique, back = np.unique(flat, return_inverse=True)
+            values = pcg64_floats_at(*self._start, self._buffer, unique)[back]
+        return values.reshape(positions.shape)
 
 
 class ScaledHazard:
     """A daily hazard that is a number times the first `columns` columns of an array a
     mechanism keeps (word of mouth's q x signal), read where it is needed instead of
-    written out as an (N, C) array every day. `np.asarray` gives the product (the same
-    numbers as multiplying); `cells` reads it at (row, column) cells; `+` and `*` give
-    arrays; the purchase kernel multiplies as it reads."""
+    written out as an (N, C) array every day. It reads the kept array as it is when read:
+    valid until its owner changes that array (word of mouth's signal, in the day's last
+    phase, `update`), as a kept buffer is valid until it is filled again.
+
+    `np.asarray` gives the product, the same numbers as multiplying; `cells` reads it at
+    (row, column) cells; `+` and `*` give arrays; the purchase kernel multiplies as it
+    reads. Nothing else of an array's (indexing, `-`, methods) is offered: take
+    `np.asarray` first."""
 
     def __init__(self, scale: float, values: np.ndarray, columns: int):
         if values.ndim != 2 or not 1 <= columns <= values.shape[1]:
@@ -254,7 +262,7 @@ class ScaledHazard:
     def cells(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The hazard at cells (rows[k], cols[k])."""
         cols = np.asarray(cols)
-        if cols.size and cols.max() >= self.columns:
+        if cols.size and (cols.min() < 0 or cols.max() >= self.columns):
             raise IndexError(f"column outside 0..{self.columns - 1}")
         return np.multiply(self.scale, self.values[rows, cols])
 
@@ -292,7 +300,8 @@ class Day:
     ledger: Ledger
     held_elsewhere: np.ndarray  # (N,) bool: customers of another platform today
     hype: np.ndarray | None = None  # (C,) demand multiplier from hype half-lives
-    hazard: dict[str, Any] = field(default_factory=dict)  # channel -> (N, C) or scalar
+    hazard: dict[str, Any] = field(default_factory=dict)  # channel -> (N, C), a scalar,
+    # anything that broadcasts to (N, C), or a ScaledHazard (`hazard_cells` reads any)
     demand: np.ndarray | None = None  # (C,) price and hype factor of each category
     reachable: np.ndarray | None = None  # (N,) bool: may buy today
     can_buy: np.ndarray | None = None  # (N,) bool: online, or with a proxy

@@ -95,8 +95,9 @@ def test_a_scaled_hazard_is_the_product_read_where_it_is_kept(rng):
     rows, cols = rng.integers(0, n, 500), rng.integers(0, k, 500)
     np.testing.assert_array_equal(hazard_cells(hazard, (n, k), rows, cols), product[rows, cols])
     np.testing.assert_array_equal(hazard_cells(product[0], (n, k), rows, cols), product[0][cols])
-    with pytest.raises(IndexError, match=r"column outside 0\.\.2"):
-        hazard.cells(rows, np.full(500, k))
+    for outside in (k, -1):  # the kept array's other columns are not the hazard's
+        with pytest.raises(IndexError, match=r"column outside 0\.\.2"):
+            hazard.cells(rows, np.full(500, outside))
     with pytest.raises(ValueError, match=r"cannot take 5 columns of an array of \(20000, 4\)"):
         ScaledHazard(q, signal, 5)
     can_buy = rng.random(n) < 0.9
