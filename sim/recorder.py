@@ -41,13 +41,12 @@ class Recorder:
         orders, settlement, new_customers = day.orders, day.settlement, day.new_customers
         cost_fen = settlement.cost_of_goods_fen
         payouts = ledger.day_total_fen(t, PAYOUT_TYPES)
-        v["new_customers"][t] = new_customers.sum()
+        v["new_customers"][t] = np.count_nonzero(new_customers)
         v["customers"][t] = (v["customers"][t - 1] if t else 0) + v["new_customers"][t]
         v["active_customers"][t] = np.count_nonzero(c.active_customer)
-        v["active_customers_30d"][t] = np.count_nonzero(
-            (c.last_order_day >= 0) & (c.last_order_day > t - 30)
-        )
-        v["lapsed_today"][t] = day.lapsed.sum()
+        # ordered in the last 30 days: last order day >= 0 and > t - 30, one comparison
+        v["active_customers_30d"][t] = np.count_nonzero(c.last_order_day > max(t - 30, -1))
+        v["lapsed_today"][t] = np.count_nonzero(day.lapsed)
         v["lapsed"][t] = np.count_nonzero(c.lapsed)  # without win-back: every lapse so far
         v["won_back"][t] = day.counts.get("won_back", 0)
         v["orders"][t] = orders.size
@@ -81,9 +80,9 @@ class Recorder:
         v["contribution_margin"][t] = (
             platform_revenue - cost_fen - settlement.fulfillment_cost_fen - payouts
         )
-        v["new_sharers"][t] = day.joined.sum()
-        v["quit_sharers"][t] = day.quit.sum()
-        v["active_sharers"][t] = c.is_sharer.sum()
+        v["new_sharers"][t] = np.count_nonzero(day.joined)
+        v["quit_sharers"][t] = np.count_nonzero(day.quit)
+        v["active_sharers"][t] = np.count_nonzero(c.is_sharer)
         v["bad_experiences"][t] = day.bad_experience_total
         for name in self.counted:
             v[name][t] = day.counts.get(name, 0)

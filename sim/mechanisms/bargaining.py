@@ -46,6 +46,7 @@ def cut_rate(
 class Bargaining(Mechanism):
     name = "bargaining"
     phase = "order"
+    raises_awareness = True
     streams = ("bargain", "bargain_help")
     series = ("bargains", "bargain_helpers")
 

@@ -98,6 +98,9 @@ class Mechanism:
     streams: ClassVar[tuple[str, ...]] = ()
     series: ClassVar[tuple[Any, ...]] = ()  # catalog names, or new `sim.catalog.Series`
     kpis: ClassVar[tuple[Any, ...]] = ()  # catalog names, or new `sim.catalog.KPI`
+    # True for a mechanism that adds to consumers' one-day `awareness` (word of mouth
+    # reads it only when some mechanism on the platform does)
+    raises_awareness: ClassVar[bool] = False
 
     def __init__(self, platform: Platform):
         self.platform = platform

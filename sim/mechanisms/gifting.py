@@ -50,6 +50,7 @@ def claim_gifts(
 class Gifting(Mechanism):
     name = "gifting"
     phase = "expose"
+    raises_awareness = True
     streams = ("gifts",)
     series = ("gifts_sent", "gifts_claimed")
 

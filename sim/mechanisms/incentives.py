@@ -369,7 +369,7 @@ class Incentives(Mechanism):
         keep = 1.0 - 1.0 / WINDOW_DAYS
         win = self.window
         win["orders"] = keep * win["orders"] + int(credited.sum())
-        win["sharer_days"] = keep * win["sharer_days"] + int(c.is_sharer.sum())
+        win["sharer_days"] = keep * win["sharer_days"] + np.count_nonzero(c.is_sharer)
         win["referrals"] = keep * win["referrals"] + referrals
         beh, w = self.spec.behavior, self.prior_weight
         self.orders_per_day = posterior_mean(

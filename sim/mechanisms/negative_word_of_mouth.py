@@ -88,22 +88,24 @@ class NegativeWordOfMouth(Mechanism):
 
     def setup(self) -> None:
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
+        self.anyone_heard = False  # bad news only ever reaches someone by `experience`
 
-    def adoption_factor(self, day: Day) -> np.ndarray:
+    def adoption_factor(self, day: Day) -> np.ndarray | float:
+        if not self.anyone_heard:  # every signal is 0, and exp(-a x 0) is 1 for everyone
+            return 1.0
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
         return adoption_damper(self.pop.bad_news, sensitivity)[:, None]
 
     def experience(self, day: Day) -> None:
-        day.count(
-            "bad_news_hearers",
-            spread_bad_news(
-                self.pop.bad_news,
-                self.platform.network.by_speaker,
-                day.bad_experience_counts(),
-                self.spec.behavior.negative_wom_half_life_days,
-                self._slot,
-            ),
+        hearers = spread_bad_news(
+            self.pop.bad_news,
+            self.platform.network.by_speaker,
+            day.bad_experience_counts(),
+            self.spec.behavior.negative_wom_half_life_days,
+            self._slot,
         )
+        self.anyone_heard = self.anyone_heard or hearers > 0
+        day.count("bad_news_hearers", hearers)
 
     def churn_factor(self, day: Day) -> np.ndarray:
         sensitivity = self.spec.behavior.negative_wom_churn_sensitivity

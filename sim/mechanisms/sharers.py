@@ -256,11 +256,11 @@ class Sharers(Mechanism):
     def roles(self, day: Day) -> None:
         """Customers join as sharers, low earners quit, new sharers pay their dues."""
         c, beh, ledger = self.pop, self.spec.behavior, day.ledger
-        earned_fen = ledger.received_fen + ledger.sales_fen
-        update_monthly_earnings(c.monthly_earnings_fen, earned_fen - day.earned_before_fen)
+        earned_fen = self.earnings_so_far(day)
         paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
-        recruiting = np.full(c.n, -1, np.int64)
+        recruiting = self.kept_array("recruiting", c.n, np.int64)
+        recruiting.fill(-1)
         joined = np.zeros(c.n, bool)
         if self.anyone_can_join():
             # only customers who are not sharers can join: every rule below is per consumer
@@ -311,6 +311,22 @@ class Sharers(Mechanism):
             # what recruits paid their uplines and the pay per recruit count as today's
             c.monthly_earnings_fen += ledger.received_fen + ledger.sales_fen - earned_fen
         day.joined, day.quit = joined, quit_
+
+    def earnings_so_far(self, day: Day) -> np.ndarray:
+        """Everyone's earnings so far (payouts and sales, fen), after adding what
+        settlement paid today to their monthly earnings. Kept arrays, not fresh ones (a
+        fresh (N,) array faults its pages every day): valid until tomorrow's roles."""
+        c, ledger = self.pop, day.ledger
+        earned_fen = np.add(
+            ledger.received_fen, ledger.sales_fen, out=self.kept_array("earned", c.n, np.int64)
+        )
+        update_monthly_earnings(
+            c.monthly_earnings_fen,
+            np.subtract(
+                earned_fen, day.earned_before_fen, out=self.kept_array("today", c.n, np.int64)
+            ),
+        )
+        return earned_fen
 
     def anyone_can_join(self) -> bool:
         """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, State, spread
+from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread
 from sim.schema_base import Probability, Section, param
 
 
@@ -106,6 +106,7 @@ class Sharing(Mechanism):
 
     def setup(self) -> None:
         self.share_appeal = np.array([c.share_appeal for c in self.spec.categories])
+        self.rows_set = None  # the rows of shared_today set on the last day (None: clear all)
 
     def expose(self, day: Day) -> None:
         beh, c = self.spec.behavior, self.pop
@@ -121,15 +122,20 @@ class Sharing(Mechanism):
             beh.max_share_effort,
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
-        received = share_exposure(
-            self.platform.network.by_speaker,
-            sharer_idx,
-            shared,
-            self.kept_array("received", (day.consumers, k)),
-        )
-        received *= beh.share_conversion_per_share  # in place: one (N, C) array, not two
-        day.hazard["share"] = received
-        c.shared_today[:] = False
+        if shared.any():
+            received = share_exposure(
+                self.platform.network.by_speaker,
+                sharer_idx,
+                shared,
+                self.kept_array("received", (day.consumers, k)),
+            )
+            # conversion x shares received, multiplied where read: no second (N, C) pass
+            day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k)
+        else:  # nobody shared: nobody received a share (0, as conversion x 0 shares)
+            day.hazard["share"] = np.zeros((1, 1))
+        # only this mechanism writes shared_today: clear the rows it set yesterday
+        c.shared_today[slice(None) if self.rows_set is None else self.rows_set] = False
         c.shared_today[sharer_idx] = shared
+        self.rows_set = sharer_idx
         day.shared = shared
-        day.count("shares", shared.sum())
+        day.count("shares", np.count_nonzero(shared))

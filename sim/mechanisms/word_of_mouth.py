@@ -103,6 +103,7 @@ class WordOfMouth(Mechanism):
     def setup(self) -> None:
         self.pop.wom_broadcast[:] = self.pop.influence_state()
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
+        self.awareness_raised = any(m.raises_awareness for m in self.platform.mechanisms.values())
 
     @property
     def signal(self) -> np.ndarray:
@@ -139,7 +140,8 @@ class WordOfMouth(Mechanism):
             )
         else:
             rate = cascade_rate(self.cascade_by_speaker, self.pop.new_customer_of)
-        if self.pop.awareness.any():  # a gift or a bargain help: one day of awareness
+        # a gift or a bargain help: one day of awareness (only those mechanisms give any)
+        if self.awareness_raised and self.pop.awareness.any():
             rate = rate + self.pop.awareness
             self.pop.awareness[:] = 0.0
         day.hazard["word_of_mouth"] = rate

@@ -218,3 +218,16 @@ def test_a_rule_any_of_whose_rates_is_positive_is_not_skipped(mechanism, check, 
         rates = {f"behavior.{k}": (0.01 if k == key else 0) for k in inert}
         platform = Market(all_on(**rates)).platform
         assert getattr(platform.get(mechanism), check)() is True, key
+
+
+@pytest.mark.parametrize("cls", REGISTRY, ids=lambda c: c.name)
+def test_a_mechanism_that_gives_awareness_says_so(cls):
+    """Word of mouth reads consumers' one-day awareness only when some mechanism on the
+    platform declares `raises_awareness`: one that touches it and does not declare it
+    would be ignored."""
+    import inspect
+    import sys
+
+    touches = re.search(r"\.awareness\b", inspect.getsource(sys.modules[cls.__module__]))
+    if cls.name != "word_of_mouth":  # the reader, which clears it
+        assert bool(touches) == cls.raises_awareness, cls.name

@@ -23,3 +23,32 @@ def test_bad_news_reaches_ties_by_trust_and_fades():
     np.testing.assert_allclose(signal, [0.0, 1.0, 0.5])  # one half-life later
     np.testing.assert_allclose(nwom.adoption_damper(np.array([0.0, 2.0]), 0.5), [1.0, np.exp(-1.0)])
     np.testing.assert_allclose(nwom.churn_amplifier(np.array([0.0, 2.0]), 0.5), [1.0, 2.0])
+
+
+def test_the_adoption_damper_is_1_until_someone_hears_bad_news():
+    """Before any bad news the factor is 1 (exp(-a x 0)) without an (N,) array; from the
+    first day someone hears some, the damper of everyone's signal."""
+    from sim.market import Market
+    from sim.mechanisms.negative_word_of_mouth import adoption_damper
+    from tests.conftest import small_scenario
+
+    spec = small_scenario(
+        population={"consumers": 400},
+        run={"days": 60},
+        behavior={"product_mismatch_probability": 0.3},
+    )
+    platform = Market(spec, 0).platform
+    mechanism = platform.get("negative_word_of_mouth")
+    a = spec.behavior.negative_wom_adoption_sensitivity
+    quiet_days = 0
+    while (day := platform.step_day()) is not None:
+        factor = mechanism.adoption_factor(day)
+        if not platform.consumers.bad_news.any():
+            assert factor == 1.0
+            quiet_days += 1
+        else:
+            assert mechanism.anyone_heard
+            np.testing.assert_array_equal(
+                factor, adoption_damper(platform.consumers.bad_news, a)[:, None]
+            )
+    assert 0 < quiet_days < spec.run.days

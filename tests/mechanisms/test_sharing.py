@@ -35,3 +35,38 @@ def test_share_effort_responds_to_the_expected_reward():
     reward = np.array([0.0, 5.0, 20.0, 1000.0])
     np.testing.assert_allclose(sharing.share_effort(reward, 5.0, 0.5, 3.0), [0, 1, 2, 3])
     np.testing.assert_allclose(sharing.share_effort(reward, 5.0, 0.0, 3.0), [0, 1, 1, 1])
+
+
+def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays():
+    """Read where it is kept (conversion x the shares received, not a second array), 0
+    on a day nobody shares; shared_today holds today's sharers' rows only, whoever
+    shared yesterday (only the sharing mechanism writes it)."""
+    from sim.market import Market
+    from tests.conftest import small_scenario
+
+    spec = small_scenario(
+        population={"consumers": 400},
+        run={"days": 40},
+        behavior={"sharer_recruitment_per_day": 0.05, "share_rate_per_day": 0.3},
+    )
+    platform = Market(spec, 0).platform
+    mechanism = platform.get("sharing")
+    conversion = spec.behavior.share_conversion_per_share
+    c, k = platform.consumers, len(spec.categories)
+    days_shared = days_silent = 0
+    while (day := platform.step_day()) is not None:
+        hazard = np.broadcast_to(np.asarray(day.hazard["share"]), (c.n, k))
+        if day.shared.any():
+            days_shared += 1
+            received = sharing.share_exposure(
+                platform.network.by_speaker, mechanism.rows_set, day.shared
+            )
+            np.testing.assert_array_equal(hazard, received * conversion)
+        else:
+            days_silent += 1
+            assert not hazard.any()
+        expected = np.zeros((c.n, k), bool)
+        expected[mechanism.rows_set] = day.shared
+        np.testing.assert_array_equal(c.shared_today, expected)
+        assert np.count_nonzero(c.shared_today) == platform.recorder.values["shares"][day.index]
+    assert days_shared and days_silent
