@@ -20,7 +20,8 @@ Targets (a 2-core machine):
   10 runs per second per core.
 - sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
 - shares: each mechanism's share of a day at 1,000,000 consumers (where time goes), over
-  the first 60 days or --shares-days.
+  the first 60 days or --shares-days, of the baseline or (--shares-of bass) the Bass-only
+  scenario.
 - scaling (--scaling): time and peak memory of the baseline from 10^4 to 10^7 consumers;
   --plot draws them (docs/images/scale.png).
 """
@@ -86,14 +87,26 @@ BASS_ONLY = {
 }
 
 
+def warm_up(extra: dict | None = None) -> None:
+    """First calls, outside the timing: caches, and the compiled kernels loaded (those of
+    positional draws too, which a small world does not reach: some 0.3 s once a process)."""
+    import numpy as np
+
+    from sim.market import Market
+    from sim.mechanisms.base import Uniforms
+
+    warm = Market(scaled_baseline(1000, 5, extra), 0)
+    while warm.running:
+        warm.step()
+    Uniforms(np.random.Generator(np.random.PCG64(0)), Uniforms.DRAW_IN_FULL + 1).at([0, 2, 1])
+
+
 def child_run(kind: str, consumers: int, days: int) -> dict:
     """One replication of the baseline or the Bass-only scenario, in this process."""
     from sim.market import Market
 
     extra = BASS_ONLY if kind == "bass" else None
-    warm = Market(scaled_baseline(1000, 5, extra), 0)  # first calls: caches, compiled kernels
-    while warm.running:
-        warm.step()
+    warm_up(extra)
     spec = scaled_baseline(consumers, days, extra)
     t0 = time.perf_counter()
     model = Market(spec, 0)
@@ -111,9 +124,10 @@ def child_run(kind: str, consumers: int, days: int) -> dict:
     }
 
 
-def child_shares(consumers: int, days: int) -> dict:
+def child_shares(kind: str, consumers: int, days: int) -> dict:
     """Each mechanism's share of the day's time (its phases and the factors it lends to
-    other rules), and the recorder's, for the baseline at this size."""
+    other rules), and the recorder's, for the baseline or the Bass-only scenario at this
+    size."""
     from collections import defaultdict
 
     from sim.market import Market
@@ -134,7 +148,9 @@ def child_shares(consumers: int, days: int) -> dict:
 
         return run
 
-    model = Market(scaled_baseline(consumers, days), 0)
+    extra = BASS_ONLY if kind == "bass" else None
+    warm_up(extra)
+    model = Market(scaled_baseline(consumers, days, extra), 0)
     platform = model.platform
     for hook, methods in platform._plan.items():
         platform._plan[hook] = [timed(m.__self__.name, m) for m in methods]
@@ -279,7 +295,7 @@ CHILDREN = {
     "numpy_bass": lambda a: child_numpy_bass(int(a[0]), int(a[1])),
     "mesa_bass": lambda a: child_mesa_bass(int(a[0]), int(a[1])),
     "small": lambda a: child_small(int(a[0])),
-    "shares": lambda a: child_shares(int(a[0]), int(a[1])),
+    "shares": lambda a: child_shares(a[0], int(a[1]), int(a[2])),
     "sweep": lambda a: child_sweep(int(a[0]), int(a[1])),
 }
 
@@ -386,12 +402,13 @@ def target_sweep() -> list[dict]:
     ]  # fmt: skip
 
 
-def target_shares(days: int = 60) -> list[dict]:
+def target_shares(days: int = 60, kind: str = "baseline") -> list[dict]:
     """Where the time goes: each mechanism's share of a 1,000,000-consumer day, over the
-    first `days` days."""
-    m = measure("shares", 1_000_000, days)
+    first `days` days, of the baseline or the Bass-only scenario."""
+    m = measure("shares", kind, 1_000_000, days)
+    what = "the day" if kind == "baseline" else "the Bass-only day"
     rows = [
-        {"figure": f"share of the day (1M x {days}): {name}",
+        {"figure": f"share of {what} (1M x {days}): {name}",
          "value": 100 * sec / m["wall_s"], "unit": "%"}
         for name, sec in sorted(m["seconds"].items(), key=lambda kv: -kv[1])
     ]  # fmt: skip
@@ -466,6 +483,12 @@ def main() -> int:
     parser.add_argument(
         "--shares-days", type=int, default=60, help="days of the shares' run (default 60)"
     )
+    parser.add_argument(
+        "--shares-of",
+        choices=["baseline", "bass"],
+        default="baseline",
+        help="the scenario whose day is shared out (default baseline)",
+    )
     args = parser.parse_args()
     if args.shares_days < 1:
         parser.error(f"--shares-days must be at least 1, not {args.shares_days}")
@@ -474,7 +497,7 @@ def main() -> int:
         "bass": target_bass,
         "small": target_small,
         "sweep": target_sweep,
-        "shares": lambda: target_shares(args.shares_days),
+        "shares": lambda: target_shares(args.shares_days, args.shares_of),
     }
     chosen = args.only or ([] if args.scaling or args.plot else list(targets))
     rows: list[dict] = []

@@ -75,6 +75,27 @@ class Ledger:
         # consumers in int64 fen.
         self.limit_fen = np.iinfo(np.int64).max // (4 * len(ENTRY_TYPES) * (days + 1))
         self._entries: list[tuple[np.ndarray, ...]] = []
+        # (payee, amount) of what entries added to consumers' earnings (received_fen,
+        # sales_fen) since `clear_earnings`: `earned_since_clear` sums them per consumer
+        self._earnings: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def clear_earnings(self) -> None:
+        """Start summing consumers' earnings afresh (`earned_since_clear`)."""
+        self._earnings.clear()
+
+    def earned_since_clear(self) -> tuple[np.ndarray, np.ndarray]:
+        """The consumers whose earnings (received_fen + sales_fen) grew since
+        `clear_earnings` (ascending, distinct) and by how much (fen): what the difference
+        of the two sums would show, read without an (N,) pass."""
+        if not self._earnings:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        payee = np.concatenate([p for p, _ in self._earnings])
+        amount = np.concatenate([a for _, a in self._earnings])
+        payee = np.where(payee < 0, payee + self.received_fen.size, payee)  # as numpy indexes
+        order = np.argsort(payee, kind="stable")
+        payee, amount = payee[order], amount[order]
+        start = np.flatnonzero(np.concatenate([[True], payee[1:] != payee[:-1]]))
+        return payee[start], np.add.reduceat(amount, start)
 
     def record(
         self,
@@ -111,6 +132,9 @@ class Ledger:
         self.daily_fen[day, t] += int(amount_fen.sum())
         if kind in ("payment", "retail"):
             np.add.at(self.paid_fen, payer, amount_fen)
+        if kind in ("retail", "payout", "transfer"):  # adds to received_fen or sales_fen
+            payee_index = np.broadcast_to(payee, amount_fen.shape).astype(np.int64)
+            self._earnings.append((payee_index, amount_fen.copy()))
         if kind == "retail":
             np.add.at(self.sales_fen, payee, amount_fen)
         elif kind == "external_payout":

@@ -74,3 +74,30 @@ def test_money_at_the_bound_runs_and_balances():
     bonus = daily["payout_referral_bonus_referee"]
     assert (bonus >= 0).all() and bonus.sum() > 0
     assert (bonus % 1e8 == 0).all()  # whole bonuses, not wrapped
+
+
+def test_earnings_since_clear_are_what_the_sums_grew_by(rng):
+    """Per consumer, what payouts, retail sales and stock sold to a downline added to
+    received_fen + sales_fen since the last clear; payments, fees and discounts add
+    nothing."""
+    ledger = Ledger(50, 3)
+    ledger.record(0, "direct_commission", np.full(5, PLATFORM), np.arange(5), np.ones(5))
+    ledger.clear_earnings()
+    before = ledger.received_fen + ledger.sales_fen
+    for entry_type in (
+        "direct_commission",
+        "upline_override",
+        "retail_sale",
+        "downline_stock_sale",
+        "order_payment",
+        "entry_fee",
+        "coupon_discount",
+    ):
+        payer, payee = rng.integers(0, 50, 40), rng.integers(0, 50, 40)
+        ledger.record(1, entry_type, payer, payee, rng.integers(0, 1000, 40))
+    who, fen = ledger.earned_since_clear()
+    grew = ledger.received_fen + ledger.sales_fen - before
+    np.testing.assert_array_equal(who, np.flatnonzero(grew))
+    np.testing.assert_array_equal(fen, grew[who])
+    ledger.clear_earnings()
+    assert ledger.earned_since_clear()[0].size == 0

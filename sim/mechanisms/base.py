@@ -315,7 +315,6 @@ class Day:
     channels: np.ndarray | None = None  # (orders,) SOURCE_* of each order (NONE: reorder)
     new_customers: np.ndarray | None = None  # (N,) bool: first order ever today
     settlement: Settlement | None = None
-    earned_before_fen: np.ndarray | None = None  # sharers' earnings before settlement
     joined: np.ndarray | None = None  # (N,) bool: became sharers today
     quit: np.ndarray | None = None  # (N,) bool: stopped sharing today
     lapsed: np.ndarray | None = None  # (N,) bool: lapsed today

@@ -7,8 +7,6 @@ the orders happened and before sharers judge their earnings.
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.mechanisms.base import Day, Mechanism
 from sim.payout import settle_orders
 
@@ -19,11 +17,7 @@ class Settlement(Mechanism):
 
     def settle(self, day: Day) -> None:
         ledger = day.ledger
-        day.earned_before_fen = np.add(  # valid until tomorrow's settlement
-            ledger.received_fen,
-            ledger.sales_fen,
-            out=self.kept_array("earned_before", self.pop.n, np.int64),
-        )
+        ledger.clear_earnings()  # sharers' monthly earnings count what is paid from here
         day.settlement = settle_orders(
             day.index, day.orders, self.pop, day.new_customers, self.platform.scheme, ledger
         )

@@ -151,10 +151,28 @@ def unsold_stock_yuan(stock_units: np.ndarray, level: np.ndarray, scheme) -> flo
     return float(np.sum(stock_units[holders] * price)) / 100.0
 
 
-def update_monthly_earnings(monthly_fen: np.ndarray, earned_today_fen: np.ndarray) -> None:
-    """Exponentially weighted 30-day sum of earnings, updated in place."""
-    monthly_fen *= 1.0 - 1.0 / EARNINGS_WINDOW_DAYS
-    monthly_fen += earned_today_fen
+def update_monthly_earnings(
+    monthly_fen: np.ndarray,
+    earned_today_fen: np.ndarray,
+    who: np.ndarray | None = None,
+    earners: np.ndarray | None = None,
+) -> None:
+    """Exponentially weighted 30-day sum of earnings (fen), updated in place: every
+    estimate fades by a day (x (1 - 1/30)), then today's earnings are added.
+
+    earned_today_fen: (N,), or with `who` (ascending, distinct consumers) theirs only,
+    everyone else having earned 0; earners: the consumers whose estimate may be nonzero
+    (only they fade: 0 fades to 0), None for everyone. Sparse or dense, the same numbers.
+    """
+    fade = 1.0 - 1.0 / EARNINGS_WINDOW_DAYS
+    if earners is None:
+        monthly_fen *= fade
+    else:
+        monthly_fen[earners] *= fade
+    if who is None:
+        monthly_fen += earned_today_fen
+    else:
+        monthly_fen[who] += earned_today_fen
 
 
 def quit_sharers(
@@ -256,13 +274,13 @@ class Sharers(Mechanism):
     def roles(self, day: Day) -> None:
         """Customers join as sharers, low earners quit, new sharers pay their dues."""
         c, beh, ledger = self.pop, self.spec.behavior, day.ledger
-        earned_fen = self.earnings_so_far(day)
+        self.add_earnings(ledger, fade=True)  # what settlement paid today
         paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
-        recruiting = self.kept_array("recruiting", c.n, np.int64)
-        recruiting.fill(-1)
         joined = np.zeros(c.n, bool)
         if self.anyone_can_join():
+            recruiting = self.kept_array("recruiting", c.n, np.int64)
+            recruiting.fill(-1)
             # only customers who are not sharers can join: every rule below is per consumer
             candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
             recruiting[candidates] = bound_sharer(
@@ -281,9 +299,12 @@ class Sharers(Mechanism):
                 beh.sharer_peer_effect,
                 self.uniform_later("sharers", c.n).at(candidates),
             )
+            recruited = record_recruitment(
+                c.recruiter, c.sharer_level, joined, recruiting, recruiting >= 0
+            )
         else:  # nobody would join: skip the rules; the stream steps past the draw all the same
             self.uniform_later("sharers", c.n)
-        bound = recruiting >= 0
+            recruited = np.zeros(c.n, bool)
         sharers = np.flatnonzero(c.is_sharer)  # only sharers can quit
         quit_ = np.zeros(c.n, bool)
         quit_[sharers] = ~c.is_leader[sharers] & quit_sharers(
@@ -295,7 +316,6 @@ class Sharers(Mechanism):
             beh.sharer_quit_hazard_per_day,
             self.uniform_later("sharers", c.n).at(sharers),
         )
-        recruited = record_recruitment(c.recruiter, c.sharer_level, joined, recruiting, bound)
         c.is_sharer |= joined
         c.is_sharer &= ~quit_
         c.was_sharer |= joined
@@ -309,24 +329,31 @@ class Sharers(Mechanism):
         pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
         if not np.array_equal(ledger.daily_fen[day.index, ROLE_EARNINGS], paid_before):
             # what recruits paid their uplines and the pay per recruit count as today's
-            c.monthly_earnings_fen += ledger.received_fen + ledger.sales_fen - earned_fen
+            self.add_earnings(ledger, fade=False)
         day.joined, day.quit = joined, quit_
 
-    def earnings_so_far(self, day: Day) -> np.ndarray:
-        """Everyone's earnings so far (payouts and sales, fen), after adding what
-        settlement paid today to their monthly earnings. Kept arrays, not fresh ones (a
-        fresh (N,) array faults its pages every day): valid until tomorrow's roles."""
-        c, ledger = self.pop, day.ledger
-        earned_fen = np.add(
-            ledger.received_fen, ledger.sales_fen, out=self.kept_array("earned", c.n, np.int64)
-        )
-        update_monthly_earnings(
-            c.monthly_earnings_fen,
-            np.subtract(
-                earned_fen, day.earned_before_fen, out=self.kept_array("today", c.n, np.int64)
-            ),
-        )
-        return earned_fen
+    def setup(self) -> None:
+        # who ever earned: only their monthly estimates can be nonzero
+        self.has_earned = np.zeros(self.pop.n, bool)
+        self.earners = np.empty(0, np.int64)
+
+    def add_earnings(self, ledger, fade: bool) -> None:
+        """Add what consumers earned since the ledger's earnings were last cleared to
+        their monthly estimates, every estimate faded by a day first when `fade`; clear
+        them. Only consumers who ever earned are read (all of them once they are many:
+        one pass is then cheaper)."""
+        c = self.pop
+        who, earned_fen = ledger.earned_since_clear()
+        ledger.clear_earnings()
+        earners = self.earners if self.earners.size * 8 < c.n else None
+        if fade:
+            update_monthly_earnings(c.monthly_earnings_fen, earned_fen, who, earners)
+        else:
+            c.monthly_earnings_fen[who] += earned_fen
+        first = who[~self.has_earned[who]]
+        if first.size:
+            self.has_earned[first] = True
+            self.earners = np.flatnonzero(self.has_earned)
 
     def anyone_can_join(self) -> bool:
         """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),

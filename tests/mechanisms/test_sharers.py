@@ -81,3 +81,16 @@ def test_a_gift_packs_goods_replace_the_new_members_own_orders():
     p.get("sharers").stock_up_on_the_pack(day, np.array([1, 2, 3]))
     assert c.next_due_day[[1, 2], k].tolist() == [10 + 159, 40 + 159]
     assert c.next_due_day[3, k] == np.iinfo(np.int32).max  # not a customer of it: no order
+
+
+def test_monthly_earnings_read_sparsely_are_the_dense_numbers(rng):
+    """Fading only those who ever earned and adding only today's earners gives the dense
+    update's numbers bit for bit."""
+    n = 1000
+    dense = np.where(rng.random(n) < 0.1, rng.random(n) * 5000.0, 0.0)
+    sparse = dense.copy()
+    today = np.where(rng.random(n) < 0.05, rng.integers(1, 10_000, n), 0)
+    who = np.flatnonzero(today)
+    sharers.update_monthly_earnings(dense, today)
+    sharers.update_monthly_earnings(sparse, today[who], who, np.flatnonzero(sparse))
+    np.testing.assert_array_equal(sparse, dense)
