@@ -72,6 +72,7 @@ BASS_ONLY = {
     "behavior.product_mismatch_probability": 0.0,
     "behavior.churn_base_hazard_per_day": 0.0,
     "behavior.sharer_recruitment_per_day": 0.0,
+    "behavior.repurchase_probability": 0.0,  # no reorders: the repurchase mechanism is off
     "population.online_readiness": {
         **{t: 1.0 for t in ("tier1", "tier2", "tier3", "county", "town", "village")},
         "elderly_factor": 1.0,

@@ -192,7 +192,7 @@ class Uniforms:
     than jumping); a large one is read where asked (`sim.kernels.pcg64_floats_at`): the
     same numbers either way."""
 
-    DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
+    DRAW_IN_FULL = 1 << 13  # draws up to this size are made in full (cheaper below: measured)
 
     def __init__(self, generator: np.random.Generator, count: int):
         self.count = count
@@ -322,7 +322,9 @@ class Day:
     shared: np.ndarray | None = None  # (S, C) bool: which sharer shared which category
     counts: dict[str, int] = field(default_factory=dict)  # the day's declared counters
     bad_today: list[np.ndarray] = field(default_factory=list)
-    schedule_next_due: Callable[[np.ndarray, np.ndarray], None] | None = None
+    # draws the next due day of (buyers, categories) that ordered or skipped a reorder;
+    # nothing to draw without the repurchase mechanism (nobody reorders)
+    schedule_next_due: Callable[[np.ndarray, np.ndarray], None] = lambda buyers, categories: None
 
     def __post_init__(self) -> None:
         for channel in CHANNELS:

@@ -88,6 +88,12 @@ class Repurchase(Mechanism):
     phase = "reorder"
     streams = ("repurchase", "purchase_rate")
 
+    @classmethod
+    def enabled(cls, spec) -> bool:
+        """Off when nobody ever reorders (repurchase_probability 0): every due day would be
+        drawn for nothing; first purchases and everything else are the same."""
+        return spec.behavior.repurchase_probability > 0
+
     def setup(self) -> None:
         self.interval_days = np.array([c.repurchase_interval_days for c in self.spec.categories])
         shape = self.spec.behavior.purchase_rate_shape

@@ -103,6 +103,8 @@ class WordOfMouth(Mechanism):
     def setup(self) -> None:
         self.pop.wom_broadcast[:] = self.pop.influence_state()
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
+        # built with the world, not on the first day: every day's update reads it
+        self.influence = self.platform.network.influence_by_speaker
         self.awareness_raised = any(m.raises_awareness for m in self.platform.mechanisms.values())
 
     @property
@@ -153,7 +155,6 @@ class WordOfMouth(Mechanism):
         if changed.size:
             now = c.influence_state(changed)
             delta = now - self.broadcast[changed]
-            influence = self.platform.network.influence_by_speaker
-            reached, sums = spread_reached(influence, changed, delta, self._slot)
+            reached, sums = spread_reached(self.influence, changed, delta, self._slot)
             add_rows(c.wom_signal, reached, sums)  # the dense sum adds 0 to everyone else
             self.broadcast[changed] = now

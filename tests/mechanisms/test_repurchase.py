@@ -64,3 +64,25 @@ def test_unequal_purchase_rates_spread_the_repeats_across_customers():
         alike.repeats_histogram[0] / alike.customers + 0.05
     )
     assert top_tenth_share(unequal_each) > top_tenth_share(alike_each) + 0.1
+
+
+def test_without_reorders_the_mechanism_is_off_and_nothing_else_changes(monkeypatch):
+    """repurchase_probability 0 switches repurchase off (no due days drawn): every daily
+    series and KPI is what the mechanism, left on, gives."""
+    import pandas as pd
+
+    from sim.market import Market
+    from tests.mechanisms.test_contract import all_on
+
+    spec = all_on(**{"behavior.repurchase_probability": 0.0, "run.days": 40})
+    off = Market(spec, 0)
+    assert off.platform.get("repurchase") is None
+    off.run_model()
+    monkeypatch.setattr(repurchase.Repurchase, "enabled", classmethod(lambda cls, spec: True))
+    on = Market(spec, 0)
+    assert on.platform.get("repurchase") is not None
+    on.run_model()
+    pd.testing.assert_frame_equal(off.daily_frame(), on.daily_frame())
+    assert off.kpis().keys() == on.kpis().keys()
+    np.testing.assert_array_equal(list(off.kpis().values()), list(on.kpis().values()))
+    assert off.daily_frame()["orders"].sum() > 0
