@@ -135,8 +135,10 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
 
 @pytest.mark.parametrize("before", [0, 1])
 @pytest.mark.parametrize("count", [0, 1, 2, 3])
-def test_positional_reading_from_a_buffered_half_and_tiny_draws(before, count):
-    """The jump path itself (forced), from a buffered half or not, for draws of 0-3."""
+@pytest.mark.parametrize("read", ["positions", "in full"])
+def test_positional_reading_from_a_buffered_half_and_tiny_draws(before, count, read, monkeypatch):
+    """The jump path itself (forced), from a buffered half or not, for draws of 0-3, read
+    at positions or made in full after the jump (from where the stream was)."""
     from sim.mechanisms.base import Uniforms
 
     full_gen = np.random.Generator(np.random.PCG64(11))
@@ -144,14 +146,13 @@ def test_positional_reading_from_a_buffered_half_and_tiny_draws(before, count):
     full_gen.random(before, dtype=np.float32)
     lazy_gen.random(before, dtype=np.float32)
     full = full_gen.random(count, dtype=np.float32)
-    small = Uniforms.DRAW_IN_FULL
-    try:
-        Uniforms.DRAW_IN_FULL = -1  # positional reading even for tiny draws
-        draw = Uniforms(lazy_gen, count)
-    finally:
-        Uniforms.DRAW_IN_FULL = small
+    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", -1)  # positional even for tiny draws
+    share = np.inf if read == "positions" else 0.0
+    monkeypatch.setattr(Uniforms, "POSITIONS_PER_FULL_DRAW", share)
+    draw = Uniforms(lazy_gen, count)
     assert draw._values is None
     np.testing.assert_array_equal(draw.at(np.arange(count)), full)
+    assert (draw._values is None) == (read == "positions" or count == 0)
     assert full_gen.bit_generator.state == lazy_gen.bit_generator.state
     with pytest.raises(IndexError):
         draw.at(np.array([-1]))

@@ -190,9 +190,12 @@ class Uniforms:
     """One float32 draw of `count` uniforms from a PCG64 stream, read at chosen positions;
     creating it steps the stream past the draw. A small draw is made in full (cheaper
     than jumping); a large one is read where asked (`sim.kernels.pcg64_floats_at`): the
-    same numbers either way."""
+    same numbers either way. Read at many positions (a tenth of the draw or more), a
+    large draw is made in full after all, from where the stream was: reading a position
+    costs some ten times drawing one uniform."""
 
     DRAW_IN_FULL = 1 << 13  # draws up to this size are made in full (cheaper below: measured)
+    POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
 
     def __init__(self, generator: np.random.Generator, count: int):
         self.count = count
@@ -213,6 +216,7 @@ class Uniforms:
             bool(state["has_uint32"]),
         )
         self._buffer = np.uint64(state["uinteger"])
+        self._state = {**state, "state": dict(state["state"])}  # as it was, for a full draw
         hi, lo, buffered, buffer = pcg64_after(*self._start, self._buffer, count)
         state["state"]["state"] = int(hi) << 64 | int(lo)
         state["has_uint32"], state["uinteger"] = int(buffered), int(buffer)
@@ -229,6 +233,11 @@ class Uniforms:
         if positions.size and positions.max() >= self.count:
             raise IndexError(f"positions outside a draw of {self.count}")
         flat = positions.ravel()
+        if flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
+            bit_generator = np.random.PCG64()
+            bit_generator.state = self._state
+            self._values = np.random.Generator(bit_generator).random(self.count, np.float32)
+            return self._values[positions]
         if flat.size < 2 or (flat[1:] > flat[:-1]).all():  # already ascending and distinct
             values = pcg64_floats_at(*self._start, self._buffer, flat)
         else:
