@@ -348,11 +348,14 @@ class Day:
         add_at(bad_experiences, who, 1)
         self.bad_today.append(np.asarray(who, np.int64))
 
-    def bad_experience_counts(self) -> np.ndarray:
-        """(N,) bad experiences each consumer had today."""
-        if not self.bad_today:
-            return np.zeros(self.consumers, np.int64)
-        return np.bincount(np.concatenate(self.bad_today), minlength=self.consumers)
+    def bad_experiences_today(self) -> tuple[np.ndarray, np.ndarray]:
+        """The consumers who had bad experiences today (ascending, distinct) and how many
+        each had (int64), without an (N,) array."""
+        who = np.sort(np.concatenate([np.empty(0, np.int64), *self.bad_today]).astype(np.int64))
+        if not who.size:
+            return who, who.copy()
+        first = np.flatnonzero(np.concatenate([[True], who[1:] != who[:-1]]))
+        return who[first], np.diff(np.append(first, who.size))
 
     @property
     def bad_experience_total(self) -> int:

@@ -26,29 +26,34 @@ from sim.schema_base import Section, param
 def spread_bad_news(
     signal: np.ndarray,
     trust_by_speaker: sp.csr_matrix,
-    bad_today: np.ndarray,
+    tellers: np.ndarray,
+    told: np.ndarray,
     half_life_days: float,
     slot: np.ndarray | None = None,
-) -> int:
+) -> np.ndarray:
     """Fade and add today's bad news (each listener's trust-weighted bad experiences of
-    their ties today, distrust counting 0), in place; return how many consumers heard
-    some. slot: optional (N,) int32 scratch of -1 (`spread_reached`)."""
+    their ties today, distrust counting 0), in place. tellers: the consumers who had bad
+    experiences today (ascending, distinct); told: how many each (int). Returns the
+    consumers who heard some (ascending). slot: optional (N,) int32 scratch of -1
+    (`spread_reached`)."""
     signal *= 0.5 ** (1.0 / half_life_days)
-    tellers = np.flatnonzero(bad_today)
     if tellers.size == 0:
-        return 0
+        return np.empty(0, np.int64)
     if slot is None:
         slot = np.full(signal.size, -1, np.int32)
-    reached, heard = spread_reached(trust_by_speaker, tellers, bad_today[tellers], slot)
+    reached, heard = spread_reached(trust_by_speaker, np.asarray(tellers, np.int64), told, slot)
     add_rows(signal[:, None], reached, np.maximum(heard, 0.0))  # a view: written through
-    return int(np.count_nonzero(heard > 0))
+    return np.sort(reached[heard.reshape(reached.size) > 0])
 
 
-def adoption_damper(signal: np.ndarray, sensitivity: float) -> np.ndarray:
+def adoption_damper(
+    signal: np.ndarray, sensitivity: float, heard: np.ndarray | None = None
+) -> np.ndarray:
     """Multiplier of the adoption hazard, exp(-sensitivity x signal) (computed where the
-    signal is not 0: exp(-0) is 1 exactly, and most consumers heard no bad news)."""
+    signal is not 0: exp(-0) is 1 exactly, and most consumers heard no bad news). heard:
+    optional consumers outside whom every signal is 0 (read instead of the signal)."""
     out = np.ones(signal.shape)
-    heard = np.flatnonzero(signal)
+    heard = np.flatnonzero(signal) if heard is None else heard
     out[heard] = np.exp(-sensitivity * signal[heard])
     return out
 
@@ -88,24 +93,29 @@ class NegativeWordOfMouth(Mechanism):
 
     def setup(self) -> None:
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
-        self.anyone_heard = False  # bad news only ever reaches someone by `experience`
+        # who ever heard bad news (only `experience` brings any): the rest have signal 0
+        self.ever_heard = np.zeros(self.pop.n, bool)
+        self.heard = np.empty(0, np.int64)
 
     def adoption_factor(self, day: Day) -> np.ndarray | float:
-        if not self.anyone_heard:  # every signal is 0, and exp(-a x 0) is 1 for everyone
+        if not self.heard.size:  # every signal is 0, and exp(-a x 0) is 1 for everyone
             return 1.0
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
-        return adoption_damper(self.pop.bad_news, sensitivity)[:, None]
+        return adoption_damper(self.pop.bad_news, sensitivity, self.heard)[:, None]
 
     def experience(self, day: Day) -> None:
         hearers = spread_bad_news(
             self.pop.bad_news,
             self.platform.network.by_speaker,
-            day.bad_experience_counts(),
+            *day.bad_experiences_today(),
             self.spec.behavior.negative_wom_half_life_days,
             self._slot,
         )
-        self.anyone_heard = self.anyone_heard or hearers > 0
-        day.count("bad_news_hearers", hearers)
+        first = hearers[~self.ever_heard[hearers]]
+        if first.size:
+            self.ever_heard[first] = True
+            self.heard = np.flatnonzero(self.ever_heard)
+        day.count("bad_news_hearers", hearers.size)
 
     def churn_factor(self, day: Day) -> np.ndarray:
         sensitivity = self.spec.behavior.negative_wom_churn_sensitivity

@@ -83,30 +83,28 @@ def join_sharers(
 
 
 def record_recruitment(
-    recruiter: np.ndarray,
-    level: np.ndarray,
-    joined: np.ndarray,
-    bound_to: np.ndarray,
-    bound_to_sharer: np.ndarray,
+    recruiter: np.ndarray, level: np.ndarray, joined: np.ndarray, bound_to: np.ndarray
 ) -> np.ndarray:
     """Grow the recruitment tree in place: a new sharer's recruiter is the active sharer
     they are bound to as a customer (if any); their level is the recruiter's level + 1
     (1 for a sharer nobody recruited). A returning sharer keeps their first recruiter.
-    Returns (N,) bool: who was recruited today, for the first time."""
-    new = joined & (level == 0)
-    recruited = new & bound_to_sharer
-    recruiter[recruited] = bound_to[recruited]
-    level[new] = 1
-    level[recruited] = level[bound_to[recruited]] + 1
-    return recruited
+    joined: (J,) distinct consumers who joined today; bound_to: (J,) the active sharer
+    each is bound to, -1 if none. Returns who was recruited today, for the first time."""
+    new = level[joined] == 0
+    recruited = new & (bound_to >= 0)
+    who = joined[recruited]
+    recruiter[who] = bound_to[recruited]
+    level[joined[new]] = 1
+    level[who] = level[bound_to[recruited]] + 1
+    return who
 
 
-def joining_level(level: np.ndarray, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
+def joining_level(level: np.ndarray, candidates: np.ndarray, bound_to: np.ndarray) -> np.ndarray:
     """The recruitment level each candidate would have on joining today (as
     `record_recruitment` sets it): a returning sharer's own, one below the sharer they are
-    bound to, else 1."""
+    bound to (bound_to, per candidate: -1 if none), else 1."""
     own = level[candidates]
-    up = recruiting[candidates]
+    up = bound_to
     recruited = np.where(up >= 0, level[np.maximum(up, 0)] + 1, 1)
     return np.where(own > 0, own, recruited)
 
@@ -279,11 +277,9 @@ class Sharers(Mechanism):
         scheme = self.platform.scheme
         joined = np.zeros(c.n, bool)
         if self.anyone_can_join():
-            recruiting = self.kept_array("recruiting", c.n, np.int64)
-            recruiting.fill(-1)
             # only customers who are not sharers can join: every rule below is per consumer
             candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
-            recruiting[candidates] = bound_sharer(
+            bound_to = bound_sharer(
                 c.referrer,
                 c.bound_day,
                 c.is_sharer & ~c.lapsed,
@@ -291,20 +287,21 @@ class Sharers(Mechanism):
                 day.index,
                 scheme.binding_days,
             )
-            joined[candidates] = join_sharers(
+            joins = join_sharers(
                 np.ones(candidates.size, bool),
                 self.platform.get("word_of_mouth").sharer_signal[candidates],
                 beh.sharer_recruitment_per_day,
-                self.join_appeal(candidates, recruiting),
+                self.join_appeal(candidates, bound_to),
                 beh.sharer_peer_effect,
                 self.uniform_later("sharers", c.n).at(candidates),
             )
+            joined[candidates] = joins
             recruited = record_recruitment(
-                c.recruiter, c.sharer_level, joined, recruiting, recruiting >= 0
+                c.recruiter, c.sharer_level, candidates[joins], bound_to[joins]
             )
         else:  # nobody would join: skip the rules; the stream steps past the draw all the same
             self.uniform_later("sharers", c.n)
-            recruited = np.zeros(c.n, bool)
+            recruited = np.empty(0, np.int64)
         sharers = np.flatnonzero(c.is_sharer)  # only sharers can quit
         quit_ = np.zeros(c.n, bool)
         quit_[sharers] = ~c.is_leader[sharers] & quit_sharers(
@@ -326,7 +323,7 @@ class Sharers(Mechanism):
         )
         if scheme.gift_pack_fen:
             self.stock_up_on_the_pack(day, np.flatnonzero(joined))
-        pay_recruiters(day.index, np.flatnonzero(recruited), c, scheme, ledger)
+        pay_recruiters(day.index, recruited, c, scheme, ledger)
         if not np.array_equal(ledger.daily_fen[day.index, ROLE_EARNINGS], paid_before):
             # what recruits paid their uplines and the pay per recruit count as today's
             self.add_earnings(ledger, fade=False)
@@ -372,13 +369,13 @@ class Sharers(Mechanism):
         delay_days = round(covered * category.repurchase_interval_days)
         c.next_due_day[buyers, k] = np.maximum(c.next_due_day[buyers, k], day.index) + delay_days
 
-    def join_appeal(self, candidates: np.ndarray, recruiting: np.ndarray) -> np.ndarray:
+    def join_appeal(self, candidates: np.ndarray, bound_to: np.ndarray) -> np.ndarray:
         """Each candidate's appeal of joining today: A_j at the agent tier they would join
         at (expected earnings and up-front cost), raised by their recruiter's push
         (1 + recruitment_push x V_i / reference) when they are bound to a sharer."""
         beh, scheme = self.spec.behavior, self.platform.scheme
         incentives = self.platform.get("incentives")
-        tier = scheme.stock_tier(joining_level(self.pop.sharer_level, candidates, recruiting))
+        tier = scheme.stock_tier(joining_level(self.pop.sharer_level, candidates, bound_to))
         appeal = earnings_appeal(
             incentives.expected_monthly_earnings(candidates, tier),
             beh.sharer_earnings_reference_yuan_per_month,
@@ -386,7 +383,7 @@ class Sharers(Mechanism):
             scheme.joining_cost_yuan(tier),
             beh.entry_fee_tolerance_yuan,
         )
-        recruiter = recruiting[candidates]
+        recruiter = bound_to
         push = (
             beh.recruitment_push
             * incentives.recruit_value_of(recruiter)

@@ -15,11 +15,11 @@ def test_bad_news_reaches_ties_by_trust_and_fades():
         3, np.array([1, 2]), np.zeros(2, int), np.array([1.0, 0.5]), symmetric=False
     )
     signal = np.zeros(3)
-    heard = nwom.spread_bad_news(signal, trust.T.tocsr(), np.array([2, 0, 0]), 7.0)
-    assert heard == 2
+    heard = nwom.spread_bad_news(signal, trust.T.tocsr(), np.array([0]), np.array([2]), 7.0)
+    assert heard.tolist() == [1, 2]
     np.testing.assert_allclose(signal, [0.0, 2.0, 1.0])
     for _ in range(7):
-        nwom.spread_bad_news(signal, trust.T.tocsr(), np.zeros(3, int), 7.0)
+        nwom.spread_bad_news(signal, trust.T.tocsr(), np.empty(0, int), np.empty(0, int), 7.0)
     np.testing.assert_allclose(signal, [0.0, 1.0, 0.5])  # one half-life later
     np.testing.assert_allclose(nwom.adoption_damper(np.array([0.0, 2.0]), 0.5), [1.0, np.exp(-1.0)])
     np.testing.assert_allclose(nwom.churn_amplifier(np.array([0.0, 2.0]), 0.5), [1.0, 2.0])
@@ -47,8 +47,26 @@ def test_the_adoption_damper_is_1_until_someone_hears_bad_news():
             assert factor == 1.0
             quiet_days += 1
         else:
-            assert mechanism.anyone_heard
+            assert set(np.flatnonzero(platform.consumers.bad_news)) <= set(mechanism.heard)
             np.testing.assert_array_equal(
                 factor, adoption_damper(platform.consumers.bad_news, a)[:, None]
             )
     assert 0 < quiet_days < spec.run.days
+
+
+def test_the_days_bad_experiences_are_the_counts_per_consumer(rng):
+    """Who had bad experiences today and how many: the nonzero counts of a bincount,
+    from several rules' lists (repeats, empty lists, int32 ones)."""
+    from sim.ledger import Ledger
+    from sim.mechanisms.base import Day
+
+    day = Day(0, 50, 1, Ledger(50, 1), held_elsewhere=np.zeros(50, bool))
+    who, told = day.bad_experiences_today()
+    assert who.size == told.size == 0
+    lists = [rng.integers(0, 50, 30), np.empty(0, np.int64), rng.integers(0, 50, 9, np.int32)]
+    day.bad_today.extend(lists)
+    counts = np.bincount(np.concatenate(lists).astype(np.int64), minlength=50)
+    who, told = day.bad_experiences_today()
+    np.testing.assert_array_equal(who, np.flatnonzero(counts))
+    np.testing.assert_array_equal(told, counts[who])
+    assert told.dtype == np.int64

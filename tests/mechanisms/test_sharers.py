@@ -94,3 +94,16 @@ def test_monthly_earnings_read_sparsely_are_the_dense_numbers(rng):
     sharers.update_monthly_earnings(dense, today)
     sharers.update_monthly_earnings(sparse, today[who], who, np.flatnonzero(sparse))
     np.testing.assert_array_equal(sparse, dense)
+
+
+def test_recruitment_tree_grows_from_the_joiners_bonds():
+    """A first-time sharer bound to a sharer is recruited one level below them; one bound
+    to nobody starts a tree at level 1; a returning sharer keeps recruiter and level."""
+    recruiter = np.array([-1, -1, -1, 0, -1])
+    level = np.array([2, 0, 0, 3, 0])
+    # 1 is bound to 0, 2 to nobody, 3 (returning) to 0
+    got = sharers.record_recruitment(recruiter, level, np.array([1, 2, 3]), np.array([0, -1, 0]))
+    assert got.tolist() == [1]
+    assert recruiter.tolist() == [-1, 0, -1, 0, -1]
+    assert level.tolist() == [2, 3, 1, 3, 0]
+    assert sharers.joining_level(level, np.array([4, 3]), np.array([1, -1])).tolist() == [4, 3]
