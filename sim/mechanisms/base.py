@@ -194,7 +194,7 @@ class Uniforms:
     large draw is made in full after all, from where the stream was: reading a position
     costs some ten times drawing one uniform."""
 
-    DRAW_IN_FULL = 1 << 13  # draws up to this size are made in full (cheaper below: measured)
+    DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
     POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
 
     def __init__(self, generator: np.random.Generator, count: int):
