@@ -17,7 +17,8 @@ its rule in its docstring) and one `Mechanism` subclass that declares
   `attribute`, `reorder`, `route`, `order`, `settle`, `roles`, `experience`, `churn`,
   `update`), called with the day's `Day`;
 * optionally factors other mechanisms apply: `adoption_factor(day)` (first purchases),
-  `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day)` (lapses).
+  `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day)` (lapses); an
+  adoption or churn factor is a number or an array that broadcasts to (N, C).
 
 The platform runs the phases in the fixed order of `PHASES`; inside a phase, mechanisms run
 in the order of `sim.mechanisms.REGISTRY`. Rules stay pure functions; a mechanism's methods
@@ -190,9 +191,10 @@ class Uniforms:
     """One float32 draw of `count` uniforms from a PCG64 stream, read at chosen positions;
     creating it steps the stream past the draw. A small draw is made in full (cheaper
     than jumping); a large one is read where asked (`sim.kernels.pcg64_floats_at`): the
-    same numbers either way. Read at many positions (a tenth of the draw or more), a
-    large draw is made in full after all, from where the stream was: reading a position
-    costs some ten times drawing one uniform."""
+    same numbers either way. Read at more than a tenth of its positions, a large draw is
+    made in full after all, from where the stream was (reading a position costs some ten
+    times drawing one uniform), and kept: its memory, 4 bytes a uniform, until the draw
+    is dropped."""
 
     DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
     POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
@@ -248,10 +250,11 @@ class Uniforms:
 
 class ScaledHazard:
     """A daily hazard that is a number times the first `columns` columns of an array a
-    mechanism keeps (word of mouth's q x signal), read where it is needed instead of
-    written out as an (N, C) array every day. It reads the kept array as it is when read:
-    valid until its owner changes that array (word of mouth's signal, in the day's last
-    phase, `update`), as a kept buffer is valid until it is filled again.
+    mechanism keeps (word of mouth's q x signal; sharing's conversion x the shares
+    received), read where it is needed instead of written out as an (N, C) array every
+    day. It reads the kept array as it is when read: valid until its owner changes that
+    array (word of mouth's signal in the day's last phase, `update`; sharing's exposure
+    in the next day's `expose`), as a kept buffer is valid until it is filled again.
 
     `np.asarray` gives the product, the same numbers as multiplying; `cells` reads it at
     (row, column) cells; `+` and `*` give arrays; the purchase kernel multiplies as it

@@ -90,9 +90,18 @@ class Repurchase(Mechanism):
 
     @classmethod
     def enabled(cls, spec) -> bool:
-        """Off when nobody ever reorders (repurchase_probability 0): every due day would be
-        drawn for nothing; first purchases and everything else are the same."""
-        return spec.behavior.repurchase_probability > 0
+        """Off when nobody ever reorders (repurchase_probability 0) and no other mechanism
+        on lends a reorder factor: every due day would be drawn for nothing, and first
+        purchases and everything else are the same. A reorder factor may count or draw
+        (`docs/adding-a-mechanism.md`), so with one on the due customers are still found
+        and shown to it every day."""
+        from sim.mechanisms import REGISTRY  # the registry imports this module
+
+        return spec.behavior.repurchase_probability > 0 or any(
+            "reorder_factor" in other.hooks() and other.enabled(spec)
+            for other in REGISTRY
+            if other is not cls
+        )
 
     def setup(self) -> None:
         self.interval_days = np.array([c.repurchase_interval_days for c in self.spec.categories])

@@ -40,6 +40,7 @@ from sim.payout import onboard_sharers
 from sim.payout.binding import bound_sharer
 from sim.payout.settle import pay_recruiters
 from sim.schema_base import Probability, Section, param
+from sim.state import NEVER
 
 MAX_REWARD_APPEAL = 3.0
 EARNINGS_WINDOW_DAYS = 30.0
@@ -367,7 +368,10 @@ class Sharers(Mechanism):
         covered = (scheme.gift_pack_fen - scheme.gift_pack_premium_fen) / scheme.price_fen[k]
         buyers = joined[c.customer_of[joined, k]]
         delay_days = round(covered * category.repurchase_interval_days)
-        c.next_due_day[buyers, k] = np.maximum(c.next_due_day[buyers, k], day.index) + delay_days
+        due = c.next_due_day[buyers, k]  # never due (no repurchase): stays never, not wrapped
+        c.next_due_day[buyers, k] = np.where(
+            due == NEVER, NEVER, np.maximum(due, day.index) + delay_days
+        )
 
     def join_appeal(self, candidates: np.ndarray, bound_to: np.ndarray) -> np.ndarray:
         """Each candidate's appeal of joining today: A_j at the agent tier they would join

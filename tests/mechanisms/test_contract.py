@@ -231,3 +231,23 @@ def test_a_mechanism_that_gives_awareness_says_so(cls):
     touches = re.search(r"\.awareness\b", inspect.getsource(sys.modules[cls.__module__]))
     if cls.name != "word_of_mouth":  # the reader, which clears it
         assert bool(touches) == cls.raises_awareness, cls.name
+
+
+def test_repurchase_stays_on_without_reorders_while_a_reorder_factor_is_lent(reminders):
+    """With repurchase_probability 0 nobody reorders, but a reorder factor may count or
+    draw (the reminders do both): repurchase stays on and shows it the due customers."""
+    spec = small_scenario(
+        run={"days": 90},
+        behavior={"repurchase_probability": 0.0},
+        fulfillment={"enabled": False},  # the shipped factors off: only the reminders'
+        payout={"self_purchase_discount": {"enabled": False}},
+    )
+    market = Market(spec)
+    assert market.platform.get("repurchase") is not None
+    market.run_model()
+    assert market.daily_frame()["reminders_sent"].sum() > 0
+    REGISTRY.remove(RestockReminders)
+    try:
+        assert Market(spec).platform.get("repurchase") is None
+    finally:
+        REGISTRY.append(RestockReminders)

@@ -67,14 +67,20 @@ def test_unequal_purchase_rates_spread_the_repeats_across_customers():
 
 
 def test_without_reorders_the_mechanism_is_off_and_nothing_else_changes(monkeypatch):
-    """repurchase_probability 0 switches repurchase off (no due days drawn): every daily
-    series and KPI is what the mechanism, left on, gives."""
+    """repurchase_probability 0 switches repurchase off (no due days drawn) when no other
+    mechanism lends a reorder factor: every daily series and KPI is what the mechanism,
+    left on, gives."""
     import pandas as pd
 
     from sim.market import Market
-    from tests.mechanisms.test_contract import all_on
+    from tests.conftest import small_scenario
 
-    spec = all_on(**{"behavior.repurchase_probability": 0.0, "run.days": 40})
+    spec = small_scenario(
+        run={"days": 60},
+        behavior={"repurchase_probability": 0.0},
+        fulfillment={"enabled": False},  # the lenders of reorder factors off
+        payout={"self_purchase_discount": {"enabled": False}},
+    )
     off = Market(spec, 0)
     assert off.platform.get("repurchase") is None
     off.run_model()
