@@ -41,3 +41,31 @@ def unique(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]
+
+
+def sum_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys of a 1-D integer array (ascending) and the sum of the values at
+    each: `np.bincount(keys, values)`'s nonzero entries for integer values, exact, without
+    an array as long as the largest key."""
+    keys, values = np.asarray(keys, np.int64), np.asarray(values)
+    if keys.size == 0:
+        return keys, np.zeros(0, values.dtype)
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    start = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[start], np.add.reduceat(values, start)
+
+
+class GrowingSet:
+    """A set of consumers that only grows (who ever earned, who ever heard bad news), kept
+    as a mask for adding and as an ascending index for reading."""
+
+    def __init__(self, n: int):
+        self.mask = np.zeros(n, bool)
+        self.members = np.empty(0, np.int64)
+
+    def add(self, who: np.ndarray) -> None:
+        new = who[~self.mask[who]]
+        if new.size:
+            self.mask[new] = True
+            self.members = np.flatnonzero(self.mask)

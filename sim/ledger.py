@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.arrays import sum_by_key
 from sim.errors import SimError
 
 PLATFORM = -1
@@ -92,10 +93,7 @@ class Ledger:
         payee = np.concatenate([p for p, _ in self._earnings])
         amount = np.concatenate([a for _, a in self._earnings])
         payee = np.where(payee < 0, payee + self.received_fen.size, payee)  # as numpy indexes
-        order = np.argsort(payee, kind="stable")
-        payee, amount = payee[order], amount[order]
-        start = np.flatnonzero(np.concatenate([[True], payee[1:] != payee[:-1]]))
-        return payee[start], np.add.reduceat(amount, start)
+        return sum_by_key(payee, amount)
 
     def record(
         self,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.arrays import add_at, unique
+from sim.arrays import GrowingSet, add_at, sum_by_key, unique
 
 ints = hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 40))
 
@@ -64,3 +64,23 @@ def test_add_at_with_a_tuple_index(rng):
     add_at(out, (rows, cols), np.arange(40))
     np.add.at(expected, (rows, cols), np.arange(40))
     np.testing.assert_array_equal(out, expected)
+
+
+def test_sum_by_key_is_bincounts_nonzero_entries(rng):
+    keys = rng.integers(0, 40, 300)
+    values = rng.integers(1, 1000, 300)
+    got_keys, sums = sum_by_key(keys, values)
+    expected = np.bincount(keys, values, minlength=40).astype(np.int64)
+    np.testing.assert_array_equal(got_keys, np.flatnonzero(expected))
+    np.testing.assert_array_equal(sums, expected[got_keys])
+    assert sums.dtype == np.int64
+    empty_keys, empty_sums = sum_by_key(np.empty(0, np.int64), np.empty(0, np.int64))
+    assert empty_keys.size == empty_sums.size == 0
+
+
+def test_a_growing_set_keeps_its_members_ascending_once_each():
+    members = GrowingSet(10)
+    members.add(np.array([7, 2, 7]))
+    members.add(np.array([2, 0]))
+    members.add(np.empty(0, np.int64))
+    assert members.members.tolist() == [0, 2, 7]

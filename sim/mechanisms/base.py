@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.arrays import add_at
+from sim.arrays import add_at, sum_by_key
 from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows, spread_sparse
 
 if TYPE_CHECKING:
@@ -354,11 +354,8 @@ class Day:
     def bad_experiences_today(self) -> tuple[np.ndarray, np.ndarray]:
         """The consumers who had bad experiences today (ascending, distinct) and how many
         each had (int64), without an (N,) array."""
-        who = np.sort(np.concatenate([np.empty(0, np.int64), *self.bad_today]).astype(np.int64))
-        if not who.size:
-            return who, who.copy()
-        first = np.flatnonzero(np.concatenate([[True], who[1:] != who[:-1]]))
-        return who[first], np.diff(np.append(first, who.size))
+        who = np.concatenate([np.empty(0, np.int64), *self.bad_today])
+        return sum_by_key(who, np.ones(who.size, np.int64))
 
     @property
     def bad_experience_total(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.arrays import GrowingSet
 from sim.kernels import add_rows
 from sim.mechanisms.base import Day, Mechanism, State, spread_reached
 from sim.metrics import ratio
@@ -94,14 +95,13 @@ class NegativeWordOfMouth(Mechanism):
     def setup(self) -> None:
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
         # who ever heard bad news (only `experience` brings any): the rest have signal 0
-        self.ever_heard = np.zeros(self.pop.n, bool)
-        self.heard = np.empty(0, np.int64)
+        self.heard = GrowingSet(self.pop.n)
 
     def adoption_factor(self, day: Day) -> np.ndarray | float:
-        if not self.heard.size:  # every signal is 0, and exp(-a x 0) is 1 for everyone
+        if not self.heard.members.size:  # every signal is 0, and exp(-a x 0) is 1 for everyone
             return 1.0
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
-        return adoption_damper(self.pop.bad_news, sensitivity, self.heard)[:, None]
+        return adoption_damper(self.pop.bad_news, sensitivity, self.heard.members)[:, None]
 
     def experience(self, day: Day) -> None:
         hearers = spread_bad_news(
@@ -111,10 +111,7 @@ class NegativeWordOfMouth(Mechanism):
             self.spec.behavior.negative_wom_half_life_days,
             self._slot,
         )
-        first = hearers[~self.ever_heard[hearers]]
-        if first.size:
-            self.ever_heard[first] = True
-            self.heard = np.flatnonzero(self.ever_heard)
+        self.heard.add(hearers)
         day.count("bad_news_hearers", hearers.size)
 
     def churn_factor(self, day: Day) -> np.ndarray:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import GrowingSet
 from sim.ledger import TYPE_INDEX
 from sim.mechanisms.base import Day, Mechanism
 from sim.metrics import gini, ratio
@@ -331,9 +332,7 @@ class Sharers(Mechanism):
         day.joined, day.quit = joined, quit_
 
     def setup(self) -> None:
-        # who ever earned: only their monthly estimates can be nonzero
-        self.has_earned = np.zeros(self.pop.n, bool)
-        self.earners = np.empty(0, np.int64)
+        self.earners = GrowingSet(self.pop.n)  # only their monthly estimates can be nonzero
 
     def add_earnings(self, ledger, fade: bool) -> None:
         """Add what consumers earned since the ledger's earnings were last cleared to
@@ -343,15 +342,12 @@ class Sharers(Mechanism):
         c = self.pop
         who, earned_fen = ledger.earned_since_clear()
         ledger.clear_earnings()
-        earners = self.earners if self.earners.size * 8 < c.n else None
+        earners = self.earners.members if self.earners.members.size * 8 < c.n else None
         if fade:
             update_monthly_earnings(c.monthly_earnings_fen, earned_fen, who, earners)
         else:
             c.monthly_earnings_fen[who] += earned_fen
-        first = who[~self.has_earned[who]]
-        if first.size:
-            self.has_earned[first] = True
-            self.earners = np.flatnonzero(self.has_earned)
+        self.earners.add(who)
 
     def anyone_can_join(self) -> bool:
         """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),

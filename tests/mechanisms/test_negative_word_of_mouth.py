@@ -47,7 +47,7 @@ def test_the_adoption_damper_is_1_until_someone_hears_bad_news():
             assert factor == 1.0
             quiet_days += 1
         else:
-            assert set(np.flatnonzero(platform.consumers.bad_news)) <= set(mechanism.heard)
+            assert set(np.flatnonzero(platform.consumers.bad_news)) <= set(mechanism.heard.members)
             np.testing.assert_array_equal(
                 factor, adoption_damper(platform.consumers.bad_news, a)[:, None]
             )
