@@ -90,14 +90,20 @@ def first_purchases(
                 return h.values, h.scale  # its first C columns, times the scale
         return operand(h), 1.0  # 1.0 x h is h exactly
 
-    hazards = [scaled(h) for h in hazards]
+    def adds_nothing(h, scale) -> bool:  # r + scale x 0 is r exactly (r is never -0)
+        return h.size == 1 and h.flat[0] == 0.0 and np.isfinite(scale)
+
+    # a channel that is off (a zero) or a factor of exactly 1 changes no rate: left out,
+    # as each costs every cell an operation (the kernel's time is its chain of them)
+    hazards = [(h, scale) for h, scale in map(scaled, hazards) if not adds_nothing(h, scale)]
+    factors = [f for f in map(operand, factors) if not (f.size == 1 and f.flat[0] == 1.0)]
     chosen = first_purchase_cells(
         np.asarray(can_buy, bool),
         customer_of,
-        tuple(h for h, _ in hazards),
-        np.array([scale for _, scale in hazards]),
+        tuple(h for h, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
+        np.array([scale for _, scale in hazards] or [1.0]),
         np.broadcast_to(np.asarray(demand, np.float64), (k,)),
-        (*(operand(f) for f in factors), operand(1.0)),  # x 1.0 is exact; never empty
+        tuple(factors) or (operand(1.0),),  # x 1.0 is exact; never empty
         np.asarray(u, np.float32),
     )
     return chosen // k, chosen % k

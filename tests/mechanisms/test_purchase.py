@@ -52,6 +52,33 @@ def test_first_purchase_rate_is_the_channels_sum_times_demand_and_factors(rng):
     assert not (categories == 2).any()  # no demand, no purchase
 
 
+def test_channels_that_are_off_and_unit_factors_are_left_out_exactly(rng):
+    """Zero hazards (0, -0.0, a zero (1, 1) array, a ScaledHazard's zero scale) and
+    factors of exactly 1 are left out of the kernel's rate: the same decisions as the
+    numpy rule with them in, even when nothing is left."""
+    from sim.mechanisms.base import ScaledHazard
+
+    n, k = 20_000, 2
+    can_buy = rng.random(n) < 0.8
+    customer_of = rng.random((n, k)) < 0.1
+    u = rng.random((n, k)).astype(np.float32)
+    signal = rng.random((n, k + 1))
+    zeros = [0.0, -0.0, np.zeros((1, 1)), ScaledHazard(0.0, signal, k)]
+    for hazards, factors in [
+        ([0.01, *zeros, rng.random((n, k)) * 0.3], [1.0, rng.random((n, 1)), np.ones((1, 1))]),
+        (zeros, [1.0]),  # no channel on: nobody buys
+        ([0.2], []),
+    ]:
+        buyers, categories = purchase.first_purchases(
+            can_buy, customer_of, u, hazards, np.ones(k), factors
+        )
+        rate = sum(np.asarray(h, float) for h in hazards)
+        for f in factors:
+            rate = rate * np.asarray(f, float)
+        expected = can_buy[:, None] & ~customer_of & (u < purchase.adoption_probability(rate))
+        np.testing.assert_array_equal(np.flatnonzero(expected), buyers * k + categories)
+
+
 def test_first_purchase_decides_as_numpy_at_the_edges(rng):
     """The kernel skips computing the probability where the draw is at least the rate (the
     probability is below it): the same decisions as numpy's rule for rates from tiny to
