@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread
+from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached
 from sim.schema_base import Probability, Section, param
 
 
@@ -107,6 +107,22 @@ class Sharing(Mechanism):
     def setup(self) -> None:
         self.share_appeal = np.array([c.share_appeal for c in self.spec.categories])
         self.rows_set = None  # the rows of shared_today set on the last day (None: clear all)
+        self.received = None  # (N, C) shares received: 0 but at the rows `reached` last
+        self.reached = np.empty(0, np.int64)
+
+    def receive(self, sharers: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        """`share_exposure` into the kept (N, C) array of shares received, the same
+        numbers: only the rows reached last time are cleared and today's reached written
+        (a dense clear cost every day a pass over N x C)."""
+        if self.received is None:  # on the first day of shares: zeros, paged in as written
+            self.received = np.zeros(self.pop.customer_of.shape)
+            self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
+        self.received[self.reached] = 0.0
+        self.reached, sums = spread_reached(
+            self.platform.network.by_speaker, sharers, shared, self._slot
+        )
+        self.received[self.reached] = sums
+        return self.received
 
     def expose(self, day: Day) -> None:
         beh, c = self.spec.behavior, self.pop
@@ -123,12 +139,7 @@ class Sharing(Mechanism):
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
         if shared.any():
-            received = share_exposure(
-                self.platform.network.by_speaker,
-                sharer_idx,
-                shared,
-                self.kept_array("received", (day.consumers, k)),
-            )
+            received = self.receive(sharer_idx, shared)
             # conversion x shares received, multiplied where read: no second (N, C) pass
             day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k)
         else:  # nobody shared: nobody received a share (0, as conversion x 0 shares)
