@@ -42,8 +42,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# This tree's `sim`, not the installed one (an editable install points at another tree):
+# run from a git worktree of another commit, the figures are that commit's, as labelled.
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "scale.csv"
 BASS_P, BASS_Q = 0.01, 0.3
+
+
+def measured_tree() -> Path:
+    """Where the `sim` being measured comes from; it must be this tree's."""
+    import sim
+
+    where = Path(sim.__file__).resolve().parent
+    if not where.is_relative_to(ROOT):
+        raise SystemExit(f"measuring the sim in {where}, not this tree's ({ROOT})")
+    return where
 
 
 def peak_rss_mb() -> float:
@@ -472,6 +485,7 @@ def plot(path: Path) -> None:
 
 
 def main() -> int:
+    measured_tree()
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         print(json.dumps(CHILDREN[sys.argv[2]](sys.argv[3:])))
         return 0
