@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import this_tree  # noqa: F401  (first: this tree's sim, not the installed one)
+
 import sim
 from sim.scenario import load_scenario
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import this_tree  # noqa: F401  (first: this tree's sim, not the installed one)
+
 from sim.calibration.fit import calibrate
 from sim.sweep_runner import Execution
 

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import this_tree  # noqa: F401  (first: this tree's sim, not the installed one)
+
 from sim.optimizer import load_optimization, optimize
 from sim.sweep_runner import Execution
 

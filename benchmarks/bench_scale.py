@@ -41,22 +41,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from this_tree import measured_tree  # first: this tree's sim, here and in children
+
 ROOT = Path(__file__).resolve().parents[1]
-# This tree's `sim`, not the installed one (an editable install points at another tree):
-# run from a git worktree of another commit, the figures are that commit's, as labelled.
-sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "scale.csv"
 BASS_P, BASS_Q = 0.01, 0.3
-
-
-def measured_tree() -> Path:
-    """Where the `sim` being measured comes from; it must be this tree's."""
-    import sim
-
-    where = Path(sim.__file__).resolve().parent
-    if not where.is_relative_to(ROOT):
-        raise SystemExit(f"measuring the sim in {where}, not this tree's ({ROOT})")
-    return where
 
 
 def peak_rss_mb() -> float:

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import this_tree  # noqa: F401  (first: this tree's sim, not the installed one)
+
 from sim.scenario import load_scenario
 from sim.sweep_runner import sweep
 

@@ -15,6 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import this_tree  # noqa: F401  (first: this tree's sim, not the installed one)
+
 from sim.check import check_baseline, record_baseline
 
 ROOT = Path(__file__).resolve().parents[1]
