@@ -92,13 +92,15 @@ BASS_ONLY = {
 
 def warm_up(extra: dict | None = None) -> None:
     """First calls, outside the timing: caches, and the compiled kernels loaded (those of
-    positional draws too, which a small world does not reach: some 0.3 s once a process)."""
+    positional draws too, which a small world does not reach: some 0.3 s once a process;
+    and the first-purchase kernel's signatures a year's days show, as channels and
+    factors come on: each compiled on first sight on a machine, then cached on disk)."""
     import numpy as np
 
     from sim.market import Market
     from sim.mechanisms.base import Uniforms
 
-    warm = Market(scaled_baseline(1000, 5, extra), 0)
+    warm = Market(scaled_baseline(1000, 120, extra), 0)
     while warm.running:
         warm.step()
     Uniforms(np.random.Generator(np.random.PCG64(0)), Uniforms.DRAW_IN_FULL + 1).at([0, 2, 1])

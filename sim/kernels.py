@@ -50,7 +50,7 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no 
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_cells(
-    can_buy, customer_of, hazards, scales, used_hazards, demand, factors, used_factors, u
+    can_buy, customer_of, hazards, scales, demand, factors, u
 ):  # pragma: no cover - compiled
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
@@ -59,10 +59,7 @@ def first_purchase_cells(
     a scale of 1.0 leaves a hazard as it is, exactly). hazards and factors: tuples of
     C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a dimension of 1
     broadcast (a hazard may have more columns: its first C are read); scales: (len
-    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion).
-    Only the first `used_hazards` hazards and `used_factors` factors are read (the rest
-    are left out by the caller: passed all the same, so that the tuples' types, and so
-    the compiled signature, stay the same from day to day)."""
+    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion)."""
     n, k = customer_of.shape
     out = np.empty(n * k, np.int64)
     m = 0
@@ -73,12 +70,11 @@ def first_purchase_cells(
             if customer_of[i, c]:
                 continue
             r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
-            for j in range(used_hazards):
+            for j in range(len(hazards)):
                 h = hazards[j]
                 r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
             r = r * demand[c]
-            for j in range(used_factors):
-                f = factors[j]
+            for f in factors:
                 r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
             # 1 - exp(-r) < r for r > 0, and expm1 rounds faithfully, so its value is at
             # most r: a draw of r or more fails without computing it (most cells).

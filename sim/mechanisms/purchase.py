@@ -93,24 +93,20 @@ def first_purchases(
     def adds_nothing(h, scale) -> bool:  # r + scale x 0 is r exactly (r is never -0)
         return h.size == 1 and h.flat[0] == 0.0 and np.isfinite(scale)
 
-    def multiplies_by_one(f) -> bool:  # r x 1 is r exactly
-        return f.size == 1 and f.flat[0] == 1.0
-
-    # A channel that is off (a zero) or a factor of exactly 1 changes no rate: left out
-    # (moved behind the ones read), as each costs every cell an operation; the kernel's
-    # time is its chain of them. Every operand is still passed, so the compiled
-    # signature is the same whichever are left out on a day.
-    hazards = sorted(map(scaled, hazards), key=lambda hs: adds_nothing(*hs))  # stable
-    factors = sorted([*map(operand, factors), operand(1.0)], key=multiplies_by_one)
+    # A channel that is off (a zero) or a factor of exactly 1 changes no rate: left out,
+    # as each costs every cell an operation (the kernel's time is its chain of them).
+    # Each count of operands is its own compiled signature, at most 5 x (factors + 1),
+    # compiled on first sight and cached on disk; passing them all with a count to read
+    # keeps one signature but costs the kernel half again (its loops no longer unroll).
+    hazards = [(h, scale) for h, scale in map(scaled, hazards) if not adds_nothing(h, scale)]
+    factors = [f for f in map(operand, factors) if not (f.size == 1 and f.flat[0] == 1.0)]
     chosen = first_purchase_cells(
         np.asarray(can_buy, bool),
         customer_of,
-        tuple(h for h, _ in hazards),
-        np.array([scale for _, scale in hazards]),
-        sum(not adds_nothing(*hs) for hs in hazards),
+        tuple(h for h, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
+        np.array([scale for _, scale in hazards] or [1.0]),
         np.broadcast_to(np.asarray(demand, np.float64), (k,)),
-        tuple(factors),  # never empty: x 1.0 is exact
-        sum(not multiplies_by_one(f) for f in factors),
+        tuple(factors) or (operand(1.0),),  # x 1.0 is exact; never empty
         np.asarray(u, np.float32),
     )
     return chosen // k, chosen % k

@@ -55,9 +55,7 @@ def test_first_purchase_rate_is_the_channels_sum_times_demand_and_factors(rng):
 def test_channels_that_are_off_and_unit_factors_are_left_out_exactly(rng):
     """Zero hazards (0, -0.0, a zero (1, 1) array) and factors of exactly 1 are left out
     of the kernel's rate (a ScaledHazard of zero scale, or a full array, is read as it
-    is): the same decisions as the numpy rule with them in, even when nothing is left;
-    and one compiled signature whichever are left out."""
-    from sim.kernels import first_purchase_cells
+    is): the same decisions as the numpy rule with them in, even when nothing is left."""
     from sim.mechanisms.base import ScaledHazard
 
     n, k = 20_000, 2
@@ -79,10 +77,6 @@ def test_channels_that_are_off_and_unit_factors_are_left_out_exactly(rng):
             rate = rate * np.asarray(f, float)
         expected = can_buy[:, None] & ~customer_of & (u < purchase.adoption_probability(rate))
         np.testing.assert_array_equal(np.flatnonzero(expected), buyers * k + categories)
-    signatures = len(first_purchase_cells.signatures)
-    for hazards in ([0.0, 0.1], [0.1, 0.0], [0.0, 0.0], [0.1, 0.2]):  # two hazards, one factor
-        purchase.first_purchases(can_buy, customer_of, u, hazards, np.ones(k), [1.0])
-        assert len(first_purchase_cells.signatures) <= signatures + 1
 
 
 def test_first_purchase_decides_as_numpy_at_the_edges(rng):
