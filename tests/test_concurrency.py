@@ -59,7 +59,14 @@ def test_ctrl_c_exits_130_with_a_message_and_leaves_nothing(tmp_path):
         ["run", str(ROOT / "scenarios" / "baseline.toml"), "--no-progress", "--out", "interrupted"],
         tmp_path,
     )
-    time.sleep(4)  # well into the computation
+    # into the computation: the run has set up its folder of finished replications (a
+    # fixed wait is not enough on a loaded machine, where the imports alone can take it)
+    started, deadline = tmp_path / "interrupted.incomplete" / "README.txt", time.time() + 300
+    while not started.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() < deadline, "the run did not start within 5 minutes"
+        time.sleep(0.1)
+    time.sleep(2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
