@@ -25,13 +25,14 @@ SMALL = [
 ]
 
 
-def start(args, cwd):
+def start(args, cwd, **popen):
     return subprocess.Popen(
         [sys.executable, "-m", "sim", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **popen,
     )
 
 
@@ -55,9 +56,13 @@ def test_ctrl_c_exits_130_with_a_message_and_leaves_nothing(tmp_path):
     import signal
     import time
 
+    # as from a terminal: Ctrl-C's default action, whatever this process inherited (a
+    # child inherits an ignored SIGINT, and Python then never raises KeyboardInterrupt;
+    # a test worker whose SIGINT was ignored made the run finish with 0 in CI)
     proc = start(
         ["run", str(ROOT / "scenarios" / "baseline.toml"), "--no-progress", "--out", "interrupted"],
         tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # into the computation: the run has set up its folder of finished replications (a
     # fixed wait is not enough on a loaded machine, where the imports alone can take it)
