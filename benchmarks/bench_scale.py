@@ -41,9 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from this_tree import measured_tree  # first: this tree's sim, here and in children
+from this_tree import ROOT, measured_tree  # first: this tree's sim, here and in children
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.csv"
 BASS_P, BASS_Q = 0.01, 0.3
 

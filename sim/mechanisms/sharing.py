@@ -45,18 +45,15 @@ def share_products(
 
 
 def share_exposure(
-    trust_by_speaker: sp.csr_matrix,
-    sharers: np.ndarray,
-    shared: np.ndarray,
-    out: np.ndarray | None = None,
+    trust_by_speaker: sp.csr_matrix, sharers: np.ndarray, shared: np.ndarray
 ) -> np.ndarray:
     """Trust-weighted number of shares each consumer receives per category.
 
     trust_by_speaker: (N, N) CSR, row i lists the listeners of speaker i with their trust;
-    sharers: (S,) speaker indices; shared: (S, C) bool; out: an optional (N, C) float64
-    array to write into (see `spread`). Returns (N, C) float (shares).
+    sharers: (S,) speaker indices; shared: (S, C) bool. Returns (N, C) float (shares).
+    The mechanism keeps these sums day to day (`Sharing.receive`, the same numbers).
     """
-    return spread(trust_by_speaker, sharers, shared, out)
+    return spread(trust_by_speaker, sharers, shared)
 
 
 class SharingBehavior(Section):

@@ -40,8 +40,9 @@ def test_share_effort_responds_to_the_expected_reward():
 def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays():
     """Read where it is kept (conversion x the shares received, not a second array), 0
     on a day nobody shares; the kept shares received, of which only the rows reached
-    are cleared and rewritten, equal to the dense sums every day; shared_today holds today's sharers' rows only, whoever
-    shared yesterday (only the sharing mechanism writes it)."""
+    are cleared and rewritten, equal to the dense sums every day; shared_today holds
+    today's sharers' rows only, whoever shared yesterday (only the sharing mechanism
+    writes it)."""
     from sim.market import Market
     from tests.conftest import small_scenario
 
