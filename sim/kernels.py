@@ -156,12 +156,41 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     pass over the ties: a listener's row of sums is zeroed when first reached.
     slot: (N,) int32 scratch, all -1 on entry and on return (4 bytes a consumer: the
     lookups are scattered, so the smaller it is, the more of it stays in cache)."""
-    bound = 0  # listeners reached, at most: the ties spoken over, and the consumers
+    acc = np.empty((_reach_bound(indptr, rows, slot.size), x.shape[1]))  # paged in as used
+    touched = _spread_reached_into(indptr, indices, data, rows, x, slot, acc, False)
+    return touched, acc[: touched.size]  # views: the rows never reached are never paged in
+
+
+@numba.njit(cache=True, nogil=True)
+def spread_sparse_into(indptr, indices, data, rows, x, slot, out, cleared):  # pragma: no cover
+    """`spread_sparse` written into the rows of a kept (N, C) array instead of a fresh
+    one: the rows `cleared` (those reached last time) set to 0 first, then each listener's
+    row zeroed when first reached and its sum formed there, in the same order (the same
+    numbers). Returns the listeners reached, in the order first reached: out holds their
+    sums and 0 in every row reached by neither call (no scatter of rows afterwards)."""
+    for r in cleared:
+        for c in range(out.shape[1]):
+            out[r, c] = 0.0
+    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _reach_bound(indptr, rows, consumers):  # pragma: no cover - compiled
+    """Listeners reached, at most: the ties spoken over, and the consumers."""
+    bound = 0
     for k in range(rows.size):
         bound += indptr[rows[k] + 1] - indptr[rows[k]]
-    bound = min(bound, slot.size)
-    touched = np.empty(bound, slot.dtype)
-    acc = np.empty((bound, x.shape[1]))  # only the rows reached are touched (paged in)
+    return min(bound, consumers)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _spread_reached_into(
+    indptr, indices, data, rows, x, slot, acc, by_listener
+):  # pragma: no cover
+    """The pass of `spread_sparse`: each listener's sum formed from 0 in acc's row (the
+    listener's own row when by_listener, else its order of first reach). Returns the
+    listeners reached; slot is all -1 again on return."""
+    touched = np.empty(_reach_bound(indptr, rows, slot.size), slot.dtype)
     m = 0
     for k in range(rows.size):
         r = rows[k]
@@ -172,15 +201,17 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
                 s = m
                 slot[j] = s
                 touched[m] = j
+                row = j if by_listener else s
                 for c in range(x.shape[1]):
-                    acc[s, c] = 0.0
+                    acc[row, c] = 0.0
                 m += 1
+            row = j if by_listener else s
             w = data[e]
             for c in range(x.shape[1]):
-                acc[s, c] += w * x[k, c]
+                acc[row, c] += w * x[k, c]
     for s in range(m):
         slot[touched[s]] = -1
-    return touched[:m], acc[:m]  # views: the rows never reached are never paged in
+    return touched[:m]
 
 
 def add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:

@@ -52,6 +52,28 @@ def test_spread_reached_gives_the_dense_sums_of_the_listeners_reached(matrix, rn
     np.testing.assert_array_equal(target, expected)
 
 
+def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(matrix, rng):
+    """Written into a kept array, clearing the rows reached the day before: after each
+    day it holds exactly the dense sums of that day's speakers (0 everywhere else),
+    whether a day reaches more, fewer or nobody."""
+    from sim.mechanisms.base import spread_reached_into
+
+    n = matrix.shape[0]
+    kept = np.zeros((n, 3))
+    slot = np.full(n, -1, np.int32)
+    reached = np.empty(0, np.int64)
+    for size in (n // 2, n // 5, 0, n, 1):
+        rows = rng.choice(n, size=size, replace=False)
+        x = rng.random((rows.size, 3)) - 0.5
+        reached = spread_reached_into(matrix, rows, x, slot, kept, reached)
+        np.testing.assert_array_equal(kept, spread(matrix, rows, x))
+        assert np.unique(reached).size == reached.size and (slot == -1).all()
+    with pytest.raises(ValueError, match="cannot spread 2 columns"):
+        spread_reached_into(matrix, rows, x[:, :2], slot, kept, reached)
+    with pytest.raises(IndexError, match="rows to clear"):
+        spread_reached_into(matrix, rows, x, slot, kept, np.array([n]))
+
+
 def test_changed_influence_finds_who_broadcasts_something_new(rng):
     n, k = 1000, 3
     customer_of = rng.random((n, k)) < 0.3
@@ -222,12 +244,15 @@ def test_compiled_sums_and_products_are_not_fused(matrix, rng):
     reads the compiled code of every signature in use to make sure."""
     from sim import kernels
     from sim.mechanisms import purchase
-    from sim.mechanisms.base import ScaledHazard, spread_reached
+    from sim.mechanisms.base import ScaledHazard, spread_reached, spread_reached_into
 
     n = matrix.shape[0]
     rows = np.arange(0, n, 3)
     spread(matrix, rows, rng.random((rows.size, 2)))
     spread_reached(matrix, rows, rng.random((rows.size, 2)), np.full(n, -1, np.int32))
+    spread_reached_into(
+        matrix, rows, rng.random((rows.size, 2)), np.full(n, -1, np.int32), np.zeros((n, 2)), rows
+    )
     purchase.first_purchases(
         np.ones(n, bool),
         np.zeros((n, 2), bool),
@@ -237,7 +262,13 @@ def test_compiled_sums_and_products_are_not_fused(matrix, rng):
         [rng.random((n, 1))],
     )
     fused = re.compile(r"fmuladd|llvm\.fma|\b(?:fast|contract)\b")  # flags that allow it
-    for kernel in (kernels.spread_rows, kernels.spread_sparse, kernels.first_purchase_cells):
+    compiled = (
+        kernels.spread_rows,
+        kernels.spread_sparse,
+        kernels.spread_sparse_into,
+        kernels.first_purchase_cells,
+    )
+    for kernel in compiled:
         assert kernel.signatures, kernel
         # code loaded from numba's disk cache cannot be inspected: compile it afresh, with
         # the kernel's own options, for every signature in use

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sim.arrays import add_at, sum_by_key
-from sim.kernels import pcg64_after, pcg64_floats_at, spread_rows, spread_sparse
+from sim.kernels import (
+    pcg64_after,
+    pcg64_floats_at,
+    spread_rows,
+    spread_sparse,
+    spread_sparse_into,
+)
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -399,6 +405,31 @@ def spread_reached(
         np.asarray(rows, np.int64),
         np.ascontiguousarray(np.asarray(x, np.float64).reshape(len(rows), -1)),
         slot,
+    )
+
+
+def spread_reached_into(
+    matrix: Any,
+    rows: np.ndarray,
+    x: np.ndarray,
+    slot: np.ndarray,
+    out: np.ndarray,
+    cleared: np.ndarray,
+) -> np.ndarray:
+    """`spread_reached`'s sums written into the listeners' rows of a kept (N, C) float64
+    array, after the rows `cleared` (those reached last time) are set to 0: out then holds
+    what `spread` gives, the same numbers, touching only the rows reached either time.
+    Returns the listeners reached (pass them as `cleared` next time)."""
+    rows = np.asarray(rows, np.int64)
+    x = np.asarray(x, np.float64)
+    x = np.ascontiguousarray(x[:, None] if x.ndim == 1 else x)
+    if out.ndim != 2 or out.dtype != np.float64 or out.shape != (slot.size, x.shape[1]):
+        raise ValueError(f"cannot spread {x.shape[1]} columns into an array of {out.shape}")
+    cleared = np.asarray(cleared, np.int64)
+    if cleared.size and (cleared.min() < 0 or cleared.max() >= out.shape[0]):
+        raise IndexError(f"rows to clear outside 0..{out.shape[0] - 1}")
+    return spread_sparse_into(
+        matrix.indptr, matrix.indices, matrix.data, rows, x, slot, out, cleared
     )
 
 

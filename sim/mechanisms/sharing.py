@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached
+from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached_into
 from sim.schema_base import Probability, Section, param
 
 
@@ -109,16 +109,20 @@ class Sharing(Mechanism):
 
     def receive(self, sharers: np.ndarray, shared: np.ndarray) -> np.ndarray:
         """`share_exposure` into the kept (N, C) array of shares received, the same
-        numbers: only the rows reached last time are cleared and today's reached written
-        (a dense clear cost every day a pass over N x C)."""
+        numbers: only the rows reached last time are cleared and today's reached written,
+        in one compiled pass (`spread_reached_into`; a dense clear cost every day a pass
+        over N x C, and scattering the sums' rows with numpy two passes over them)."""
         if self.received is None:  # on the first day of shares: zeros, paged in as written
             self.received = np.zeros(self.pop.customer_of.shape)
-            self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
-        self.received[self.reached] = 0.0
-        self.reached, sums = spread_reached(
-            self.platform.network.by_speaker, sharers, shared, self._slot
+            self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached_into`
+        self.reached = spread_reached_into(
+            self.platform.network.by_speaker,
+            sharers,
+            shared,
+            self._slot,
+            self.received,
+            self.reached,
         )
-        self.received[self.reached] = sums
         return self.received
 
     def expose(self, day: Day) -> None:
