@@ -28,14 +28,15 @@ def spread_rows(indptr, indices, data, rows, x, out):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, nogil=True)
-def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no cover
+def changed_influence(customer_of, lapsed, is_sharer, broadcast, start, stop):  # pragma: no cover
     """Consumers whose influence state (active customer per category, then sharer) differs
     from what they last broadcast. customer_of: (N, C) bool; lapsed, is_sharer: (N,) bool;
-    broadcast: (N, C + 1). Returns the indices in ascending order."""
-    n, k = customer_of.shape
-    out = np.empty(n, np.int64)
+    broadcast: (N, C + 1). Returns the indices in ascending order, of rows
+    start..stop-1 (a chunk of a pass split among threads)."""
+    k = customer_of.shape[1]
+    out = np.empty(stop - start, np.int64)
     m = 0
-    for i in range(n):
+    for i in range(start, stop):
         active = not lapsed[i]
         differs = broadcast[i, k] != (1.0 if is_sharer[i] else 0.0)
         c = 0
@@ -50,7 +51,7 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast):  # pragma: no 
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_cells(
-    can_buy, customer_of, hazards, scales, demand, factors, u
+    can_buy, customer_of, hazards, scales, demand, factors, u, start, stop
 ):  # pragma: no cover - compiled
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
@@ -59,11 +60,12 @@ def first_purchase_cells(
     a scale of 1.0 leaves a hazard as it is, exactly). hazards and factors: tuples of
     C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a dimension of 1
     broadcast (a hazard may have more columns: its first C are read); scales: (len
-    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion)."""
-    n, k = customer_of.shape
-    out = np.empty(n * k, np.int64)
+    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion). Only
+    rows start..stop-1 are decided (a chunk of a pass split among threads)."""
+    k = customer_of.shape[1]
+    out = np.empty((stop - start) * k, np.int64)
     m = 0
-    for i in range(n):
+    for i in range(start, stop):
         if not can_buy[i]:
             continue
         for c in range(k):
@@ -102,14 +104,15 @@ def row_dots(indptr, indices, data, keep, rows, x):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True, nogil=True)
-def due_cells(next_due_day, free, customer_of, today):  # pragma: no cover - compiled
+def due_cells(next_due_day, free, customer_of, today, start, stop):  # pragma: no cover
     """Flat indices i x C + c (ascending) of the (customer, category) pairs whose next
     repurchase is due (next_due_day[i, c] <= today), for customers free to buy (free[i])
-    of categories they are customers of (customer_of[i, c])."""
-    n, k = customer_of.shape
-    out = np.empty(n * k, np.int64)
+    of categories they are customers of (customer_of[i, c]); of rows start..stop-1 (a
+    chunk of a pass split among threads)."""
+    k = customer_of.shape[1]
+    out = np.empty((stop - start) * k, np.int64)
     m = 0
-    for i in range(n):
+    for i in range(start, stop):
         if not free[i]:
             continue
         for c in range(k):
@@ -298,9 +301,19 @@ def _output(s_hi, s_lo):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def pcg64_floats_at(s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, positions):  # pragma: no cover
-    """float32 values at sorted `positions` of a draw starting from this PCG64 state
-    (buffered: a high half waits in `buffer`). Returns the values."""
+def pcg64_floats_at(
+    s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, positions, count
+):  # pragma: no cover
+    """float32 values at ascending, distinct `positions` of a draw of `count` starting
+    from this PCG64 state (buffered: a high half waits in `buffer`). Returns (values, 0);
+    reading nothing, (empty, -1) if a position is outside 0..count-1, else (empty, 1) if
+    the positions are not ascending and distinct (the caller sorts them)."""
+    for k in range(positions.size):
+        if positions[k] < 0 or positions[k] >= count:
+            return np.empty(0, np.float32), -1
+    for k in range(1, positions.size):
+        if positions[k] <= positions[k - 1]:
+            return np.empty(0, np.float32), 1
     out = np.empty(positions.size, np.float32)
     step = np.int64(0)  # outputs taken so far from the state (s_hi, s_lo)
     scale = np.float32(1.0 / 16777216.0)
@@ -322,19 +335,4 @@ def pcg64_floats_at(s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, positions):  #
         word = _output(s_hi, s_lo)
         half = (word >> np.uint64(32)) if p % 2 else (word & np.uint64(0xFFFFFFFF))
         out[k] = np.float32(half >> np.uint64(8)) * scale
-    return out
-
-
-@numba.njit(cache=True)
-def pcg64_after(s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, count):  # pragma: no cover
-    """The PCG64 state after `count` float32 draws: (state hi, lo, buffered, buffer), the
-    buffer holding the last output's high half as numpy leaves it (even once used)."""
-    if buffered:
-        if count == 0:
-            return s_hi, s_lo, True, buffer
-        count -= 1
-    steps = (count + 1) // 2
-    if steps == 0:
-        return s_hi, s_lo, False, buffer
-    s_hi, s_lo = _advance(s_hi, s_lo, inc_hi, inc_lo, steps)
-    return s_hi, s_lo, count % 2 == 1, _output(s_hi, s_lo) >> np.uint64(32)
+    return out, 0

@@ -26,6 +26,7 @@ from sim.network import EdgeList
 from sim.platform import Platform
 from sim.scenario import Scenario, rival_scenarios
 from sim.streams import Streams
+from sim.threads import threads
 from sim.world import World
 
 
@@ -40,6 +41,7 @@ class Market(mesa.Model):
         source: str = "<scenario>",
         spawn_prefix: tuple[int, ...] = (),
     ):
+        threads()  # a bad SIM_THREADS is reported before any work, not on a large pass
         streams = Streams(scenario.run.seed, replication, spawn_prefix)
         super().__init__(rng=streams["mesa"])
         # `self.scenario` belongs to Mesa (>= 3.4); ours is `self.spec`.

@@ -45,6 +45,7 @@ from sim.provenance import (
 from sim.runner import make_progress
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
 from sim.stats import summarize
+from sim.threads import set_threads, threads
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,13 @@ def pool_context():
     return multiprocessing.get_context("spawn")
 
 
+def start_worker(parent_pid: int, threads_each: int) -> None:
+    """Worker initializer: die with the sweep (`die_with`), and split large passes among
+    this worker's share of the cores (`sim.threads`: the workers run side by side)."""
+    die_with(parent_pid)
+    set_threads(threads_each)
+
+
 def die_with(parent_pid: int) -> None:
     """Worker initializer: the worker ends when the sweep that started it ends, even if it
     is killed (no orphans). Linux delivers SIGKILL when the worker's parent (the
@@ -333,11 +341,12 @@ def make_executor(executor: Executor | str | None, workers: int | None):
     if executor is None or executor == "processes":
         if workers is not None and workers < 1:
             raise SimError(f"--workers {workers}: use a positive number of worker processes")
+        workers = workers or os.cpu_count() or 1
         return ProcessPoolExecutor(
-            max_workers=workers or os.cpu_count() or 1,
+            max_workers=workers,
             mp_context=pool_context(),
-            initializer=die_with,
-            initargs=(os.getpid(),),
+            initializer=start_worker,
+            initargs=(os.getpid(), max(1, threads() // workers)),
         ), True
     if executor == "sequential":
         return None, False

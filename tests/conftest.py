@@ -155,3 +155,18 @@ def dask_cluster(tmp_path):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def split_passes(monkeypatch):
+    """split(count): split passes of a few hundred cells among `count` threads
+    (`sim.threads`), as large worlds' passes are; undone after the test."""
+    from sim import threads
+
+    def split(count: int) -> None:
+        monkeypatch.setattr(threads, "MIN_CELLS", 64)
+        monkeypatch.setattr(threads, "MIN_CHUNK_CELLS", 8)
+        threads.set_threads(count)
+
+    yield split
+    threads.set_threads(None)

@@ -11,6 +11,7 @@ import pytest
 from sim import kernels
 from sim.mechanisms.base import spread
 from sim.network import ties_to_matrix
+from sim.threads import by_row_chunks
 
 
 @pytest.fixture(params=[0, 1, 2])
@@ -74,7 +75,9 @@ def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(matrix, r
         spread_reached_into(matrix, rows, x, slot, kept, np.array([n]))
 
 
-def test_changed_influence_finds_who_broadcasts_something_new(rng):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_changed_influence_finds_who_broadcasts_something_new(rng, split_passes, threads):
+    split_passes(threads)
     n, k = 1000, 3
     customer_of = rng.random((n, k)) < 0.3
     lapsed, sharer = rng.random(n) < 0.1, rng.random(n) < 0.2
@@ -82,15 +85,19 @@ def test_changed_influence_finds_who_broadcasts_something_new(rng):
     broadcast = now.copy()
     flip = rng.choice(n, 50, replace=False)
     broadcast[flip, rng.integers(0, k + 1, 50)] ^= 1
-    got = kernels.changed_influence(customer_of, lapsed, sharer, broadcast)
+    got = by_row_chunks(
+        kernels.changed_influence, customer_of, lapsed, sharer, broadcast, rows=n, columns=k + 1
+    )
     np.testing.assert_array_equal(got, np.sort(flip))
 
 
-def test_due_cells_are_numpys_nonzero(rng):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_due_cells_are_numpys_nonzero(rng, split_passes, threads):
+    split_passes(threads)
     n, k = 2000, 4
     due = rng.integers(0, 20, (n, k)).astype(np.int32)
     free, customer_of = rng.random(n) < 0.8, rng.random((n, k)) < 0.5
-    got = kernels.due_cells(due, free, customer_of, 10)
+    got = by_row_chunks(kernels.due_cells, due, free, customer_of, 10, rows=n, columns=k)
     expected = np.flatnonzero((due <= 10) & free[:, None] & customer_of)
     np.testing.assert_array_equal(got, expected)
 
@@ -137,7 +144,7 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
     lazy_gen = np.random.Generator(np.random.PCG64(seed))
     full_gen.random(before, dtype=np.float32)
     lazy_gen.random(before, dtype=np.float32)
-    shape = (2, 40_001, 3) if seed % 2 else (2, 1001, 3)  # read at positions, or in full
+    shape = (2, 40_001, 3) if seed % 2 else (2, 301, 3)  # read at positions, or in full
     full = full_gen.random(shape, dtype=np.float32).ravel()
     draw = Uniforms(lazy_gen, full.size)
     assert draw._values is None or full.size <= Uniforms.DRAW_IN_FULL
@@ -156,10 +163,10 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
 
 
 @pytest.mark.parametrize("before", [0, 1])
-@pytest.mark.parametrize("count", [0, 1, 2, 3])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 5, 9])
 @pytest.mark.parametrize("read", ["positions", "in full"])
 def test_positional_reading_from_a_buffered_half_and_tiny_draws(before, count, read, monkeypatch):
-    """The jump path itself (forced), from a buffered half or not, for draws of 0-3, read
+    """The jump path itself (forced), from a buffered half or not, for draws of 0-9, read
     at positions or made in full after the jump (from where the stream was)."""
     from sim.mechanisms.base import Uniforms
 

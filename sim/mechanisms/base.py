@@ -35,12 +35,12 @@ import numpy as np
 
 from sim.arrays import add_at, sum_by_key
 from sim.kernels import (
-    pcg64_after,
     pcg64_floats_at,
     spread_rows,
     spread_sparse,
     spread_sparse_into,
 )
+from sim.threads import in_chunks, row_chunks
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -156,9 +156,10 @@ class Mechanism:
 
     def uniform_into_buffer(self, stream: str, shape: int | tuple[int, ...]) -> np.ndarray:
         """`uniform(stream, shape)`, the same numbers, written into a kept array
-        (`kept_array`): valid until the mechanism draws from the stream again."""
+        (`kept_array`): valid until the mechanism draws from the stream again. A large
+        draw is made in chunks side by side (`draw_float32_into`)."""
         out = self.kept_array(f"uniform:{stream}", shape, np.float32)
-        return self.rng(stream).random(out.shape, dtype=np.float32, out=out)
+        return draw_float32_into(self.rng(stream), out)
 
     def uniform_later(self, stream: str, shape: int | tuple[int, ...]) -> Uniforms:
         """The draw `uniform(stream, shape)` would make, read only where a rule needs it:
@@ -193,6 +194,51 @@ class Mechanism:
 _LOW64 = (1 << 64) - 1
 
 
+def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.ndarray:
+    """`generator.random(out=out, dtype=np.float32)`: the same numbers, and the stream left
+    in the same state. A draw of `sim.threads.MIN_CELLS` numbers or more is made in
+    chunks side by side (`sim.threads`): the first from the stream itself, each other
+    from a copy of it jumped to where its chunk starts (at a 64-bit output's low half, so
+    it starts with no buffered half); the stream then takes the last copy's state, which
+    is where the whole draw leaves it. out: a C-contiguous float32 array."""
+    flat = out.reshape(-1)
+    chunks = row_chunks(flat.size)
+    state = generator.bit_generator.state if len(chunks) > 1 else None
+    if state is None or state["bit_generator"] != "PCG64":
+        return generator.random(out=out, dtype=np.float32)
+    buffered = int(state["has_uint32"])
+    starts = [0, *(start + (start - buffered) % 2 for start, _ in chunks[1:])]
+    bounds = dict(zip(starts, [*starts[1:], flat.size], strict=True))
+    streams = {0: generator}
+    for start in starts[1:]:
+        copy = np.random.PCG64()
+        copy.state = {**state, "has_uint32": 0, "uinteger": 0}
+        copy.advance((start - buffered) // 2)  # the outputs before this chunk
+        streams[start] = np.random.Generator(copy)
+
+    def draw(start: int, stop: int) -> None:
+        streams[start].random(out=flat[start:stop], dtype=np.float32)
+
+    in_chunks(draw, list(bounds.items()))
+    generator.bit_generator.state = streams[starts[-1]].bit_generator.state
+    return out
+
+
+def skip_float32_draws(generator: np.random.Generator, count: int, buffered: bool) -> None:
+    """Step a PCG64 generator past `count` float32 draws without making them, leaving its
+    state exactly as `generator.random(count, dtype=np.float32)` would (the buffered high
+    half included). A float32 takes 32 bits: the buffered half first if there is one
+    (`buffered`), then the low and high halves of each 64-bit output. The outputs in
+    between are jumped over (`advance`, which clears the buffer); the last is drawn, so
+    numpy leaves its high half as the full draw does."""
+    if count and buffered:
+        generator.random(1, dtype=np.float32)  # the buffered half
+        count -= 1
+    if count:
+        generator.bit_generator.advance((count + 1) // 2 - 1)
+        generator.random(2 - count % 2, dtype=np.float32)  # the last output's halves
+
+
 class Uniforms:
     """One float32 draw of `count` uniforms from a PCG64 stream, read at chosen positions;
     creating it steps the stream past the draw. A small draw is made in full (cheaper
@@ -212,45 +258,43 @@ class Uniforms:
             self._values = generator.random(count, dtype=np.float32)
             return
         bit_generator = generator.bit_generator
-        state = bit_generator.state
+        state = bit_generator.state  # as it was: where positions are read from
         if state["bit_generator"] != "PCG64":
             raise TypeError(f"positional draws need PCG64, not {state['bit_generator']}")
-        s, inc = state["state"]["state"], state["state"]["inc"]
-        self._start = (
-            np.uint64(s >> 64),
-            np.uint64(s & _LOW64),
-            np.uint64(inc >> 64),
-            np.uint64(inc & _LOW64),
-            bool(state["has_uint32"]),
-        )
-        self._buffer = np.uint64(state["uinteger"])
-        self._state = {**state, "state": dict(state["state"])}  # as it was, for a full draw
-        hi, lo, buffered, buffer = pcg64_after(*self._start, self._buffer, count)
-        state["state"]["state"] = int(hi) << 64 | int(lo)
-        state["has_uint32"], state["uinteger"] = int(buffered), int(buffer)
-        bit_generator.state = state
+        self._state, self._start = state, None
+        skip_float32_draws(generator, count, bool(state["has_uint32"]))
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """The draw's values at these flat positions (any order, repeats allowed), in the
         positions' shape."""
         positions = np.asarray(positions, np.int64)
-        if positions.size and positions.min() < 0:
-            raise IndexError(f"negative position in a draw of {self.count}")
-        if self._values is not None:
-            return self._values[positions]  # numpy checks the upper bound
-        if positions.size and positions.max() >= self.count:
-            raise IndexError(f"positions outside a draw of {self.count}")
         flat = positions.ravel()
-        if flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
+        if self._values is None and flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
+            if flat.size and (flat.min() < 0 or flat.max() >= self.count):
+                raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
             bit_generator = np.random.PCG64()
             bit_generator.state = self._state
             self._values = np.random.Generator(bit_generator).random(self.count, np.float32)
-            return self._values[positions]
-        if flat.size < 2 or (flat[1:] > flat[:-1]).all():  # already ascending and distinct
-            values = pcg64_floats_at(*self._start, self._buffer, flat)
-        else:
+        if self._values is not None:
+            if flat.size and flat.min() < 0:
+                raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
+            return self._values[positions]  # numpy checks the upper bound
+        if self._start is None:  # the state as the compiled reader takes it
+            s, inc = self._state["state"]["state"], self._state["state"]["inc"]
+            self._start = (
+                np.uint64(s >> 64),
+                np.uint64(s & _LOW64),
+                np.uint64(inc >> 64),
+                np.uint64(inc & _LOW64),
+                bool(self._state["has_uint32"]),
+                np.uint64(self._state["uinteger"]),
+            )
+        values, order = pcg64_floats_at(*self._start, flat, self.count)
+        if order < 0:
+            raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
+        if order > 0:  # not ascending and distinct: read each position once, in order
             unique, back = np.unique(flat, return_inverse=True)
-            values = pcg64_floats_at(*self._start, self._buffer, unique)[back]
+            values = pcg64_floats_at(*self._start, unique, self.count)[0][back]
         return values.reshape(positions.shape)
 
 

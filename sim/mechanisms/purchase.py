@@ -42,6 +42,7 @@ from sim.state import (
     SOURCE_WORD_OF_MOUTH,
     Orders,
 )
+from sim.threads import by_row_chunks
 
 CHANNEL_SOURCE = {
     "ad": SOURCE_AD,
@@ -75,7 +76,8 @@ def first_purchases(
     broadcasts to it (scalars, (N, 1), (C,)), a hazard also a `ScaledHazard` (read
     where it is kept); demand: (C,); u: (N, C) uniforms. Returns
     (buyers, categories), ordered by consumer then category. One compiled pass over the
-    cells (`sim.kernels.first_purchase_cells`): no (N, C) temporaries.
+    cells (`sim.kernels.first_purchase_cells`), in chunks of rows side by side on a
+    large world (`sim.threads`): no (N, C) temporaries.
     """
     k = customer_of.shape[1]
 
@@ -100,7 +102,7 @@ def first_purchases(
     # keeps one signature but costs the kernel half again (its loops no longer unroll).
     hazards = [(h, scale) for h, scale in map(scaled, hazards) if not adds_nothing(h, scale)]
     factors = [f for f in map(operand, factors) if not (f.size == 1 and f.flat[0] == 1.0)]
-    chosen = first_purchase_cells(
+    operands = (
         np.asarray(can_buy, bool),
         customer_of,
         tuple(h for h, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
@@ -109,6 +111,8 @@ def first_purchases(
         tuple(factors) or (operand(1.0),),  # x 1.0 is exact; never empty
         np.asarray(u, np.float32),
     )
+    # each row is decided on its own: chunks of rows side by side on a large world
+    chosen = by_row_chunks(first_purchase_cells, *operands, rows=customer_of.shape[0], columns=k)
     return chosen // k, chosen % k
 
 

@@ -33,6 +33,7 @@ from sim.kernels import due_cells
 from sim.mechanisms.base import Day, Mechanism
 from sim.schema_base import Probability, Section, param
 from sim.state import SOURCE_NONE, Orders
+from sim.threads import by_row_chunks
 
 
 def draw_intervals(mean_days: np.ndarray, shape: float, u: np.ndarray) -> np.ndarray:
@@ -134,7 +135,9 @@ class Repurchase(Mechanism):
         self.draws = self.uniform_later("repurchase", (2, n, k))
         day.schedule_next_due = self.schedule
         free = day.reachable & day.can_buy
-        due = due_cells(c.next_due_day, free, c.customer_of, day.index)
+        due = by_row_chunks(
+            due_cells, c.next_due_day, free, c.customer_of, day.index, rows=n, columns=k
+        )
         due_buyer, due_cat = due // k, due % k
         lead = np.ones(due_buyer.size)  # x 1.0 first: exact, and never aliases a factor
         for factor in self.platform.factors("reorder_factor"):

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from sim.kernels import add_rows, changed_influence
 from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached
 from sim.schema_base import Probability, Section, param
+from sim.threads import by_row_chunks
 
 
 def word_of_mouth_signal(
@@ -151,7 +152,15 @@ class WordOfMouth(Mechanism):
     def update(self, day: Day) -> None:
         """Add the columns of consumers whose broadcast state changed today."""
         c = self.pop
-        changed = changed_influence(c.customer_of, c.lapsed, c.is_sharer, self.broadcast)
+        changed = by_row_chunks(
+            changed_influence,
+            c.customer_of,
+            c.lapsed,
+            c.is_sharer,
+            self.broadcast,
+            rows=c.n,
+            columns=self.broadcast.shape[1],
+        )
         if changed.size:
             now = c.influence_state(changed)
             delta = now - self.broadcast[changed]

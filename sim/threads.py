@@ -1,0 +1,112 @@
+"""Threads for the few large passes of a day: a run uses every core it may.
+
+The largest daily passes (the first-purchase draw and decision over every consumer and
+category, the due-reorder scan) split their rows into contiguous chunks run side by side
+in a pool of threads: the compiled kernels and numpy's draws release the GIL. Each row's
+result depends on that row alone, and the chunks' results are joined in row order, so
+the numbers are the same whatever the number of threads (tests compare them).
+
+Small worlds (fewer than `MIN_CELLS` cells) are not split: a chunk's hand-over costs more
+than it saves. The number of threads is every core this process may use, or the
+`SIM_THREADS` environment variable, or `set_threads(n)`; a sweep's worker processes
+share the cores among them (`sim.sweep_runner`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import numpy as np
+
+from sim.errors import SimError
+
+T = TypeVar("T")
+
+MIN_CELLS = 1 << 18  # cells (rows x columns) below which a pass is not split
+MIN_CHUNK_CELLS = 1 << 16  # and no chunk smaller than this, however many threads
+CHUNKS_PER_THREAD = 4  # rows differ in work (neighborhoods differ): threads take the next
+ENVIRONMENT = "SIM_THREADS"
+
+_lock = threading.Lock()
+_chosen: int | None = None
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, threads, pool)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads() -> int:
+    """Threads a pass may use: `set_threads`'s, else SIM_THREADS, else every core."""
+    if _chosen is not None:
+        return _chosen
+    raw = os.environ.get(ENVIRONMENT, "").strip()
+    if not raw:
+        return available_cores()
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SimError(
+            f"environment variable {ENVIRONMENT}={raw!r}: use a whole number of threads, 1 or more"
+        )
+    return value
+
+
+def set_threads(count: int | None) -> None:
+    """Use `count` threads from now on in this process (None: back to SIM_THREADS or
+    every core)."""
+    global _chosen
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise SimError(f"threads: {count!r} is not a whole number of threads, 1 or more")
+    _chosen = count
+
+
+def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
+    """Contiguous (start, stop) ranges covering rows 0..rows-1: CHUNKS_PER_THREAD per
+    thread for a pass over at least MIN_CELLS cells with more than one thread (none under
+    MIN_CHUNK_CELLS cells), else one. Consumers are laid out by neighborhood, whose work
+    differs (who can buy online), so a thread done early takes the next chunk."""
+    cells = rows * max(columns, 1)
+    parts = threads() * CHUNKS_PER_THREAD if cells >= MIN_CELLS and threads() > 1 else 1
+    parts = max(1, min(parts, cells // MIN_CHUNK_CELLS, rows))  # chunks of some size
+    bounds = [rows * p // parts for p in range(parts + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def in_chunks(work: Callable[[int, int], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
+    """work(start, stop) for each chunk, side by side in the thread pool (inline for one
+    chunk); the results in the chunks' order. The first exception is raised."""
+    if len(chunks) == 1:
+        return [work(*chunks[0])]
+    pool = _thread_pool(len(chunks))
+    futures = [pool.submit(work, start, stop) for start, stop in chunks]
+    return [future.result() for future in futures]
+
+
+def by_row_chunks(kernel: Callable[..., np.ndarray], *args: Any, rows: int, columns: int = 1):
+    """kernel(*args, start, stop) for each of `row_chunks(rows, columns)`, side by side,
+    its arrays joined in row order: a compiled pass whose rows are independent."""
+    parts = in_chunks(lambda start, stop: kernel(*args, start, stop), row_chunks(rows, columns))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _thread_pool(size: int) -> ThreadPoolExecutor:
+    """This process's pool of at least `size` threads (a forked child makes its own)."""
+    global _pool
+    with _lock:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1] < size:
+            if _pool is not None and _pool[0] == os.getpid():
+                _pool[2].shutdown(wait=False)  # idle: its threads end
+            _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="sim-pass"))
+        return _pool[2]

@@ -1,0 +1,125 @@
+"""Passes split among threads give the numbers of one pass, whatever the number of threads."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+from sim import threads
+from sim.errors import SimError
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_row_chunks_cover_the_rows_in_order(split_passes, count):
+    split_passes(count)
+    for rows, columns in [(1000, 1), (250, 4), (9, 8), (3, 1), (0, 5)]:
+        chunks = threads.row_chunks(rows, columns)
+        assert chunks[0][0] == 0 and chunks[-1][1] == rows
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
+        assert len(chunks) <= count * threads.CHUNKS_PER_THREAD
+        assert rows * columns >= 64 or len(chunks) == 1
+        assert sum(stop - start for start, stop in chunks) == rows
+
+
+@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("before", [0, 1, 2])
+@pytest.mark.parametrize("size", [(1001, 3), (640,), (97, 5)])
+def test_a_draw_in_chunks_is_the_full_draw(split_passes, count, before, size):
+    """The same float32 numbers as one draw, and the stream left in the same state (the
+    buffered half included), from a buffered half or not."""
+    from sim.mechanisms.base import draw_float32_into
+
+    split_passes(count)
+    whole, chunked = (np.random.Generator(np.random.PCG64(5)) for _ in range(2))
+    whole.random(before, dtype=np.float32)
+    chunked.random(before, dtype=np.float32)
+    expected = whole.random(size, dtype=np.float32)
+    out = np.empty(size, np.float32)
+    assert draw_float32_into(chunked, out) is out
+    np.testing.assert_array_equal(out, expected)
+    assert chunked.bit_generator.state == whole.bit_generator.state
+    np.testing.assert_array_equal(
+        chunked.random(3, dtype=np.float32), whole.random(3, dtype=np.float32)
+    )
+
+
+def test_first_purchases_in_chunks_are_those_of_one_pass(split_passes, rng):
+    from sim.mechanisms.base import ScaledHazard
+    from sim.mechanisms.purchase import first_purchases
+
+    n, k = 500, 3
+    args = (
+        rng.random(n) < 0.8,
+        rng.random((n, k)) < 0.3,
+        rng.random((n, k)).astype(np.float32),
+        [0.05, ScaledHazard(0.4, rng.random((n, k + 1)), k), rng.random((n, 1)) * 0.2],
+        rng.random(k),
+        [rng.random((n, 1)) + 0.5],
+    )
+    one = first_purchases(*args)
+    assert one[0].size > 20
+    for count in (2, 3, 5):
+        split_passes(count)
+        assert len(threads.row_chunks(n, k)) == min(count * threads.CHUNKS_PER_THREAD, n * k // 8)
+        chunked = first_purchases(*args)
+        for a, b in zip(one, chunked, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_number_of_threads_is_checked(monkeypatch):
+    monkeypatch.setenv(threads.ENVIRONMENT, "3")
+    assert threads.threads() == 3
+    monkeypatch.setenv(threads.ENVIRONMENT, "")
+    assert threads.threads() == threads.available_cores()
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(threads.ENVIRONMENT, bad)
+        with pytest.raises(SimError, match=re.escape(f"SIM_THREADS={bad!r}: use a whole number")):
+            threads.threads()
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(SimError, match="not a whole number of threads"):
+            threads.set_threads(bad)
+    threads.set_threads(2)
+    try:
+        assert threads.threads() == 2  # over the environment
+    finally:
+        threads.set_threads(None)
+
+
+def test_an_error_in_a_chunk_is_raised(split_passes):
+    """The first chunk's error in the chunks' order, whichever thread ran it."""
+    split_passes(2)
+
+    def work(start, stop):
+        if start >= 500:
+            raise ValueError(f"chunk {start}..{stop}")
+        return start
+
+    chunks = threads.row_chunks(1000)
+    assert len(chunks) == 8
+    with pytest.raises(ValueError, match=r"chunk 500\.\.625"):
+        threads.in_chunks(work, chunks)
+
+
+def test_a_run_split_among_threads_is_the_run_on_one(split_passes):
+    """Every daily series and KPI of a run whose passes are split among three threads
+    (the draws, first purchases, due reorders, changed influence) is the one-thread
+    run's, bit for bit."""
+    import pandas as pd
+
+    from sim.market import Market
+    from tests.conftest import small_scenario
+
+    spec = small_scenario(run={"days": 90})
+    split_passes(1)
+    one = Market(spec, 0)
+    one.run_model()
+    split_passes(3)
+    assert len(threads.row_chunks(spec.population.consumers, 3)) > 1
+    split = Market(spec, 0)
+    split.run_model()
+    pd.testing.assert_frame_equal(one.daily_frame(), split.daily_frame())
+    np.testing.assert_array_equal(list(one.kpis().values()), list(split.kpis().values()))
+    assert one.daily_frame()["orders"].sum() > 0
