@@ -123,3 +123,38 @@ def test_a_run_split_among_threads_is_the_run_on_one(split_passes):
     pd.testing.assert_frame_equal(one.daily_frame(), split.daily_frame())
     np.testing.assert_array_equal(list(one.kpis().values()), list(split.kpis().values()))
     assert one.daily_frame()["orders"].sum() > 0
+
+
+@pytest.mark.parametrize("before", [0, 1])
+@pytest.mark.parametrize("share", [np.inf, 0.0])  # read at positions, or made in full
+def test_positional_reads_in_chunks_are_the_full_draws_numbers(
+    split_passes, monkeypatch, before, share
+):
+    """A draw read at many positions in chunks side by side (or made in full in chunks,
+    after all) gives the full draw's numbers: ascending positions, unsorted ones with
+    repeats, and positions ascending within chunks but not across them."""
+    from sim.mechanisms.base import Uniforms
+
+    split_passes(3)
+    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", -1)
+    monkeypatch.setattr(Uniforms, "POSITIONS_PER_FULL_DRAW", share)
+    full_gen, lazy_gen = (np.random.Generator(np.random.PCG64(9)) for _ in range(2))
+    full_gen.random(before, dtype=np.float32)
+    lazy_gen.random(before, dtype=np.float32)
+    full = full_gen.random(3001, dtype=np.float32)
+    rng = np.random.default_rng(1)
+    ascending = np.sort(rng.choice(full.size, 400, replace=False))
+    for positions in (
+        ascending,
+        rng.integers(0, full.size, 500),
+        np.concatenate([ascending[200:], ascending[:200]]),
+    ):
+        draw = Uniforms(lazy_gen, full.size)
+        assert len(threads.row_chunks(positions.size, Uniforms.POSITION_COST)) > 1
+        np.testing.assert_array_equal(draw.at(positions), full[positions])
+        with pytest.raises(IndexError, match=r"outside 0\.\.3000"):
+            Uniforms(np.random.Generator(np.random.PCG64(9)), full.size).at(
+                np.append(ascending, full.size)
+            )
+        lazy_gen = np.random.Generator(np.random.PCG64(9))
+        lazy_gen.random(before, dtype=np.float32)

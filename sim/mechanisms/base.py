@@ -250,6 +250,7 @@ class Uniforms:
 
     DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
     POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
+    POSITION_COST = 8  # a position read costs about this many cells of a pass (threads)
 
     def __init__(self, generator: np.random.Generator, count: int):
         self.count = count
@@ -274,7 +275,9 @@ class Uniforms:
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
             bit_generator = np.random.PCG64()
             bit_generator.state = self._state
-            self._values = np.random.Generator(bit_generator).random(self.count, np.float32)
+            self._values = draw_float32_into(
+                np.random.Generator(bit_generator), np.empty(self.count, np.float32)
+            )
         if self._values is not None:
             if flat.size and flat.min() < 0:
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
@@ -289,13 +292,25 @@ class Uniforms:
                 bool(self._state["has_uint32"]),
                 np.uint64(self._state["uinteger"]),
             )
-        values, order = pcg64_floats_at(*self._start, flat, self.count)
-        if order < 0:
-            raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
-        if order > 0:  # not ascending and distinct: read each position once, in order
+        values = self._read(flat)
+        if values is None:  # not ascending and distinct: read each position once, in order
             unique, back = np.unique(flat, return_inverse=True)
-            values = pcg64_floats_at(*self._start, unique, self.count)[0][back]
+            values = self._read(unique)[back]
         return values.reshape(positions.shape)
+
+    def _read(self, flat: np.ndarray) -> np.ndarray | None:
+        """The values at these flat positions if they are ascending and distinct, else
+        None; read in chunks of positions side by side when there are many (each chunk
+        jumps to its first position: the same numbers)."""
+        chunks = row_chunks(flat.size, self.POSITION_COST)
+        parts = in_chunks(lambda a, b: pcg64_floats_at(*self._start, flat[a:b], self.count), chunks)
+        if min(order for _, order in parts) < 0:
+            raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
+        if max(order for _, order in parts) > 0:
+            return None
+        if any(flat[stop - 1] >= flat[stop] for _, stop in chunks[:-1]):  # across chunks
+            return None
+        return parts[0][0] if len(parts) == 1 else np.concatenate([v for v, _ in parts])
 
 
 class ScaledHazard:
