@@ -34,15 +34,20 @@ ENVIRONMENT = "SIM_THREADS"
 
 _lock = threading.Lock()
 _chosen: int | None = None
+_cores: tuple[int, int] | None = None  # (pid, cores)
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, threads, pool)
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """Cores this process may run on (asked once a process: a system call)."""
+    global _cores
+    if _cores is None or _cores[0] != os.getpid():
+        try:
+            count = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            count = os.cpu_count() or 1
+        _cores = (os.getpid(), max(1, count))
+    return _cores[1]
 
 
 def threads() -> int:
@@ -78,8 +83,9 @@ def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
     MIN_CHUNK_CELLS cells), else one. Consumers are laid out by neighborhood, whose work
     differs (who can buy online), so a thread done early takes the next chunk."""
     cells = rows * max(columns, 1)
-    parts = threads() * CHUNKS_PER_THREAD if cells >= MIN_CELLS and threads() > 1 else 1
-    parts = max(1, min(parts, cells // MIN_CHUNK_CELLS, rows))  # chunks of some size
+    if cells < MIN_CELLS or threads() == 1:  # most passes of small worlds: one chunk
+        return [(0, rows)]
+    parts = max(1, min(threads() * CHUNKS_PER_THREAD, cells // MIN_CHUNK_CELLS, rows))
     bounds = [rows * p // parts for p in range(parts + 1)]
     return list(itertools.pairwise(bounds))
 
@@ -89,7 +95,7 @@ def in_chunks(work: Callable[[int, int], T], chunks: Sequence[tuple[int, int]]) 
     chunk); the results in the chunks' order. The first exception is raised."""
     if len(chunks) == 1:
         return [work(*chunks[0])]
-    pool = _thread_pool(len(chunks))
+    pool = _thread_pool(threads())  # the chunks queue for the threads
     futures = [pool.submit(work, start, stop) for start, stop in chunks]
     return [future.result() for future in futures]
 

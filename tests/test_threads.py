@@ -21,6 +21,7 @@ def test_row_chunks_cover_the_rows_in_order(split_passes, count):
         assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
         assert len(chunks) <= count * threads.CHUNKS_PER_THREAD
         assert rows * columns >= 64 or len(chunks) == 1
+        assert count > 1 or len(chunks) == 1  # one thread: one chunk, inline
         assert sum(stop - start for start, stop in chunks) == rows
 
 
