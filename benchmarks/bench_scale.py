@@ -4,6 +4,9 @@
     python benchmarks/bench_scale.py --only bass     # one target: baseline, bass, small, sweep
     python benchmarks/bench_scale.py --scaling 10000,100000,1000000[,10000000] --plot
 
+A run splits its largest passes among every core it may use (`sim/threads.py`);
+`SIM_THREADS=1 python benchmarks/bench_scale.py ...` measures it on one core.
+
 Each measurement runs in a fresh Python process (so its peak memory is its own) and
 prints one JSON line; the parent prints a table of figures, targets and ratios, and
 appends every figure to `benchmarks/results/scale.csv` (date, machine, commit).
@@ -119,7 +122,10 @@ def child_run(kind: str, consumers: int, days: int) -> dict:
         model.step()
     t2 = time.perf_counter()
     customers = int(model.platform.consumers.is_customer.sum())
+    from sim.threads import threads
+
     return {
+        "threads": threads(),
         "wall_s": t2 - t0,
         "setup_s": t1 - t0,
         "per_day_ms": (t2 - t1) / days * 1000,
@@ -355,6 +361,7 @@ def target_baseline() -> list[dict]:
         {"figure": "baseline 1M x 365: set-up", "value": m["setup_s"], "unit": "s"},
         {"figure": "baseline 1M x 365: peak memory", "value": m["peak_mb"], "unit": "MB",
          "target": "<= 1024", "ok": m["peak_mb"] <= 1024},
+        {"figure": "baseline 1M x 365: threads", "value": m["threads"], "unit": "(SIM_THREADS)"},
     ]  # fmt: skip
 
 
