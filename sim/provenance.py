@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.errors import OutputExistsError
 from sim.scenario import Scenario
+from sim.threads import threads
 
 PACKAGE = "social-commerce-sim"
 
@@ -82,6 +83,7 @@ def manifest(
         "consumers": spec.population.consumers,
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
+        "threads": threads(),  # a run's large passes split among them (not its numbers)
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }
 

@@ -33,6 +33,7 @@ def test_every_manifest_carries_the_scenario_hash_and_versions():
     record = manifest(spec, datetime.now(UTC), 1.23456)
     assert record["scenario_hash"] == scenario_hash(spec)
     assert record["wall_seconds"] == 1.235 and "numpy" in record["versions"]
+    assert record["threads"] >= 1  # what the wall time was measured on
 
 
 def test_a_failed_folder_write_leaves_nothing_behind(tmp_path):
