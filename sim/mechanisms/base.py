@@ -248,7 +248,7 @@ class Uniforms:
     times drawing one uniform), and kept: its memory, 4 bytes a uniform, until the draw
     is dropped."""
 
-    DRAW_IN_FULL = 1 << 16  # draws up to this size are made in full
+    DRAW_IN_FULL = 1 << 13  # draws up to this size are made in full
     POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
     POSITION_COST = 8  # a position read costs about this many cells of a pass (threads)
 
