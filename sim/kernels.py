@@ -300,7 +300,7 @@ def _output(s_hi, s_lo):  # pragma: no cover - compiled
     return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def pcg64_floats_at(
     s_hi, s_lo, inc_hi, inc_lo, buffered, buffer, positions, count
 ):  # pragma: no cover

@@ -15,10 +15,12 @@ share the cores among them (`sim.sweep_runner`).
 from __future__ import annotations
 
 import itertools
+import numbers
 import os
+import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 import numpy as np
@@ -35,7 +37,7 @@ ENVIRONMENT = "SIM_THREADS"
 _lock = threading.Lock()
 _chosen: int | None = None
 _cores: tuple[int, int] | None = None  # (pid, cores)
-_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, threads, pool)
+_pools: tuple[int, dict[int, ThreadPoolExecutor]] | None = None  # (pid, {threads: pool})
 
 
 def available_cores() -> int:
@@ -57,24 +59,22 @@ def threads() -> int:
     raw = os.environ.get(ENVIRONMENT, "").strip()
     if not raw:
         return available_cores()
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
+    if not re.fullmatch(r"[0-9]+", raw) or int(raw) < 1:
         raise SimError(
             f"environment variable {ENVIRONMENT}={raw!r}: use a whole number of threads, 1 or more"
         )
-    return value
+    return int(raw)
 
 
 def set_threads(count: int | None) -> None:
     """Use `count` threads from now on in this process (None: back to SIM_THREADS or
     every core)."""
     global _chosen
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+    if count is not None and (
+        isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1
+    ):
         raise SimError(f"threads: {count!r} is not a whole number of threads, 1 or more")
-    _chosen = count
+    _chosen = None if count is None else int(count)
 
 
 def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
@@ -91,13 +91,20 @@ def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
 
 
 def in_chunks(work: Callable[[int, int], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
-    """work(start, stop) for each chunk, side by side in the thread pool (inline for one
-    chunk); the results in the chunks' order. The first exception is raised."""
+    """work(start, stop) for each chunk, side by side on `threads()` threads (inline for
+    one chunk); the results in the chunks' order. If a chunk fails, the chunks not begun
+    are dropped, those running are waited for (nothing writes after this returns), and
+    the first failure in the chunks' order is raised."""
     if len(chunks) == 1:
         return [work(*chunks[0])]
-    pool = _thread_pool(threads())  # the chunks queue for the threads
-    futures = [pool.submit(work, start, stop) for start, stop in chunks]
-    return [future.result() for future in futures]
+    futures = [_thread_pool(threads()).submit(work, start, stop) for start, stop in chunks]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        raise
 
 
 def by_row_chunks(kernel: Callable[..., np.ndarray], *args: Any, rows: int, columns: int = 1):
@@ -108,11 +115,13 @@ def by_row_chunks(kernel: Callable[..., np.ndarray], *args: Any, rows: int, colu
 
 
 def _thread_pool(size: int) -> ThreadPoolExecutor:
-    """This process's pool of at least `size` threads (a forked child makes its own)."""
-    global _pool
+    """This process's pool of `size` threads, made on first use (a forked child makes its
+    own). A pool is never shut down: another thread may be using it, and an idle one
+    costs only its waiting threads."""
+    global _pools
     with _lock:
-        if _pool is None or _pool[0] != os.getpid() or _pool[1] < size:
-            if _pool is not None and _pool[0] == os.getpid():
-                _pool[2].shutdown(wait=False)  # idle: its threads end
-            _pool = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="sim-pass"))
-        return _pool[2]
+        if _pools is None or _pools[0] != os.getpid():
+            _pools = (os.getpid(), {})
+        if size not in _pools[1]:
+            _pools[1][size] = ThreadPoolExecutor(size, thread_name_prefix="sim-pass")
+        return _pools[1][size]

@@ -73,6 +73,8 @@ def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(matrix, r
         spread_reached_into(matrix, rows, x[:, :2], slot, kept, reached)
     with pytest.raises(IndexError, match="rows to clear"):
         spread_reached_into(matrix, rows, x, slot, kept, np.array([n]))
+    with pytest.raises(ValueError, match="speakers but values of shape"):
+        spread_reached_into(matrix, np.arange(min(n, 3)), np.ones((7, 3)), slot, kept, reached)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_the_number_of_threads_is_checked(monkeypatch):
     assert threads.threads() == 3
     monkeypatch.setenv(threads.ENVIRONMENT, "")
     assert threads.threads() == threads.available_cores()
-    for bad in ("0", "two", "-1", "1.5"):
+    for bad in ("0", "two", "-1", "1.5", "4_0", "\u0663"):
         monkeypatch.setenv(threads.ENVIRONMENT, bad)
         with pytest.raises(SimError, match=re.escape(f"SIM_THREADS={bad!r}: use a whole number")):
             threads.threads()
@@ -104,15 +105,17 @@ def test_an_error_in_a_chunk_is_raised(split_passes):
         threads.in_chunks(work, chunks)
 
 
-def test_a_run_split_among_threads_is_the_run_on_one(split_passes):
+def test_a_run_split_among_threads_is_the_run_on_one(split_passes, monkeypatch):
     """Every daily series and KPI of a run whose passes are split among three threads
-    (the draws, first purchases, due reorders, changed influence) is the one-thread
-    run's, bit for bit."""
+    (the draws, first purchases, due reorders, changed influence, positional reads) is
+    the one-thread run's, bit for bit."""
     import pandas as pd
 
     from sim.market import Market
+    from sim.mechanisms.base import Uniforms
     from tests.conftest import small_scenario
 
+    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 64)  # positional reads, in chunks too
     spec = small_scenario(run={"days": 90})
     split_passes(1)
     one = Market(spec, 0)
@@ -159,3 +162,102 @@ def test_positional_reads_in_chunks_are_the_full_draws_numbers(
             )
         lazy_gen = np.random.Generator(np.random.PCG64(9))
         lazy_gen.random(before, dtype=np.float32)
+
+
+def test_the_kernels_run_on_threads_release_the_gil():
+    """A compiled pass split among threads runs side by side only without the GIL."""
+    from sim import kernels
+
+    for kernel in (
+        kernels.first_purchase_cells,
+        kernels.due_cells,
+        kernels.changed_influence,
+        kernels.pcg64_floats_at,
+    ):
+        assert kernel.targetoptions.get("nogil") is True, kernel.py_func.__name__
+
+
+def test_chunks_run_on_as_many_threads_as_chosen_and_nothing_runs_after_a_failure(
+    split_passes,
+):
+    import threading
+    import time
+
+    running, most, ended = [0], [0], []
+    lock = threading.Lock()
+
+    def work(start, stop):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)  # long enough for the failure to be seen before the last chunks
+        with lock:
+            running[0] -= 1
+            ended.append(start)
+        if start == 125:
+            raise RuntimeError("second chunk")
+        return start
+
+    split_passes(6)
+    threads.in_chunks(lambda a, b: a, threads.row_chunks(1000))  # a pool of 6 exists
+    split_passes(2)
+    chunks = threads.row_chunks(1000)
+    with pytest.raises(RuntimeError, match="second chunk"):
+        threads.in_chunks(work, chunks)
+    assert most[0] <= 2  # the pool of the threads chosen, not the larger one
+    count = len(ended)
+    time.sleep(0.05)
+    assert len(ended) == count and running[0] == 0  # no chunk still running
+    assert count < len(chunks)  # the chunks not begun were dropped
+
+
+def test_a_draw_whose_last_chunk_would_be_empty_and_bad_outputs(monkeypatch):
+    from sim.mechanisms.base import draw_float32_into
+
+    monkeypatch.setattr(threads, "MIN_CELLS", 1)
+    monkeypatch.setattr(threads, "MIN_CHUNK_CELLS", 1)
+    threads.set_threads(2)
+    try:
+        for size in range(1, 12):
+            for before in (0, 1):
+                whole, chunked = (np.random.Generator(np.random.PCG64(size)) for _ in range(2))
+                whole.random(before, dtype=np.float32)
+                chunked.random(before, dtype=np.float32)
+                expected = whole.random(size, dtype=np.float32)
+                out = np.empty(size, np.float32)
+                np.testing.assert_array_equal(draw_float32_into(chunked, out), expected)
+                assert chunked.bit_generator.state == whole.bit_generator.state, (size, before)
+        generator = np.random.Generator(np.random.PCG64(1))
+        for bad in (
+            np.empty((40, 3), np.float32, order="F"),
+            np.empty(80, np.float32)[::2],
+            np.empty(40, np.float64),
+        ):
+            with pytest.raises(ValueError, match="C-contiguous float32"):
+                draw_float32_into(generator, bad)
+    finally:
+        threads.set_threads(None)
+
+
+def test_a_market_reports_a_bad_thread_count_before_any_work(monkeypatch):
+    from sim.market import Market
+    from tests.conftest import small_scenario
+
+    monkeypatch.setenv(threads.ENVIRONMENT, "4_0")
+    with pytest.raises(SimError, match="SIM_THREADS='4_0'"):
+        Market(small_scenario(), 0)
+
+
+def test_a_sweeps_workers_share_the_cores():
+    from sim.sweep_runner import make_executor
+
+    threads.set_threads(4)
+    try:
+        executor, owned = make_executor(None, 2)
+        try:
+            assert owned and executor._initargs[1] == 2  # 4 threads for 2 workers
+        finally:
+            executor.shutdown()
+    finally:
+        threads.set_threads(None)
+    assert threads.threads() == threads.available_cores() or threads.ENVIRONMENT in os.environ

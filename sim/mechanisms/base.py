@@ -201,13 +201,19 @@ def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.nda
     from a copy of it jumped to where its chunk starts (at a 64-bit output's low half, so
     it starts with no buffered half); the stream then takes the last copy's state, which
     is where the whole draw leaves it. out: a C-contiguous float32 array."""
-    flat = out.reshape(-1)
+    if out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("draw_float32_into needs a writeable, C-contiguous float32 array")
+    flat = out.reshape(-1)  # a view (C-contiguous)
     chunks = row_chunks(flat.size)
     state = generator.bit_generator.state if len(chunks) > 1 else None
     if state is None or state["bit_generator"] != "PCG64":
         return generator.random(out=out, dtype=np.float32)
     buffered = int(state["has_uint32"])
-    starts = [0, *(start + (start - buffered) % 2 for start, _ in chunks[1:])]
+    starts = [0]
+    for start, _ in chunks[1:]:  # moved to an output's low half; none left empty
+        start += (start - buffered) % 2
+        if starts[-1] < start < flat.size:
+            starts.append(start)
     bounds = dict(zip(starts, [*starts[1:], flat.size], strict=True))
     streams = {0: generator}
     for start in starts[1:]:
@@ -299,17 +305,17 @@ class Uniforms:
         return values.reshape(positions.shape)
 
     def _read(self, flat: np.ndarray) -> np.ndarray | None:
-        """The values at these flat positions if they are ascending and distinct, else
-        None; read in chunks of positions side by side when there are many (each chunk
-        jumps to its first position: the same numbers)."""
+        """The values at these flat positions, or None if a chunk's positions are not
+        ascending and distinct; read in chunks of positions side by side when there are
+        many (each chunk jumps from the draw's start to its first position: the same
+        numbers)."""
         chunks = row_chunks(flat.size, self.POSITION_COST)
         parts = in_chunks(lambda a, b: pcg64_floats_at(*self._start, flat[a:b], self.count), chunks)
         if min(order for _, order in parts) < 0:
             raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
         if max(order for _, order in parts) > 0:
             return None
-        if any(flat[stop - 1] >= flat[stop] for _, stop in chunks[:-1]):  # across chunks
-            return None
+        # each chunk reads from the draw's start: only order within a chunk matters
         return parts[0][0] if len(parts) == 1 else np.concatenate([v for v, _ in parts])
 
 
@@ -482,6 +488,8 @@ def spread_reached_into(
     rows = np.asarray(rows, np.int64)
     x = np.asarray(x, np.float64)
     x = np.ascontiguousarray(x[:, None] if x.ndim == 1 else x)
+    if x.ndim != 2 or x.shape[0] != rows.size:
+        raise ValueError(f"{rows.size} speakers but values of shape {x.shape}")
     if out.ndim != 2 or out.dtype != np.float64 or out.shape != (slot.size, x.shape[1]):
         raise ValueError(f"cannot spread {x.shape[1]} columns into an array of {out.shape}")
     cleared = np.asarray(cleared, np.int64)
