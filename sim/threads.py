@@ -1,10 +1,11 @@
 """Threads for the few large passes of a day: a run uses every core it may.
 
 The largest daily passes (the first-purchase draw and decision over every consumer and
-category, the due-reorder scan) split their rows into contiguous chunks run side by side
-in a pool of threads: the compiled kernels and numpy's draws release the GIL. Each row's
-result depends on that row alone, and the chunks' results are joined in row order, so
-the numbers are the same whatever the number of threads (tests compare them).
+category, the due-reorder and changed-influence scans, reads of many positions of a
+draw) split their rows into contiguous chunks run side by side in a pool of threads: the
+compiled kernels and numpy's draws release the GIL. Each row's result depends on that
+row alone, and the chunks' results are joined in row order, so the numbers are the same
+whatever the number of threads (tests compare them).
 
 Small worlds (fewer than `MIN_CELLS` cells) are not split: a chunk's hand-over costs more
 than it saves. The number of threads is every core this process may use, or the
