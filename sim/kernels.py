@@ -200,15 +200,16 @@ def _spread_reached_into(
         for e in range(indptr[r], indptr[r + 1]):
             j = indices[e]
             s = slot[j]
-            if s < 0:
+            first = s < 0
+            if first:
                 s = m
                 slot[j] = s
                 touched[m] = j
-                row = j if by_listener else s
-                for c in range(x.shape[1]):
-                    acc[row, c] = 0.0
                 m += 1
             row = j if by_listener else s
+            if first:
+                for c in range(x.shape[1]):
+                    acc[row, c] = 0.0
             w = data[e]
             for c in range(x.shape[1]):
                 acc[row, c] += w * x[k, c]

@@ -194,6 +194,16 @@ class Mechanism:
 _LOW64 = (1 << 64) - 1
 
 
+def pcg64_generator(state: dict, advanced: int = 0) -> np.random.Generator:
+    """A new generator on a PCG64 stream in this state (a `bit_generator.state` dict),
+    then `advanced` 64-bit outputs further (which clears a buffered half)."""
+    bit_generator = np.random.PCG64()
+    bit_generator.state = state
+    if advanced:
+        bit_generator.advance(advanced)
+    return np.random.Generator(bit_generator)
+
+
 def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.ndarray:
     """`generator.random(out=out, dtype=np.float32)`: the same numbers, and the stream left
     in the same state. A draw of `sim.threads.MIN_CELLS` numbers or more is made in
@@ -216,11 +226,9 @@ def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.nda
             starts.append(start)
     bounds = dict(zip(starts, [*starts[1:], flat.size], strict=True))
     streams = {0: generator}
-    for start in starts[1:]:
-        copy = np.random.PCG64()
-        copy.state = {**state, "has_uint32": 0, "uinteger": 0}
-        copy.advance((start - buffered) // 2)  # the outputs before this chunk
-        streams[start] = np.random.Generator(copy)
+    for start in starts[1:]:  # a copy past the outputs before its chunk, no half buffered
+        fresh = {**state, "has_uint32": 0, "uinteger": 0}
+        streams[start] = pcg64_generator(fresh, advanced=(start - buffered) // 2)
 
     def draw(start: int, stop: int) -> None:
         streams[start].random(out=flat[start:stop], dtype=np.float32)
@@ -279,10 +287,8 @@ class Uniforms:
         if self._values is None and flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
             if flat.size and (flat.min() < 0 or flat.max() >= self.count):
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
-            bit_generator = np.random.PCG64()
-            bit_generator.state = self._state
             self._values = draw_float32_into(
-                np.random.Generator(bit_generator), np.empty(self.count, np.float32)
+                pcg64_generator(self._state), np.empty(self.count, np.float32)
             )
         if self._values is not None:
             if flat.size and flat.min() < 0:
