@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py                 # every target (about 10 minutes)
     python benchmarks/bench_scale.py --only bass     # one target: baseline, bass, small, sweep
+    python benchmarks/bench_scale.py --repeat 3      # each figure the median of 3 fresh runs
     python benchmarks/bench_scale.py --scaling 10000,100000,1000000[,10000000] --plot
 
 A run splits its largest passes among every core it may use (`sim/threads.py`);
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from this_tree import ROOT, measured_tree  # first: this tree's sim, here and in children
 
@@ -310,6 +312,9 @@ CHILDREN = {
 }
 
 
+REPEAT = 1  # --repeat: fresh processes per measurement, their median reported
+
+
 def measure(*args: object) -> dict:
     """Run one child measurement in a fresh process; its JSON line."""
     command = [sys.executable, __file__, "--child", *map(str, args)]
@@ -317,6 +322,27 @@ def measure(*args: object) -> dict:
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def repeated(*measurements: tuple) -> list[list[dict]]:
+    """Each measurement (a `measure` argument tuple) REPEAT times, in turn (A, B, A, B,
+    ...: the machine's drift falls on all of them alike); each one's list of results."""
+    found: list[list[dict]] = [[] for _ in measurements]
+    for _ in range(REPEAT):
+        for results, args in zip(found, measurements, strict=True):
+            results.append(measure(*args))
+    return found
+
+
+def figure(name: str, values: list[float], unit: str, target: str = "", ok=None) -> dict:
+    """A report row: the median of a figure's measurements, with their range when there
+    are several (`ok(median)` decides the target)."""
+    row = {"figure": name, "value": float(median(values)), "unit": unit}
+    if len(values) > 1:
+        row["range"] = (min(values), max(values), len(values))
+    if target:
+        row["target"], row["ok"] = target, ok(row["value"])
+    return row
 
 
 # ---------------------------------------------------------------- the report
@@ -335,12 +361,19 @@ def record(rows: list[dict]) -> None:
         writer = csv.writer(f)
         if new:
             writer.writerow(["when", "commit", "machine", "figure", "value", "unit", "target"])
+        machine = f"{os.cpu_count()} cores {platform.machine()}"
         for row in rows:
-            machine = f"{os.cpu_count()} cores {platform.machine()}"
             value = f"{row['value']:.6g}"
+            suffix = f" (median of {row['range'][2]})" if "range" in row else ""
             writer.writerow(
-                [stamp, commit(), machine, row["figure"], value, row["unit"], row.get("target", "")]
-            )
+                [stamp, commit(), machine, row["figure"] + suffix, value, row["unit"],
+                 row.get("target", "")]
+            )  # fmt: skip
+            if "range" in row:
+                low, high, n = row["range"]
+                for which, v in (("lowest", low), ("highest", high)):
+                    writer.writerow([stamp, commit(), machine, f"{row['figure']} ({which} of {n})",
+                                     f"{v:.6g}", row["unit"], ""])  # fmt: skip
 
 
 def show(rows: list[dict]) -> None:
@@ -350,18 +383,24 @@ def show(rows: list[dict]) -> None:
         verdict = ""
         if "ok" in r:
             verdict = "   met" if r["ok"] else "   NOT MET"
-        print(f"{r['figure']:<{width}}  {r['value']:>12,.4g} {r['unit']:<14}{target}{verdict}")
+        spread = ""
+        if "range" in r:
+            low, high, n = r["range"]
+            spread = f"   (median of {n}: {low:,.4g} to {high:,.4g})"
+        print(
+            f"{r['figure']:<{width}}  {r['value']:>12,.4g} {r['unit']:<14}{target}{verdict}{spread}"
+        )
 
 
 def target_baseline() -> list[dict]:
-    m = measure("run", "baseline", 1_000_000, 365)
+    (runs,) = repeated(("run", "baseline", 1_000_000, 365))
+    label = "baseline 1M x 365"
     return [
-        {"figure": "baseline 1M x 365: wall", "value": m["wall_s"], "unit": "s",
-         "target": "<= 30", "ok": m["wall_s"] <= 30},
-        {"figure": "baseline 1M x 365: set-up", "value": m["setup_s"], "unit": "s"},
-        {"figure": "baseline 1M x 365: peak memory", "value": m["peak_mb"], "unit": "MB",
-         "target": "<= 1024", "ok": m["peak_mb"] <= 1024},
-        {"figure": "baseline 1M x 365: threads", "value": m["threads"], "unit": "(SIM_THREADS)"},
+        figure(f"{label}: wall", [m["wall_s"] for m in runs], "s", "<= 30", lambda v: v <= 30),
+        figure(f"{label}: set-up", [m["setup_s"] for m in runs], "s"),
+        figure(f"{label}: peak memory", [m["peak_mb"] for m in runs], "MB", "<= 1024",
+               lambda v: v <= 1024),
+        figure(f"{label}: threads", [m["threads"] for m in runs], "(SIM_THREADS)"),
     ]  # fmt: skip
 
 
@@ -369,48 +408,54 @@ def target_bass() -> list[dict]:
     rows = []
     for consumers in (10_000, 1_000_000):
         days = 60
-        mine = measure("run", "bass", consumers, days)
-        ref = measure("numpy_bass", consumers, days)
-        ratio = mine["per_day_ms"] / ref["per_day_ms"]
+        agents_too = consumers == 10_000
+        found = repeated(
+            ("run", "bass", consumers, days),
+            ("numpy_bass", consumers, days),
+            *([("mesa_bass", consumers, days)] if agents_too else []),
+        )
+        mine, ref = ([m["per_day_ms"] for m in runs] for runs in found[:2])
         label = f"bass {consumers:,} x {days}"
         rows += [
-            {"figure": f"{label}: this project", "value": mine["per_day_ms"], "unit": "ms/day"},
-            {"figure": f"{label}: plain numpy", "value": ref["per_day_ms"], "unit": "ms/day"},
-            {"figure": f"{label}: ratio", "value": ratio, "unit": "x numpy",
-             "target": "<= 1.5", "ok": ratio <= 1.5},
-        ]  # fmt: skip
-        if consumers == 10_000:
-            agents = measure("mesa_bass", consumers, days)
-            rows.append(
-                {"figure": f"{label}: per-agent Mesa", "value": agents["per_day_ms"],
-                 "unit": "ms/day"}
-            )  # fmt: skip
+            figure(f"{label}: this project", mine, "ms/day"),
+            figure(f"{label}: plain numpy", ref, "ms/day"),
+        ]
+        ratio = figure(f"{label}: ratio", [a / b for a, b in zip(mine, ref, strict=True)],
+                       "x numpy", "<= 1.5", lambda v: v <= 1.5)  # fmt: skip
+        ratio["value"] = float(median(mine) / median(ref))  # of the medians
+        ratio["ok"] = ratio["value"] <= 1.5
+        rows.append(ratio)
+        if agents_too:
+            agents = [m["per_day_ms"] for m in found[2]]
+            rows.append(figure(f"{label}: per-agent Mesa", agents, "ms/day"))
             rows.append(
                 {"figure": f"{label}: Mesa / this project",
-                 "value": agents["per_day_ms"] / mine["per_day_ms"], "unit": "x"}
+                 "value": float(median(agents) / median(mine)), "unit": "x"}
             )  # fmt: skip
     return rows
 
 
 def target_small() -> list[dict]:
-    m = measure("small", 20)
+    (runs,) = repeated(("small", 20))
     return [
-        {"figure": "small runs 2,000 x 365", "value": m["runs_per_s"], "unit": "runs/s/core",
-         "target": ">= 10", "ok": m["runs_per_s"] >= 10},
-        {"figure": "small runs: time per day", "value": m["per_day_ms"], "unit": "ms/day"},
+        figure("small runs 2,000 x 365", [m["runs_per_s"] for m in runs], "runs/s/core",
+               ">= 10", lambda v: v >= 10),
+        figure("small runs: time per day", [m["per_day_ms"] for m in runs], "ms/day"),
     ]  # fmt: skip
 
 
 def target_sweep() -> list[dict]:
-    one = measure("sweep", 200, 1)
-    two = measure("sweep", 200, 2)
-    speedup = one["wall_s"] / two["wall_s"]
+    one, two = repeated(("sweep", 200, 1), ("sweep", 200, 2))
+    ones, twos = [m["wall_s"] for m in one], [m["wall_s"] for m in two]
+    speedup = figure("sweep speed-up on 2 workers", [a / b for a, b in zip(ones, twos, strict=True)],
+                     "x", ">= 1.8", lambda v: v >= 1.8)  # fmt: skip
+    speedup["value"] = float(median(ones) / median(twos))  # of the medians
+    speedup["ok"] = speedup["value"] >= 1.8
     return [
-        {"figure": "sweep 200 runs: 1 worker", "value": one["wall_s"], "unit": "s"},
-        {"figure": "sweep 200 runs: 2 workers", "value": two["wall_s"], "unit": "s"},
-        {"figure": "sweep speed-up on 2 workers", "value": speedup, "unit": "x",
-         "target": ">= 1.8", "ok": speedup >= 1.8},
-    ]  # fmt: skip
+        figure("sweep 200 runs: 1 worker", ones, "s"),
+        figure("sweep 200 runs: 2 workers", twos, "s"),
+        speedup,
+    ]
 
 
 def target_shares(days: int = 60, kind: str = "baseline") -> list[dict]:
@@ -491,6 +536,13 @@ def main() -> int:
         "--only", choices=["baseline", "bass", "small", "sweep", "shares"], action="append"
     )
     parser.add_argument("--scaling", help="comma-separated consumer counts")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each target's figures this many times, in turn, each in a fresh "
+        "process, and report their median and range (default 1)",
+    )
     parser.add_argument("--plot", action="store_true", help="draw docs/images/scale.png")
     parser.add_argument(
         "--shares-days", type=int, default=60, help="days of the shares' run (default 60)"
@@ -504,6 +556,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.shares_days < 1:
         parser.error(f"--shares-days must be at least 1, not {args.shares_days}")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, not {args.repeat}")
+    global REPEAT
+    REPEAT = args.repeat
     targets = {
         "baseline": target_baseline,
         "bass": target_bass,

@@ -66,7 +66,10 @@ ProgressOption = Annotated[
 
 
 WorkersOption = Annotated[
-    int | None, typer.Option(help="Worker processes of the local pool (default: all cores).")
+    int | None,
+    typer.Option(
+        help="Worker processes of the local pool (default: every core this process may use, within any CPU quota)."
+    ),
 ]
 SchedulerOption = Annotated[
     str | None,

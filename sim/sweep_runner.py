@@ -45,7 +45,7 @@ from sim.provenance import (
 from sim.runner import make_progress
 from sim.scenario import Scenario, apply_overrides, coerce_scenario, validate_scenario
 from sim.stats import summarize
-from sim.threads import set_threads, threads
+from sim.threads import available_cores, set_threads, threads
 
 
 @dataclass(frozen=True)
@@ -341,7 +341,7 @@ def make_executor(executor: Executor | str | None, workers: int | None):
     if executor is None or executor == "processes":
         if workers is not None and workers < 1:
             raise SimError(f"--workers {workers}: use a positive number of worker processes")
-        workers = workers or os.cpu_count() or 1
+        workers = workers or available_cores()
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=pool_context(),
@@ -571,7 +571,7 @@ def sweep(
         }
         write_text_atomic(folder / "manifest.json", to_json(record))
         pool, owned = make_executor(executor, workers)
-        window = 4 * (workers or os.cpu_count() or 1)
+        window = 4 * (workers or available_cores())
         try:
             execute(
                 tasks, base, pool, PartWriter(folder, batch_size), daily, progress, window, measure

@@ -8,9 +8,10 @@ row alone, and the chunks' results are joined in row order, so the numbers are t
 whatever the number of threads (tests compare them).
 
 Small worlds (fewer than `MIN_CELLS` cells) are not split: a chunk's hand-over costs more
-than it saves. The number of threads is every core this process may use, or the
-`SIM_THREADS` environment variable, or `set_threads(n)`; a sweep's worker processes
-share the cores among them (`sim.sweep_runner`).
+than it saves. The number of threads is every core this process may use (its CPU
+affinity, within any CPU quota: `available_cores`), or the `SIM_THREADS` environment
+variable, or `set_threads(n)`; a sweep's worker processes share the cores among them
+(`sim.sweep_runner`).
 """
 
 from __future__ import annotations
@@ -42,14 +43,15 @@ _pools: tuple[int, dict[int, ThreadPoolExecutor]] | None = None  # (pid, {thread
 
 
 def available_cores() -> int:
-    """Cores this process may run on (asked once a process: a system call)."""
+    """Cores this process may use: the CPUs it may run on (its affinity), fewer where a
+    CPU quota allows less time than that (a container's cgroup limit, as on CI machines
+    and Kubernetes pods: more threads than the quota only queue). `joblib.cpu_count`
+    reads both (and `LOKY_MAX_CPU_COUNT`, if set); asked once a process."""
     global _cores
     if _cores is None or _cores[0] != os.getpid():
-        try:
-            count = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            count = os.cpu_count() or 1
-        _cores = (os.getpid(), max(1, count))
+        from joblib import cpu_count  # imported on first use: some 0.1 s
+
+        _cores = (os.getpid(), max(1, int(cpu_count())))
     return _cores[1]
 
 

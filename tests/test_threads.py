@@ -71,6 +71,25 @@ def test_first_purchases_in_chunks_are_those_of_one_pass(split_passes, rng):
             np.testing.assert_array_equal(a, b)
 
 
+def test_a_cpu_quota_caps_the_cores(monkeypatch):
+    """A container's CPU quota (cgroup) below the CPUs the process may run on caps the
+    default thread count: more threads than the quota allows would only queue."""
+    from joblib.externals.loky.backend import context
+
+    monkeypatch.delenv(threads.ENVIRONMENT, raising=False)
+    monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
+    monkeypatch.setattr(threads, "_cores", None)
+    monkeypatch.setattr(context, "_cpu_count_cgroup", lambda os_cpu_count: 1)
+    monkeypatch.setattr(context, "_cpu_count_affinity", lambda os_cpu_count: 8)
+    assert threads.available_cores() == 1
+    assert threads.threads() == 1
+    monkeypatch.setattr(threads, "_cores", None)
+    monkeypatch.setattr(context, "_cpu_count_cgroup", lambda os_cpu_count: os_cpu_count)
+    monkeypatch.setattr(context, "_cpu_count_affinity", lambda os_cpu_count: 1)
+    assert threads.available_cores() == 1  # and the affinity caps it too
+    monkeypatch.setattr(threads, "_cores", None)
+
+
 def test_the_number_of_threads_is_checked(monkeypatch):
     monkeypatch.setenv(threads.ENVIRONMENT, "3")
     assert threads.threads() == 3
