@@ -183,11 +183,12 @@ class Fulfillment:
             return
         order = np.argsort(neighborhood, kind="stable")
         buyers, neighborhood = buyers[order], neighborhood[order]
-        cuts = np.flatnonzero(np.diff(neighborhood)) + 1
+        cuts = (np.flatnonzero(np.diff(neighborhood)) + 1).tolist()
         order_time = day * 24.0 + ORDER_HOUR
-        firsts = neighborhood[np.concatenate([[0], cuts])].tolist()
-        batches = [  # neighborhoods, not consumers
-            (order_time, nb, part) for nb, part in zip(firsts, np.split(buyers, cuts), strict=True)
+        starts, stops = [0, *cuts], [*cuts, buyers.size]
+        firsts = neighborhood[starts].tolist()
+        batches = [  # neighborhoods, not consumers; each batch a view of the sorted buyers
+            (order_time, nb, buyers[a:b]) for nb, a, b in zip(firsts, starts, stops, strict=True)
         ]
         self.in_flight += buyers.size
         self.env.process(self.release(day * 24.0 + self.mode["release"], batches))

@@ -277,33 +277,7 @@ class Sharers(Mechanism):
         self.add_earnings(ledger, fade=True)  # what settlement paid today
         paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
-        joined = np.zeros(c.n, bool)
-        if self.anyone_can_join():
-            # only customers who are not sharers can join: every rule below is per consumer
-            candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
-            bound_to = bound_sharer(
-                c.referrer,
-                c.bound_day,
-                c.is_sharer & ~c.lapsed,
-                candidates,
-                day.index,
-                scheme.binding_days,
-            )
-            joins = join_sharers(
-                np.ones(candidates.size, bool),
-                self.platform.get("word_of_mouth").sharer_signal[candidates],
-                beh.sharer_recruitment_per_day,
-                self.join_appeal(candidates, bound_to),
-                beh.sharer_peer_effect,
-                self.uniform_later("sharers", c.n).at(candidates),
-            )
-            joined[candidates] = joins
-            recruited = record_recruitment(
-                c.recruiter, c.sharer_level, candidates[joins], bound_to[joins]
-            )
-        else:  # nobody would join: skip the rules; the stream steps past the draw all the same
-            self.uniform_later("sharers", c.n)
-            recruited = np.empty(0, np.int64)
+        joined, recruited = self.join(day)
         sharers = np.flatnonzero(c.is_sharer)  # only sharers can quit
         quit_ = np.zeros(c.n, bool)
         quit_[sharers] = ~c.is_leader[sharers] & quit_sharers(
@@ -331,6 +305,43 @@ class Sharers(Mechanism):
             self.add_earnings(ledger, fade=False)
         day.joined, day.quit = joined, quit_
 
+    def join(self, day: Day) -> tuple[np.ndarray, np.ndarray]:
+        """Which customers join as sharers today ((N,) bool) and who of them was recruited
+        for the first time (`record_recruitment`, the tree grown in place)."""
+        c, beh = self.pop, self.spec.behavior
+        joined = np.zeros(c.n, bool)
+        if not self.anyone_can_join():  # skip the rules; the stream steps past the draw
+            self.uniform_later("sharers", c.n)
+            return joined, np.empty(0, np.int64)
+        # only customers who are not sharers can join: every rule below is per consumer
+        candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
+        u = self.uniform_later("sharers", c.n).at(candidates)
+        # a draw at or above the highest rate anyone could have cannot join: the rules
+        # below are computed only for the candidates drawing under it (a few in 100)
+        maybe = u < self.joining_rate_bound()
+        candidates, u = candidates[maybe], u[maybe]
+        bound_to = bound_sharer(
+            c.referrer,
+            c.bound_day,
+            c.is_sharer & ~c.lapsed,
+            candidates,
+            day.index,
+            self.platform.scheme.binding_days,
+        )
+        joins = join_sharers(
+            np.ones(candidates.size, bool),
+            self.platform.get("word_of_mouth").sharer_signal[candidates],
+            beh.sharer_recruitment_per_day,
+            self.join_appeal(candidates, bound_to),
+            beh.sharer_peer_effect,
+            u,
+        )
+        joined[candidates] = joins
+        recruited = record_recruitment(
+            c.recruiter, c.sharer_level, candidates[joins], bound_to[joins]
+        )
+        return joined, recruited
+
     def setup(self) -> None:
         self.earners = GrowingSet(self.pop.n)  # only their monthly estimates can be nonzero
 
@@ -353,6 +364,30 @@ class Sharers(Mechanism):
         """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),
         is then 0 (or NaN) for everyone, and nobody joins whatever the appeal."""
         return self.spec.behavior.sharer_recruitment_per_day > 0
+
+    def joining_rate_bound(self) -> float:
+        """A number no candidate's joining rate exceeds today (`join_sharers`: base x
+        appeal x (1 + peer effect x signal)), hence no joining probability either (1 -
+        exp(-rate) <= rate): base x the highest appeal x the highest recruiter's push x (1
+        + peer effect x the highest signal), with a relative margin of 1e-6 for rounding
+        (monotone, and pow and exp are within an ulp). The highest appeal: min(3, E /
+        reference) ^ a <= 3 ^ a (a >= 0), times exp(-joining cost / tolerance), at most
+        exp(-(entry fee + gift-pack premium) / tolerance) (stock only adds to the cost).
+        Infinite (no candidate skipped) where no finite bound is found."""
+        beh, scheme = self.spec.behavior, self.platform.scheme
+        incentives = self.platform.get("incentives")
+        values = [0.0, incentives.recruit_value]
+        if incentives.stock_recruit_value:
+            values.append(incentives.recruit_value + incentives.stock_recruit_value)
+        push = 1.0 + beh.recruitment_push * max(values) / beh.recruit_value_reference_yuan
+        cost = (scheme.entry_fee_fen + scheme.gift_pack_premium_fen) / 100.0
+        appeal = MAX_REWARD_APPEAL**beh.sharer_join_elasticity * max(
+            1.0, float(np.exp(-cost / beh.entry_fee_tolerance_yuan))
+        )
+        highest = float(self.platform.get("word_of_mouth").sharer_signal.max(initial=0.0))
+        peers = 1.0 + beh.sharer_peer_effect * max(0.0, highest)  # NaN: no bound, below
+        bound = beh.sharer_recruitment_per_day * appeal * push * peers * (1.0 + 1e-6)
+        return bound if np.isfinite(bound) and not np.isnan(highest) else np.inf
 
     def stock_up_on_the_pack(self, day: Day, joined: np.ndarray) -> None:
         """The gift pack's goods replace the new members' own orders of its category: each

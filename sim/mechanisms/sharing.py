@@ -140,7 +140,10 @@ class Sharing(Mechanism):
         )
         shared = share_products(sharer_idx, share_prob, effort, u)
         if shared.any():
-            received = self.receive(sharer_idx, shared)
+            # a sharer who shared nothing today adds only zeros to its listeners' sums,
+            # which leaves every sum as it is (a sum starts at +0 and is never -0): left out
+            speaking = shared.any(axis=1)
+            received = self.receive(sharer_idx[speaking], shared[speaking])
             # conversion x shares received, multiplied where read: no second (N, C) pass
             day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k)
         else:  # nobody shared: nobody received a share (0, as conversion x 0 shares)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.mechanisms import (
     sharers,
@@ -107,3 +108,68 @@ def test_recruitment_tree_grows_from_the_joiners_bonds():
     assert recruiter.tolist() == [-1, 0, -1, 0, -1]
     assert level.tolist() == [2, 3, 1, 3, 0]
     assert sharers.joining_level(level, np.array([4, 3]), np.array([1, -1])).tolist() == [4, 3]
+
+
+STRONG_JOINING = {  # joining far likelier than by default: the bound is tested near its edge
+    "behavior.sharer_recruitment_per_day": 0.05,
+    "behavior.sharer_join_elasticity": 2.0,
+    "behavior.recruitment_push": 2.0,
+    "behavior.sharer_peer_effect": 3.0,
+}
+
+
+def all_on_market(days: int, **overrides):
+    from sim.market import Market
+    from sim.scenario import load_scenario
+    from tests.conftest import DATA
+
+    spec = load_scenario(
+        DATA / "scenarios" / "all_mechanisms.toml",
+        {"population.consumers": 600, "run.days": days, **overrides},
+    )
+    return Market(spec)
+
+
+@pytest.mark.parametrize("overrides", [{}, STRONG_JOINING], ids=["default", "strong"])
+def test_no_candidate_joins_at_a_rate_above_the_joining_rate_bound(overrides):
+    """The bound the joining rule skips candidates by is above every candidate's rate (as
+    `roles` computes it), day after day; at the default rates it skips most draws."""
+    from sim.payout.binding import bound_sharer
+
+    market = all_on_market(60, **overrides)
+    platform = market.platform
+    mechanism, c = platform.get("sharers"), platform.consumers
+    beh, skipped = platform.spec.behavior, []
+    for _ in range(60):
+        market.step()
+        candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
+        bound_to = bound_sharer(
+            c.referrer, c.bound_day, c.is_sharer & ~c.lapsed, candidates, platform.day,
+            platform.scheme.binding_days,
+        )  # fmt: skip
+        signal = platform.get("word_of_mouth").sharer_signal[candidates]
+        rate = (
+            beh.sharer_recruitment_per_day
+            * mechanism.join_appeal(candidates, bound_to)
+            * (1.0 + beh.sharer_peer_effect * np.maximum(signal, 0.0))
+        )
+        bound = mechanism.joining_rate_bound()
+        assert np.isfinite(bound) and (rate <= bound).all()
+        skipped.append(max(0.0, 1.0 - bound))  # the share of uniform draws at or above it
+    if not overrides:  # the strong rates bound above 1: nothing to skip
+        assert np.mean(skipped) > 0.9
+
+
+def test_skipping_draws_above_the_joining_rate_bound_gives_the_same_run(monkeypatch):
+    """With every mechanism on, skipping the candidates whose draw is at or above the bound
+    gives the same days and KPIs, bit for bit, as computing every candidate's rate."""
+    for overrides in ({}, STRONG_JOINING):
+        skipping = all_on_market(90, **overrides)
+        skipping.run_model()
+        with monkeypatch.context() as patch:
+            patch.setattr(sharers.Sharers, "joining_rate_bound", lambda self: np.inf)
+            every = all_on_market(90, **overrides)
+            every.run_model()
+        assert skipping.platform.daily_frame().equals(every.platform.daily_frame())
+        np.testing.assert_equal(skipping.platform.kpis(), every.platform.kpis())
+        assert skipping.platform.kpis()["sharers_ever"] > 0
