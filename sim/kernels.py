@@ -160,21 +160,27 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     slot: (N,) int32 scratch, all -1 on entry and on return (4 bytes a consumer: the
     lookups are scattered, so the smaller it is, the more of it stays in cache)."""
     acc = np.empty((_reach_bound(indptr, rows, slot.size), x.shape[1]))  # paged in as used
-    touched = _spread_reached_into(indptr, indices, data, rows, x, slot, acc, False)
+    touched = _spread_reached_into(indptr, indices, data, rows, x, slot, acc, False, 0, slot.size)
     return touched, acc[: touched.size]  # views: the rows never reached are never paged in
 
 
 @numba.njit(cache=True, nogil=True)
-def spread_sparse_into(indptr, indices, data, rows, x, slot, out, cleared):  # pragma: no cover
+def spread_sparse_into(
+    indptr, indices, data, rows, x, slot, out, cleared, lo, hi
+):  # pragma: no cover
     """`spread_sparse` written into the rows of a kept (N, C) array instead of a fresh
-    one: the rows `cleared` (those reached last time) set to 0 first, then each listener's
-    row zeroed when first reached and its sum formed there, in the same order (the same
-    numbers). Returns the listeners reached, in the order first reached: out holds their
-    sums and 0 in every row reached by neither call (no scatter of rows afterwards)."""
+    one, for the listeners lo..hi-1: the rows `cleared` (those reached last time) among
+    them set to 0 first, then each listener's row zeroed when first reached and its sum
+    formed there, in the same order (the same numbers). Returns those listeners reached,
+    in the order first reached: out holds their sums and 0 in every row of the range
+    reached by neither call (no scatter of rows afterwards). Listeners split into ranges
+    may be summed side by side: each range's rows, and its listeners' slots, are its
+    own, and each sum is formed speaker by speaker as in one pass."""
     for r in cleared:
-        for c in range(out.shape[1]):
-            out[r, c] = 0.0
-    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True)
+        if lo <= r < hi:
+            for c in range(out.shape[1]):
+                out[r, c] = 0.0
+    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True, lo, hi)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -188,17 +194,19 @@ def _reach_bound(indptr, rows, consumers):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _spread_reached_into(
-    indptr, indices, data, rows, x, slot, acc, by_listener
+    indptr, indices, data, rows, x, slot, acc, by_listener, lo, hi
 ):  # pragma: no cover
-    """The pass of `spread_sparse`: each listener's sum formed from 0 in acc's row (the
-    listener's own row when by_listener, else its order of first reach). Returns the
-    listeners reached; slot is all -1 again on return."""
-    touched = np.empty(_reach_bound(indptr, rows, slot.size), slot.dtype)
+    """The pass of `spread_sparse`, over the listeners lo..hi-1: each listener's sum
+    formed from 0 in acc's row (the listener's own row when by_listener, else its order
+    of first reach). Returns the listeners reached; their slots are -1 again on return."""
+    touched = np.empty(_reach_bound(indptr, rows, hi - lo), slot.dtype)
     m = 0
     for k in range(rows.size):
         r = rows[k]
         for e in range(indptr[r], indptr[r + 1]):
             j = indices[e]
+            if j < lo or j >= hi:
+                continue
             s = slot[j]
             first = s < 0
             if first:

@@ -2,10 +2,10 @@
 
 The largest daily passes (the first-purchase draw and decision over every consumer and
 category, the due-reorder and changed-influence scans, reads of many positions of a
-draw) split their rows into contiguous chunks run side by side in a pool of threads: the
-compiled kernels and numpy's draws release the GIL. Each row's result depends on that
-row alone, and the chunks' results are joined in row order, so the numbers are the same
-whatever the number of threads (tests compare them).
+draw, the sums of the shares received) split their rows into contiguous chunks run side
+by side in a pool of threads: the compiled kernels and numpy's draws release the GIL.
+Each row's result depends on that row alone, and the chunks' results are joined in row
+order, so the numbers are the same whatever the number of threads (tests compare them).
 
 Small worlds (fewer than `MIN_CELLS` cells) are not split: a chunk's hand-over costs more
 than it saves. The number of threads is every core this process may use (its CPU
@@ -91,6 +91,17 @@ def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
     parts = max(1, min(threads() * CHUNKS_PER_THREAD, cells // MIN_CHUNK_CELLS, rows))
     bounds = [rows * p // parts for p in range(parts + 1)]
     return list(itertools.pairwise(bounds))
+
+
+def ranges_per_thread(rows: int, cells: int) -> list[tuple[int, int]]:
+    """Contiguous (start, stop) ranges covering rows 0..rows-1, one per thread for a pass
+    of at least MIN_CELLS cells with more than one thread, else one: for a pass each of
+    whose chunks reads all of its input (spreading over ties, split by the listeners it
+    writes), where more chunks would mean more reading."""
+    if cells < MIN_CELLS or threads() == 1 or rows < 2:
+        return [(0, rows)]
+    parts = min(threads(), rows)
+    return list(itertools.pairwise([rows * p // parts for p in range(parts + 1)]))
 
 
 def in_chunks(work: Callable[[int, int], T], chunks: Sequence[tuple[int, int]]) -> list[T]:

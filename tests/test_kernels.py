@@ -53,11 +53,17 @@ def test_spread_reached_gives_the_dense_sums_of_the_listeners_reached(matrix, rn
     np.testing.assert_array_equal(target, expected)
 
 
-def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(matrix, rng):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(
+    matrix, rng, threads, split_passes
+):
     """Written into a kept array, clearing the rows reached the day before: after each
     day it holds exactly the dense sums of that day's speakers (0 everywhere else),
-    whether a day reaches more, fewer or nobody."""
+    whether a day reaches more, fewer or nobody; summed by one thread or by ranges of
+    listeners side by side."""
     from sim.mechanisms.base import spread_reached_into
+
+    split_passes(threads)
 
     n = matrix.shape[0]
     kept = np.zeros((n, 3))

@@ -26,6 +26,19 @@ def test_row_chunks_cover_the_rows_in_order(split_passes, count):
         assert sum(stop - start for start, stop in chunks) == rows
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_ranges_per_thread_cover_the_rows_one_per_thread(split_passes, count):
+    """A pass each of whose chunks reads all its input gets one range per thread (more
+    would read more), one for a small pass."""
+    split_passes(count)
+    for rows, cells in [(1000, 64), (1000, 63), (5, 10_000), (1, 10_000), (0, 10_000)]:
+        ranges = threads.ranges_per_thread(rows, cells)
+        assert ranges[0][0] == 0 and ranges[-1][1] == rows
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(ranges))
+        expected = 1 if cells < 64 or count == 1 or rows < 2 else min(count, rows)
+        assert len(ranges) == expected
+
+
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("before", [0, 1, 2])
 @pytest.mark.parametrize("size", [(1001, 3), (640,), (97, 5)])

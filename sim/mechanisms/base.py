@@ -40,7 +40,7 @@ from sim.kernels import (
     spread_sparse,
     spread_sparse_into,
 )
-from sim.threads import in_chunks, row_chunks
+from sim.threads import in_chunks, ranges_per_thread, row_chunks
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -501,9 +501,15 @@ def spread_reached_into(
     cleared = np.asarray(cleared, np.int64)
     if cleared.size and (cleared.min() < 0 or cleared.max() >= out.shape[0]):
         raise IndexError(f"rows to clear outside 0..{out.shape[0] - 1}")
-    return spread_sparse_into(
-        matrix.indptr, matrix.indices, matrix.data, rows, x, slot, out, cleared
-    )
+    ties = int(np.sum(matrix.indptr[rows + 1] - matrix.indptr[rows]))
+
+    def listeners(lo: int, hi: int) -> np.ndarray:
+        args = (matrix.indptr, matrix.indices, matrix.data, rows, x, slot, out, cleared)
+        return spread_sparse_into(*args, lo, hi)
+
+    # every range reads all the speakers' ties and writes only its own listeners' rows
+    parts = in_chunks(listeners, ranges_per_thread(slot.size, ties * x.shape[1]))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def spread(
