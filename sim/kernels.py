@@ -91,7 +91,8 @@ def first_purchase_cells(
 def row_dots(indptr, indices, data, keep, rows, x):  # pragma: no cover - compiled
     """(matrix[rows] @ x) for the CSR matrix of the entries kept (keep: (nnz,) bool): per
     row, the sum of data[e] x x[indices[e]] over its kept entries in stored order (scipy's
-    csr_matvec order), without building either matrix. x: (N,) float64."""
+    csr_matvec order), without building either matrix. x: (N,) float64, or bool read as
+    1.0 and 0.0 (the same products: no float copy of a mask to make)."""
     out = np.zeros(rows.size)
     for k in range(rows.size):
         r = rows[k]

@@ -28,9 +28,9 @@ def has_online_tie(
     local ties (local: (nnz,) mask of the trust matrix's entries)?"""
     if who.size == 0:
         return np.zeros(0, bool)
-    x = online_customer.astype(np.float64)
     rows = np.asarray(who, np.int64)
-    return row_dots(trust.indptr, trust.indices, trust.data, local, rows, x) > 0
+    marked = np.asarray(online_customer, bool)  # read as 1.0 and 0.0 by the kernel
+    return row_dots(trust.indptr, trust.indices, trust.data, local, rows, marked) > 0
 
 
 class ProxyPurchaseBehavior(Section):
