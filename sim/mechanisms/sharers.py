@@ -36,6 +36,7 @@ import numpy as np
 from sim.arrays import GrowingSet
 from sim.ledger import TYPE_INDEX
 from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.word_of_mouth import SIGNAL_CEILING
 from sim.metrics import gini, ratio
 from sim.payout import onboard_sharers
 from sim.payout.binding import bound_sharer
@@ -369,11 +370,12 @@ class Sharers(Mechanism):
         """A number no candidate's joining rate exceeds today (`join_sharers`: base x
         appeal x (1 + peer effect x signal)), hence no joining probability either (1 -
         exp(-rate) <= rate): base x the highest appeal x the highest recruiter's push x (1
-        + peer effect x the highest signal), with a relative margin of 1e-6 for rounding
-        (monotone, and pow and exp are within an ulp). The highest appeal: min(3, E /
-        reference) ^ a <= 3 ^ a (a >= 0), times exp(-joining cost / tolerance), at most
-        exp(-(entry fee + gift-pack premium) / tolerance) (stock only adds to the cost).
-        Infinite (no candidate skipped) where no finite bound is found."""
+        + peer effect x the highest signal, `word_of_mouth.SIGNAL_CEILING`), with a
+        relative margin of 1e-6 for rounding (monotone; pow and exp within an ulp; the
+        signal within 1e-11 of its ceiling). The highest appeal: min(3, E / reference) ^ a
+        <= 3 ^ a (a >= 0), times exp(-joining cost / tolerance), at most exp(-(entry fee +
+        gift-pack premium) / tolerance) (stock only adds to the cost). Infinite (no
+        candidate skipped) where no finite bound is found."""
         beh, scheme = self.spec.behavior, self.platform.scheme
         incentives = self.platform.get("incentives")
         values = [0.0, incentives.recruit_value]
@@ -384,10 +386,9 @@ class Sharers(Mechanism):
         appeal = MAX_REWARD_APPEAL**beh.sharer_join_elasticity * max(
             1.0, float(np.exp(-cost / beh.entry_fee_tolerance_yuan))
         )
-        highest = float(self.platform.get("word_of_mouth").sharer_signal.max(initial=0.0))
-        peers = 1.0 + beh.sharer_peer_effect * max(0.0, highest)  # NaN: no bound, below
+        peers = 1.0 + beh.sharer_peer_effect * SIGNAL_CEILING  # no signal is above it
         bound = beh.sharer_recruitment_per_day * appeal * push * peers * (1.0 + 1e-6)
-        return bound if np.isfinite(bound) and not np.isnan(highest) else np.inf
+        return bound if np.isfinite(bound) else np.inf
 
     def stock_up_on_the_pack(self, day: Day, joined: np.ndarray) -> None:
         """The gift pack's goods replace the new members' own orders of its category: each

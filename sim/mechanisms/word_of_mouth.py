@@ -77,6 +77,14 @@ class WordOfMouthBehavior(Section):
     )
 
 
+# No signal exceeds 1: a listener's ties are scaled to sum to 1 in absolute value
+# (`sim.network.row_normalized`) and each speaker broadcasts 0 or 1, so the signal, a sum
+# of the scaled ties of those broadcasting 1, is at most 1 (distrust ties only lower it);
+# kept up to date by adding changes, it drifts from the exact sum by an ulp per addition
+# at most, some 1e-11 after a million updates of a row. A rule may bound a rate by it.
+SIGNAL_CEILING = 1.0
+
+
 class WordOfMouth(Mechanism):
     name = "word_of_mouth"
     params = WordOfMouthBehavior

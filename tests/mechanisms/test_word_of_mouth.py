@@ -48,3 +48,27 @@ def test_cascade_rate_combines_two_speakers():
     new = np.array([[False], [True], [True]])
     p = purchase.adoption_probability(word_of_mouth.cascade_rate(by_speaker, new))
     np.testing.assert_allclose(p[0, 0], 1 - 0.5 * 0.5)
+
+
+def test_no_maintained_signal_exceeds_the_ceiling_rules_bound_by():
+    """The signal kept up to date by adding changes stays within 1e-11 of the range
+    [-1, SIGNAL_CEILING] (sharers' joining bound reads the ceiling), on a generated
+    network and on the Bitcoin OTC network with its distrust ties, day after day."""
+    from sim.market import Market
+    from sim.scenario import load_scenario
+    from tests.conftest import DATA, ROOT
+
+    for path, consumers in [
+        (DATA / "scenarios" / "all_mechanisms.toml", 2000),
+        (ROOT / "scenarios" / "bitcoin_otc.toml", None),
+    ]:
+        overrides = {"run.days": 120} | ({"population.consumers": consumers} if consumers else {})
+        market = Market(load_scenario(path, overrides))
+        signal = market.platform.consumers.wom_signal
+        highest = lowest = 0.0
+        for _ in range(120):
+            market.step()
+            highest, lowest = max(highest, signal.max()), min(lowest, signal.min())
+        assert highest <= word_of_mouth.SIGNAL_CEILING + 1e-11, path
+        assert lowest >= -1.0 - 1e-11, path
+        assert highest > 0.5, path  # the signal was tested near its ceiling
