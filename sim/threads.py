@@ -5,7 +5,9 @@ category, the due-reorder and changed-influence scans, reads of many positions o
 draw, the sums of the shares received) split their rows into contiguous chunks run side
 by side in a pool of threads: the compiled kernels and numpy's draws release the GIL.
 Each row's result depends on that row alone, and the chunks' results are joined in row
-order, so the numbers are the same whatever the number of threads (tests compare them).
+order, so the numbers are the same whatever the number of threads (tests compare them;
+only the order of the listeners a spreading pass reached, which the next day's pass
+clears, follows the ranges).
 
 Small worlds (fewer than `MIN_CELLS` cells) are not split: a chunk's hand-over costs more
 than it saves. The number of threads is every core this process may use (its CPU
@@ -45,11 +47,13 @@ _pools: tuple[int, dict[int, ThreadPoolExecutor]] | None = None  # (pid, {thread
 def available_cores() -> int:
     """Cores this process may use: the CPUs it may run on (its affinity), fewer where a
     CPU quota allows less time than that (a container's cgroup limit, as on CI machines
-    and Kubernetes pods: more threads than the quota only queue). `joblib.cpu_count`
-    reads both (and `LOKY_MAX_CPU_COUNT`, if set); asked once a process."""
+    and Kubernetes pods: more threads than the quota only queue). loky's `cpu_count`
+    (joblib's process-pool library) reads both, and `LOKY_MAX_CPU_COUNT` if set; asked
+    once a process."""
     global _cores
     if _cores is None or _cores[0] != os.getpid():
-        from joblib import cpu_count  # imported on first use: some 0.1 s
+        # loky's, not joblib's: joblib answers 1 where it cannot use multiprocessing
+        from joblib.externals.loky import cpu_count  # imported on first use: some 0.1 s
 
         _cores = (os.getpid(), max(1, int(cpu_count())))
     return _cores[1]

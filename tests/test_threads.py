@@ -103,6 +103,21 @@ def test_a_cpu_quota_caps_the_cores(monkeypatch):
     monkeypatch.setattr(threads, "_cores", None)
 
 
+def test_the_cores_do_not_drop_to_one_where_joblib_cannot_use_processes():
+    """joblib's own cpu_count answers 1 where it cannot use multiprocessing
+    (JOBLIB_MULTIPROCESSING=0, no working semaphores): the cores a run may use are
+    still the CPUs and quota it has."""
+    import subprocess
+    import sys
+
+    code = "from sim.threads import available_cores; print(available_cores())"
+    env = {**os.environ, "JOBLIB_MULTIPROCESSING": "0"}
+    env.pop(threads.ENVIRONMENT, None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == threads.available_cores()
+
+
 def test_the_number_of_threads_is_checked(monkeypatch):
     monkeypatch.setenv(threads.ENVIRONMENT, "3")
     assert threads.threads() == 3

@@ -319,7 +319,7 @@ class Sharers(Mechanism):
         u = self.uniform_later("sharers", c.n).at(candidates)
         # a draw at or above the highest rate anyone could have cannot join: the rules
         # below are computed only for the candidates drawing under it (a few in 100)
-        maybe = u < self.joining_rate_bound()
+        maybe = u < np.float64(self.joining_rate_bound())  # in float64, as the rule compares
         candidates, u = candidates[maybe], u[maybe]
         bound_to = bound_sharer(
             c.referrer,
@@ -369,26 +369,28 @@ class Sharers(Mechanism):
     def joining_rate_bound(self) -> float:
         """A number no candidate's joining rate exceeds today (`join_sharers`: base x
         appeal x (1 + peer effect x signal)), hence no joining probability either (1 -
-        exp(-rate) <= rate): base x the highest appeal x the highest recruiter's push x (1
-        + peer effect x the highest signal, `word_of_mouth.SIGNAL_CEILING`), with a
-        relative margin of 1e-6 for rounding (monotone; pow and exp within an ulp; the
-        signal within 1e-11 of its ceiling). The highest appeal: min(3, E / reference) ^ a
-        <= 3 ^ a (a >= 0), times exp(-joining cost / tolerance), at most exp(-(entry fee +
-        gift-pack premium) / tolerance) (stock only adds to the cost). Infinite (no
-        candidate skipped) where no finite bound is found."""
+        exp(-rate) <= rate, compared with the uniforms in float64): base x the highest
+        appeal x the highest recruiter's push x (1 + peer effect x the signal's ceiling,
+        `word_of_mouth.SIGNAL_CEILING`), with a relative margin of 1e-6 for rounding
+        (monotone; pow and exp within an ulp; the signal within 1e-10 of its ceiling).
+        The highest appeal: min(3, E / reference) ^ a <= 3 ^ a (a >= 0), times exp(-cost /
+        tolerance) at the lowest joining cost, the entry fee and gift-pack premium (a tier's
+        stock only adds to it; every part is validated >= 0). The highest push: 1 + push x
+        the most a recruit is worth to a recruiter (V, or V + W for one who sells stock
+        down) / reference. Infinite (no candidate skipped) where no finite bound is found."""
         beh, scheme = self.spec.behavior, self.platform.scheme
         incentives = self.platform.get("incentives")
         values = [0.0, incentives.recruit_value]
         if incentives.stock_recruit_value:
             values.append(incentives.recruit_value + incentives.stock_recruit_value)
         push = 1.0 + beh.recruitment_push * max(values) / beh.recruit_value_reference_yuan
-        cost = (scheme.entry_fee_fen + scheme.gift_pack_premium_fen) / 100.0
-        appeal = MAX_REWARD_APPEAL**beh.sharer_join_elasticity * max(
-            1.0, float(np.exp(-cost / beh.entry_fee_tolerance_yuan))
+        lowest_cost = (scheme.entry_fee_fen + scheme.gift_pack_premium_fen) / 100.0
+        appeal = MAX_REWARD_APPEAL**beh.sharer_join_elasticity * float(
+            np.exp(-lowest_cost / beh.entry_fee_tolerance_yuan)
         )
         peers = 1.0 + beh.sharer_peer_effect * SIGNAL_CEILING  # no signal is above it
         bound = beh.sharer_recruitment_per_day * appeal * push * peers * (1.0 + 1e-6)
-        return bound if np.isfinite(bound) else np.inf
+        return float(bound) if np.isfinite(bound) else np.inf
 
     def stock_up_on_the_pack(self, day: Day, joined: np.ndarray) -> None:
         """The gift pack's goods replace the new members' own orders of its category: each

@@ -77,11 +77,12 @@ class WordOfMouthBehavior(Section):
     )
 
 
-# No signal exceeds 1: a listener's ties are scaled to sum to 1 in absolute value
-# (`sim.network.row_normalized`) and each speaker broadcasts 0 or 1, so the signal, a sum
-# of the scaled ties of those broadcasting 1, is at most 1 (distrust ties only lower it);
-# kept up to date by adding changes, it drifts from the exact sum by an ulp per addition
-# at most, some 1e-11 after a million updates of a row. A rule may bound a rate by it.
+# No signal's size exceeds 1. The signal is kept by adding each change of what speakers
+# broadcast, over ties scaled to sum to 1 in absolute value per listener
+# (`sim.network.row_normalized`): it is the scaled ties times (what each speaker
+# broadcasts now - what it broadcast at set-up), each difference between -1 and 1, so
+# its size is at most 1 (in rounding, within half an ulp per addition: some 1e-10 after
+# a million updates of a row). A rule may bound a rate by it.
 SIGNAL_CEILING = 1.0
 
 

@@ -173,3 +173,27 @@ def test_skipping_draws_above_the_joining_rate_bound_gives_the_same_run(monkeypa
         assert skipping.platform.daily_frame().equals(every.platform.daily_frame())
         np.testing.assert_equal(skipping.platform.kpis(), every.platform.kpis())
         assert skipping.platform.kpis()["sharers_ever"] > 0
+
+
+def test_the_bound_is_compared_in_float64_as_the_rule_is(monkeypatch):
+    """A joining rate below float32's range (a legal base rate of 1e-50) still joins a
+    candidate who draws 0: the bound must not round to 0 on the way to the comparison.
+    The sharers' uniforms are forced to 0 (the stream steps as before)."""
+
+    class Zeros:
+        def __init__(self, draw):
+            self.draw = draw
+
+        def at(self, positions):
+            return np.zeros(np.shape(positions), np.float32)
+
+    real = sharers.Sharers.uniform_later
+    monkeypatch.setattr(sharers.Sharers, "uniform_later", lambda self, *a: Zeros(real(self, *a)))
+    tiny = {"behavior.sharer_recruitment_per_day": 1e-50}
+    skipping = all_on_market(20, **tiny)
+    skipping.run_model()
+    monkeypatch.setattr(sharers.Sharers, "joining_rate_bound", lambda self: np.inf)
+    every = all_on_market(20, **tiny)
+    every.run_model()
+    joined = skipping.platform.daily_frame()["new_sharers"].sum()
+    assert joined == every.platform.daily_frame()["new_sharers"].sum() > 0

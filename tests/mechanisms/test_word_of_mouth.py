@@ -51,7 +51,7 @@ def test_cascade_rate_combines_two_speakers():
 
 
 def test_no_maintained_signal_exceeds_the_ceiling_rules_bound_by():
-    """The signal kept up to date by adding changes stays within 1e-11 of the range
+    """The signal kept up to date by adding changes stays within 1e-10 of the range
     [-1, SIGNAL_CEILING] (sharers' joining bound reads the ceiling), on a generated
     network and on the Bitcoin OTC network with its distrust ties, day after day."""
     from sim.market import Market
@@ -69,6 +69,6 @@ def test_no_maintained_signal_exceeds_the_ceiling_rules_bound_by():
         for _ in range(120):
             market.step()
             highest, lowest = max(highest, signal.max()), min(lowest, signal.min())
-        assert highest <= word_of_mouth.SIGNAL_CEILING + 1e-11, path
-        assert lowest >= -1.0 - 1e-11, path
+        assert highest <= word_of_mouth.SIGNAL_CEILING + 1e-10, path
+        assert lowest >= -1.0 - 1e-10, path
         assert highest > 0.5, path  # the signal was tested near its ceiling
