@@ -77,12 +77,12 @@ class WordOfMouthBehavior(Section):
     )
 
 
-# No signal's size exceeds 1. The signal is kept by adding each change of what speakers
-# broadcast, over ties scaled to sum to 1 in absolute value per listener
-# (`sim.network.row_normalized`): it is the scaled ties times (what each speaker
-# broadcasts now - what it broadcast at set-up), each difference between -1 and 1, so
-# its size is at most 1 (in rounding, within half an ulp per addition: some 1e-10 after
-# a million updates of a row). A rule may bound a rate by it.
+# No signal exceeds 1. The signal is kept by adding what speakers broadcast at set-up and
+# then each change of it, over ties scaled to sum to 1 in absolute value per listener
+# (`sim.network.row_normalized`): it is the scaled ties times what each speaker
+# broadcasts, 0 or 1, so it is at most 1 (distrust ties only lower it) and at least -1
+# (in rounding, within half an ulp per addition: some 1e-10 after a million updates of a
+# row). A rule may bound a rate by it.
 SIGNAL_CEILING = 1.0
 
 
@@ -111,11 +111,23 @@ class WordOfMouth(Mechanism):
     )
 
     def setup(self) -> None:
-        self.pop.wom_broadcast[:] = self.pop.influence_state()
         self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached`
         # built with the world, not on the first day: every day's update reads it
         self.influence = self.platform.network.influence_by_speaker
         self.awareness_raised = any(m.raises_awareness for m in self.platform.mechanisms.values())
+        self.broadcast_start()
+
+    def broadcast_start(self) -> None:
+        """What consumers broadcast before day 0 (the group leaders appointed then are
+        sharers) enters the signal at once, as every later change does in `update`: the
+        signal is then the ties times what each speaker broadcasts."""
+        c = self.pop
+        state = c.influence_state()
+        speaking = np.flatnonzero(state.any(axis=1))
+        if speaking.size:
+            reached, sums = spread_reached(self.influence, speaking, state[speaking], self._slot)
+            add_rows(c.wom_signal, reached, sums)
+        self.broadcast[:] = state
 
     @property
     def signal(self) -> np.ndarray:

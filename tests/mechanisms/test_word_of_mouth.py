@@ -72,3 +72,28 @@ def test_no_maintained_signal_exceeds_the_ceiling_rules_bound_by():
         assert highest <= word_of_mouth.SIGNAL_CEILING + 1e-10, path
         assert lowest >= -1.0 - 1e-10, path
         assert highest > 0.5, path  # the signal was tested near its ceiling
+
+
+def test_the_kept_signal_is_the_ties_times_what_speakers_broadcast_from_day_0():
+    """Group leaders appointed before day 0 are sharers: their ties hear it from the first
+    day, as from anyone who becomes one later. The signal kept by adding changes is the
+    dense product of the row-normalized ties and every speaker's state (active customer
+    per category, then sharer), at set-up and day after day."""
+    from sim.market import Market
+    from sim.scenario import load_scenario
+    from tests.conftest import DATA
+
+    spec = load_scenario(
+        DATA / "scenarios" / "all_mechanisms.toml", {"population.consumers": 800, "run.days": 30}
+    )
+    market = Market(spec)
+    mechanism, c = market.platform.get("word_of_mouth"), market.platform.consumers
+    leaders = np.flatnonzero(c.is_leader)
+    assert leaders.size and c.is_sharer[leaders].all()
+    for day in range(31):
+        dense = mechanism.influence.T @ c.influence_state()
+        np.testing.assert_allclose(mechanism.signal, dense, rtol=0, atol=1e-12, err_msg=day)
+        if day < 30:
+            market.step()
+    listeners = mechanism.influence[leaders].indices
+    assert (mechanism.sharer_signal[listeners] != 0).any()
