@@ -92,9 +92,7 @@ def row_chunks(rows: int, columns: int = 1) -> list[tuple[int, int]]:
     cells = rows * max(columns, 1)
     if cells < MIN_CELLS or threads() == 1:  # most passes of small worlds: one chunk
         return [(0, rows)]
-    parts = max(1, min(threads() * CHUNKS_PER_THREAD, cells // MIN_CHUNK_CELLS, rows))
-    bounds = [rows * p // parts for p in range(parts + 1)]
-    return list(itertools.pairwise(bounds))
+    return _even_ranges(rows, min(threads() * CHUNKS_PER_THREAD, cells // MIN_CHUNK_CELLS))
 
 
 def ranges_per_thread(rows: int, cells: int) -> list[tuple[int, int]]:
@@ -102,9 +100,15 @@ def ranges_per_thread(rows: int, cells: int) -> list[tuple[int, int]]:
     of at least MIN_CELLS cells with more than one thread, else one: for a pass each of
     whose chunks reads all of its input (spreading over ties, split by the listeners it
     writes), where more chunks would mean more reading."""
-    if cells < MIN_CELLS or threads() == 1 or rows < 2:
+    if cells < MIN_CELLS or threads() == 1:
         return [(0, rows)]
-    parts = min(threads(), rows)
+    return _even_ranges(rows, threads())
+
+
+def _even_ranges(rows: int, parts: int) -> list[tuple[int, int]]:
+    """Rows 0..rows-1 in `parts` contiguous ranges of near-equal size (at least one
+    range, none empty unless there are no rows)."""
+    parts = max(1, min(parts, rows))
     return list(itertools.pairwise([rows * p // parts for p in range(parts + 1)]))
 
 
