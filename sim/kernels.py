@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 
 @numba.njit(cache=True, nogil=True)
@@ -49,6 +52,29 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast, start, stop):  
     return out[:m]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_purchase_rate(hazards, scales, demand, factors, i, c):  # pragma: no cover
+    """Cell (i, c)'s rate: (scales[j] x hazards[j], summed in order) x demand[c] x each
+    factor in order (numpy's order of operations; a scale of 1.0 leaves a hazard as it
+    is, exactly), a dimension of 1 broadcast."""
+    r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
+    for j in range(len(hazards)):
+        h = hazards[j]
+        r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
+    r = r * demand[c]
+    for f in factors:
+        r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
+    return r
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _buys(r, v):  # pragma: no cover - compiled
+    """Whether a draw v buys at rate r: v < 1 - exp(-r). As 1 - exp(-r) < r for r > 0
+    and expm1 rounds faithfully, its value is at most r: a draw of r or more fails
+    without computing it (most cells)."""
+    return r > 0.0 and v < r and v < -np.expm1(-r)
+
+
 @numba.njit(cache=True, nogil=True)
 def first_purchase_cells(
     can_buy, customer_of, hazards, scales, demand, factors, u, start, stop
@@ -56,12 +82,13 @@ def first_purchase_cells(
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
     probability 1 - exp(-max(rate, 0)), where rate = (scales[j] x hazards[j], summed in
-    order) x demand[c] x each factor in order (numpy's order of operations, cell by cell;
-    a scale of 1.0 leaves a hazard as it is, exactly). hazards and factors: tuples of
-    C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a dimension of 1
-    broadcast (a hazard may have more columns: its first C are read); scales: (len
-    (hazards),) float64; u: (N, C) float32, compared as float64 (numpy's promotion). Only
-    rows start..stop-1 are decided (a chunk of a pass split among threads)."""
+    order) x demand[c] x each factor in order (`_first_purchase_rate`). hazards and
+    factors: tuples of C-contiguous 2-D float64 arrays of shape (N or 1, C or 1), a
+    dimension of 1 broadcast (a hazard may have more columns: its first C are read);
+    scales: (len(hazards),) float64; u: (N, C) float32, compared as float64 (numpy's
+    promotion). Only rows start..stop-1 are decided (a chunk of a pass split among
+    threads). Every cell's rate is computed: see `first_purchase_drawn` for when most
+    draws are above a bound on them."""
     k = customer_of.shape[1]
     out = np.empty((stop - start) * k, np.int64)
     m = 0
@@ -71,20 +98,30 @@ def first_purchase_cells(
         for c in range(k):
             if customer_of[i, c]:
                 continue
-            r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
-            for j in range(len(hazards)):
-                h = hazards[j]
-                r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
-            r = r * demand[c]
-            for f in factors:
-                r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
-            # 1 - exp(-r) < r for r > 0, and expm1 rounds faithfully, so its value is at
-            # most r: a draw of r or more fails without computing it (most cells).
-            v = np.float64(u[i, c])
-            if r > 0.0 and v < r and v < -np.expm1(-r):
+            r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
+            if _buys(r, np.float64(u[i, c])):
                 out[m] = i * k + c
                 m += 1
     return out[:m].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def column_range(values, columns, rows, every_row):  # pragma: no cover - compiled
+    """((columns,), (columns,)) the smallest and largest value of each of the first
+    `columns` columns of a 2-D float64 array, over the rows `rows` (int64), or over every
+    row when every_row; NaN ignored (inf and -inf where a column has no other value)."""
+    low = np.full(columns, np.inf)
+    high = np.full(columns, -np.inf)
+    count = values.shape[0] if every_row else rows.size
+    for t in range(count):
+        i = t if every_row else rows[t]
+        for c in range(columns):
+            x = values[i, c]
+            if x < low[c]:
+                low[c] = x
+            if x > high[c]:
+                high[c] = x
+    return low, high
 
 
 @numba.njit(cache=True, nogil=True)
@@ -260,14 +297,19 @@ _MULT_HI = np.uint64(0x2360ED051FC65DA4)
 _MULT_LO = np.uint64(0x4385DF649FCCF645)
 
 
-@numba.njit(cache=True, inline="always")
-def _mulhi64(x, y):  # pragma: no cover - compiled
-    mask = np.uint64(0xFFFFFFFF)
-    x0, x1 = x & mask, x >> np.uint64(32)
-    y0, y1 = y & mask, y >> np.uint64(32)
-    p00, p01, p10, p11 = x0 * y0, x0 * y1, x1 * y0, x1 * y1
-    middle = (p00 >> np.uint64(32)) + (p01 & mask) + (p10 & mask)
-    return p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (middle >> np.uint64(32))
+@intrinsic
+def _mulhi64(typingctx, x, y):  # pragma: no cover - compiled
+    """The high 64 bits of the 128-bit product of two uint64: one machine multiply (LLVM's
+    i128 product; numba has no 128-bit integers), as PCG64's C code does."""
+    if x != types.uint64 or y != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
 
 
 @numba.njit(cache=True, inline="always")
@@ -346,3 +388,89 @@ def pcg64_floats_at(
         half = (word >> np.uint64(32)) if p % 2 else (word & np.uint64(0xFFFFFFFF))
         out[k] = np.float32(half >> np.uint64(8)) * scale
     return out, 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _seek(draw, first):  # pragma: no cover - compiled
+    """A reader of a float32 draw from a PCG64 stream, at its number `first` (draw: the
+    state's high and low 64 bits, the increment's, whether a high half is buffered, and
+    that half: where the draw starts). Returns (state high, low, word, pending): `word`'s
+    high half is the next number when `pending` (`_next`)."""
+    s_hi, s_lo, inc_hi, inc_lo, buffered, buffer = draw
+    if buffered and first == 0:  # the buffered half is read as an output's high half
+        return s_hi, s_lo, np.uint64(buffer) << np.uint64(32), True
+    q = first - (1 if buffered else 0)  # numbers of the 64-bit outputs before it
+    if q >= 2:
+        s_hi, s_lo = _advance(s_hi, s_lo, inc_hi, inc_lo, q // 2)
+    if q % 2:  # it is an output's high half: take that output
+        t_hi, t_lo = _mul128(s_hi, s_lo, _MULT_HI, _MULT_LO)
+        s_hi, s_lo = _add128(t_hi, t_lo, inc_hi, inc_lo)
+        return s_hi, s_lo, _output(s_hi, s_lo), True
+    return s_hi, s_lo, np.uint64(0), False
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _next(s_hi, s_lo, inc_hi, inc_lo, word, pending):  # pragma: no cover - compiled
+    """The reader's next number, as numpy makes a float32: the next 32 bits (an output's
+    low half, then its high half) >> 8, x 2^-24. Returns (value, s_hi, s_lo, word,
+    pending)."""
+    if pending:
+        half = word >> np.uint64(32)
+    else:
+        t_hi, t_lo = _mul128(s_hi, s_lo, _MULT_HI, _MULT_LO)
+        s_hi, s_lo = _add128(t_hi, t_lo, inc_hi, inc_lo)
+        word = _output(s_hi, s_lo)
+        half = word & np.uint64(0xFFFFFFFF)
+    value = np.float32(half >> np.uint64(8)) * np.float32(1.0 / 16777216.0)
+    return value, s_hi, s_lo, word, not pending
+
+
+@numba.njit(cache=True, nogil=True)
+def pcg64_floats_into(draw, out, start, stop):  # pragma: no cover - compiled
+    """out[start:stop] = the numbers start..stop-1 of a float32 draw from a PCG64 stream
+    (draw: where it starts, as `_seek` takes it): numpy's numbers, a chunk of a draw made
+    side by side (each chunk jumps to its first number)."""
+    inc_hi, inc_lo = draw[2], draw[3]
+    s_hi, s_lo, word, pending = _seek(draw, start)
+    for p in range(start, stop):
+        out[p], s_hi, s_lo, word, pending = _next(s_hi, s_lo, inc_hi, inc_lo, word, pending)
+
+
+@numba.njit(cache=True, nogil=True)
+def first_purchase_drawn(
+    can_buy, customer_of, hazards, scales, demand, factors, draw, bound, start, stop
+):  # pragma: no cover - compiled
+    """`first_purchase_cells`, the same cells, with u[i, c] the number i x C + c of a
+    float32 draw from a PCG64 stream, made here as it is read instead of written out
+    and read back (draw: where it starts, as `_seek` takes it; numpy's numbers); and
+    given bound: (C,) float64, at least every rate of
+    its category. A draw of bound[c] or more cannot buy (1 - exp(-r) <= r <= bound[c]),
+    so a first pass makes the draws and keeps, without branching on each cell (a branch
+    taken at random costs more than the cell), the cells drawn under the bound of
+    consumers who can buy and are not yet customers; a second computes the rates of
+    those alone. A NaN bound skips nothing. Rows start..stop-1: the pass starts with a
+    jump to the chunk's first number."""
+    k = customer_of.shape[1]
+    inc_hi, inc_lo = draw[2], draw[3]
+    s_hi, s_lo, word, pending = _seek(draw, start * k)  # the chunk's first number
+    candidates = np.empty((stop - start) * k + 1, np.int64)
+    drawn = np.empty((stop - start) * k + 1, np.float32)
+    m = 0
+    for i in range(start, stop):
+        buys = can_buy[i]
+        for c in range(k):
+            v, s_hi, s_lo, word, pending = _next(s_hi, s_lo, inc_hi, inc_lo, word, pending)
+            candidates[m] = i * k + c  # kept when the count moves past it
+            drawn[m] = v
+            m += buys & (not np.float64(v) >= bound[c]) & (not customer_of[i, c])
+    out = np.empty(m, np.int64)
+    n = 0
+    for t in range(m):
+        cell = candidates[t]
+        i = cell // k
+        c = cell - i * k
+        r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
+        if _buys(r, np.float64(drawn[t])):
+            out[n] = cell
+            n += 1
+    return out[:n].copy()

@@ -160,10 +160,13 @@ def dask_cluster(tmp_path):
 @pytest.fixture
 def split_passes(monkeypatch):
     """split(count): split passes of a few hundred cells among `count` threads
-    (`sim.threads`), as large worlds' passes are; undone after the test."""
+    (`sim.threads`), as large worlds' passes are, and make draws as large ones are
+    made (`Uniforms.DRAW_IN_FULL`); undone after the test."""
     from sim import threads
+    from sim.mechanisms.base import Uniforms
 
     def split(count: int) -> None:
+        monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 0)
         monkeypatch.setattr(threads, "MIN_CELLS", 64)
         monkeypatch.setattr(threads, "MIN_CHUNK_CELLS", 8)
         threads.set_threads(count)

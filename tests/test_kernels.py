@@ -261,7 +261,12 @@ def test_compiled_sums_and_products_are_not_fused(matrix, rng):
     reads the compiled code of every signature in use to make sure."""
     from sim import kernels
     from sim.mechanisms import purchase
-    from sim.mechanisms.base import ScaledHazard, spread_reached, spread_reached_into
+    from sim.mechanisms.base import (
+        ScaledHazard,
+        Uniforms,
+        spread_reached,
+        spread_reached_into,
+    )
 
     n = matrix.shape[0]
     rows = np.arange(0, n, 3)
@@ -278,12 +283,21 @@ def test_compiled_sums_and_products_are_not_fused(matrix, rng):
         np.ones(2),
         [rng.random((n, 1))],
     )
+    purchase.first_purchases(  # a draw made in the pass (`Uniforms`)
+        np.ones(5000, bool),
+        np.zeros((5000, 2), bool),
+        Uniforms(rng, 10_000),
+        [0.01, ScaledHazard(0.3, rng.random((5000, 3)), 2, 1.0)],
+        np.ones(2),
+        [rng.random((5000, 1))],
+    )
     fused = re.compile(r"fmuladd|llvm\.fma|\b(?:fast|contract)\b")  # flags that allow it
     compiled = (
         kernels.spread_rows,
         kernels.spread_sparse,
         kernels.spread_sparse_into,
         kernels.first_purchase_cells,
+        kernels.first_purchase_drawn,
     )
     for kernel in compiled:
         assert kernel.signatures, kernel

@@ -259,8 +259,9 @@ def test_chunks_run_on_as_many_threads_as_chosen_and_nothing_runs_after_a_failur
 
 
 def test_a_draw_whose_last_chunk_would_be_empty_and_bad_outputs(monkeypatch):
-    from sim.mechanisms.base import draw_float32_into
+    from sim.mechanisms.base import Uniforms, draw_float32_into
 
+    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 0)  # made as large draws are
     monkeypatch.setattr(threads, "MIN_CELLS", 1)
     monkeypatch.setattr(threads, "MIN_CHUNK_CELLS", 1)
     threads.set_threads(2)

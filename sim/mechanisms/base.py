@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from numpy.random import PCG64
 
 from sim.arrays import add_at, sum_by_key
 from sim.kernels import (
     pcg64_floats_at,
+    pcg64_floats_into,
     spread_rows,
     spread_sparse,
     spread_sparse_into,
@@ -194,47 +196,19 @@ class Mechanism:
 _LOW64 = (1 << 64) - 1
 
 
-def pcg64_generator(state: dict, advanced: int = 0) -> np.random.Generator:
-    """A new generator on a PCG64 stream in this state (a `bit_generator.state` dict),
-    then `advanced` 64-bit outputs further (which clears a buffered half)."""
-    bit_generator = np.random.PCG64()
-    bit_generator.state = state
-    if advanced:
-        bit_generator.advance(advanced)
-    return np.random.Generator(bit_generator)
-
-
 def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.ndarray:
     """`generator.random(out=out, dtype=np.float32)`: the same numbers, and the stream left
-    in the same state. A draw of `sim.threads.MIN_CELLS` numbers or more is made in
-    chunks side by side (`sim.threads`): the first from the stream itself, each other
-    from a copy of it jumped to where its chunk starts (at a 64-bit output's low half, so
-    it starts with no buffered half); the stream then takes the last copy's state, which
-    is where the whole draw leaves it. out: a C-contiguous float32 array."""
+    in the same state. From a PCG64 stream a large draw is made by a compiled loop
+    (`sim.kernels.pcg64_floats_into`, faster than numpy's), a draw of
+    `sim.threads.MIN_CELLS` numbers or more in chunks side by side, each jumping from
+    where the draw starts to its first number; the stream is then stepped past the draw
+    (`skip_float32_draws`). out: a writeable, C-contiguous float32 array."""
     if out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
         raise ValueError("draw_float32_into needs a writeable, C-contiguous float32 array")
     flat = out.reshape(-1)  # a view (C-contiguous)
-    chunks = row_chunks(flat.size)
-    state = generator.bit_generator.state if len(chunks) > 1 else None
-    if state is None or state["bit_generator"] != "PCG64":
-        return generator.random(out=out, dtype=np.float32)
-    buffered = int(state["has_uint32"])
-    starts = [0]
-    for start, _ in chunks[1:]:  # moved to an output's low half; none left empty
-        start += (start - buffered) % 2
-        if starts[-1] < start < flat.size:
-            starts.append(start)
-    bounds = dict(zip(starts, [*starts[1:], flat.size], strict=True))
-    streams = {0: generator}
-    for start in starts[1:]:  # a copy past the outputs before its chunk, no half buffered
-        fresh = {**state, "has_uint32": 0, "uinteger": 0}
-        streams[start] = pcg64_generator(fresh, advanced=(start - buffered) // 2)
-
-    def draw(start: int, stop: int) -> None:
-        streams[start].random(out=flat[start:stop], dtype=np.float32)
-
-    in_chunks(draw, list(bounds.items()))
-    generator.bit_generator.state = streams[starts[-1]].bit_generator.state
+    if flat.size <= Uniforms.DRAW_IN_FULL or not isinstance(generator.bit_generator, PCG64):
+        return generator.random(out=out, dtype=np.float32)  # a small draw: as fast
+    Uniforms(generator, flat.size, made_later=True)._made(flat)  # steps the stream past it
     return out
 
 
@@ -260,16 +234,17 @@ class Uniforms:
     same numbers either way. Read at more than a tenth of its positions, a large draw is
     made in full after all, from where the stream was (reading a position costs some ten
     times drawing one uniform), and kept: its memory, 4 bytes a uniform, until the draw
-    is dropped."""
+    is dropped. made_later: the caller makes the draw (`draw_float32_into`, the purchase
+    kernel), so it is not made here even when small."""
 
     DRAW_IN_FULL = 1 << 13  # draws up to this size are made in full
     POSITIONS_PER_FULL_DRAW = 0.1  # reading more than this share: the draw made in full
     POSITION_COST = 8  # a position read costs about this many cells of a pass (threads)
 
-    def __init__(self, generator: np.random.Generator, count: int):
+    def __init__(self, generator: np.random.Generator, count: int, made_later: bool = False):
         self.count = count
-        self._values = None
-        if count <= self.DRAW_IN_FULL:
+        self._values = self._state = self._start = None
+        if count <= self.DRAW_IN_FULL and not made_later:
             self._values = generator.random(count, dtype=np.float32)
             return
         bit_generator = generator.bit_generator
@@ -287,14 +262,34 @@ class Uniforms:
         if self._values is None and flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
             if flat.size and (flat.min() < 0 or flat.max() >= self.count):
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
-            self._values = draw_float32_into(
-                pcg64_generator(self._state), np.empty(self.count, np.float32)
-            )
+            self._values = self._made(np.empty(self.count, np.float32))
         if self._values is not None:
             if flat.size and flat.min() < 0:
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
             return self._values[positions]  # numpy checks the upper bound
-        if self._start is None:  # the state as the compiled reader takes it
+        values = self._read(flat)
+        if values is None:  # not ascending and distinct: read each position once, in order
+            unique, back = np.unique(flat, return_inverse=True)
+            values = self._read(unique)[back]
+        return values.reshape(positions.shape)
+
+    def _made(self, out: np.ndarray) -> np.ndarray:
+        """The whole draw written into out (flat float32), in chunks side by side."""
+        start = self.start()
+        in_chunks(lambda a, b: pcg64_floats_into(start, out, a, b), row_chunks(out.size))
+        return out
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """The whole draw when it was made in full (a small one, or one read at many
+        positions), else None."""
+        return self._values
+
+    def start(self) -> tuple:
+        """Where the draw starts, as the compiled readers take it (`sim.kernels`): the
+        PCG64 state's high and low 64 bits, the increment's, whether a high half is
+        buffered, and that half. None for a draw made in full when created (`values`)."""
+        if self._start is None and self._state is not None:
             s, inc = self._state["state"]["state"], self._state["state"]["inc"]
             self._start = (
                 np.uint64(s >> 64),
@@ -304,11 +299,7 @@ class Uniforms:
                 bool(self._state["has_uint32"]),
                 np.uint64(self._state["uinteger"]),
             )
-        values = self._read(flat)
-        if values is None:  # not ascending and distinct: read each position once, in order
-            unique, back = np.unique(flat, return_inverse=True)
-            values = self._read(unique)[back]
-        return values.reshape(positions.shape)
+        return self._start
 
     def _read(self, flat: np.ndarray) -> np.ndarray | None:
         """The values at these flat positions, or None if a chunk's positions are not
@@ -316,7 +307,8 @@ class Uniforms:
         many (each chunk jumps from the draw's start to its first position: the same
         numbers)."""
         chunks = row_chunks(flat.size, self.POSITION_COST)
-        parts = in_chunks(lambda a, b: pcg64_floats_at(*self._start, flat[a:b], self.count), chunks)
+        start = self.start()
+        parts = in_chunks(lambda a, b: pcg64_floats_at(*start, flat[a:b], self.count), chunks)
         if min(order for _, order in parts) < 0:
             raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
         if max(order for _, order in parts) > 0:
@@ -336,12 +328,24 @@ class ScaledHazard:
     `np.asarray` gives the product, the same numbers as multiplying; `cells` reads it at
     (row, column) cells; `+` and `*` give arrays; the purchase kernel multiplies as it
     reads. Nothing else of an array's (indexing, `-`, methods) is offered: take
-    `np.asarray` first."""
+    `np.asarray` first.
 
-    def __init__(self, scale: float, values: np.ndarray, columns: int):
+    ceiling: optionally, what the owner knows of the kept array: no value of its first
+    `columns` columns is above it (a number, or one per column), while it is valid. The
+    purchase kernel bounds rates with it (`purchase.rate_bound`) instead of reading the
+    array for its largest value; a ceiling too low would change who buys."""
+
+    def __init__(
+        self,
+        scale: float,
+        values: np.ndarray,
+        columns: int,
+        ceiling: float | np.ndarray | None = None,
+    ):
         if values.ndim != 2 or not 1 <= columns <= values.shape[1]:
             raise ValueError(f"cannot take {columns} columns of an array of {values.shape}")
         self.scale, self.values, self.columns = float(scale), values, columns
+        self.ceiling = None if ceiling is None else np.asarray(ceiling, np.float64)
 
     @property
     def shape(self) -> tuple[int, int]:

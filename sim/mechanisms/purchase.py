@@ -29,8 +29,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.arrays import add_at, unique
-from sim.kernels import entries, first_purchase_cells, strongest_marked_tie
-from sim.mechanisms.base import CHANNELS, Day, Mechanism, ScaledHazard, csr_rows, hazard_cells
+from sim.kernels import (
+    column_range,
+    entries,
+    first_purchase_cells,
+    first_purchase_drawn,
+    strongest_marked_tie,
+)
+from sim.mechanisms.base import (
+    CHANNELS,
+    Day,
+    Mechanism,
+    ScaledHazard,
+    Uniforms,
+    csr_rows,
+    hazard_cells,
+)
 from sim.payout.binding import bind
 from sim.schema_base import Section, param
 from sim.state import (
@@ -58,10 +72,28 @@ def adoption_probability(rate: np.ndarray) -> np.ndarray:
     return -np.expm1(-np.maximum(rate, 0.0))
 
 
+def _operand(x) -> np.ndarray:
+    """A hazard or factor as the purchase kernel reads it: a C-contiguous float64 array of
+    shape (N or 1, C or 1), broadcast by the kernel."""
+    a = np.asarray(x, np.float64)
+    a = a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1) if a.ndim == 1 else a
+    return np.ascontiguousarray(a)
+
+
+def _hazard(h, rows: int) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """A hazard as the purchase kernel reads it: (array, scale, ceiling or None). A
+    `ScaledHazard` is read where it is kept (its first C columns, times the scale), with
+    the ceiling its owner knows; anything else is its array times 1.0 (h exactly)."""
+    if isinstance(h, ScaledHazard) and h.values.dtype == np.float64:
+        if h.values.flags.c_contiguous and h.values.shape[0] == rows:
+            return h.values, h.scale, h.ceiling
+    return _operand(h), 1.0, None
+
+
 def first_purchases(
     can_buy: np.ndarray,
     customer_of: np.ndarray,
-    u: np.ndarray,
+    u: np.ndarray | Uniforms,
     hazards: list,
     demand: np.ndarray | float = 1.0,
     factors: list | tuple = (),
@@ -74,23 +106,17 @@ def first_purchases(
 
     hazards and factors: lists of (N, C) daily rates / multipliers, or anything that
     broadcasts to it (scalars, (N, 1), (C,)), a hazard also a `ScaledHazard` (read
-    where it is kept); demand: (C,); u: (N, C) uniforms. Returns
-    (buyers, categories), ordered by consumer then category. One compiled pass over the
-    cells (`sim.kernels.first_purchase_cells`), in chunks of rows side by side on a
-    large world (`sim.threads`): no (N, C) temporaries.
+    where it is kept); demand: (C,); u: (N, C) uniforms, or their draw to be made
+    (`Uniforms`, `Mechanism.uniform_later`). Returns (buyers, categories), ordered by
+    consumer then category. One compiled pass over the cells, in chunks of rows side by
+    side on a large world (`sim.threads`): no (N, C) temporaries. A draw to be made is
+    made as the pass reads it, and only the cells drawn under a bound on their
+    category's rates (`rate_bound`) have their rate computed
+    (`sim.kernels.first_purchase_drawn`): the same cells, most of them never read past
+    their draw.
     """
-    k = customer_of.shape[1]
-
-    def operand(x) -> np.ndarray:  # (N or 1, C or 1), broadcast by the kernel
-        a = np.asarray(x, np.float64)
-        a = a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1) if a.ndim == 1 else a
-        return np.ascontiguousarray(a)
-
-    def scaled(h) -> tuple[np.ndarray, float]:  # a ScaledHazard is read where it is kept
-        if isinstance(h, ScaledHazard) and h.values.dtype == np.float64:
-            if h.values.flags.c_contiguous and h.values.shape[0] == customer_of.shape[0]:
-                return h.values, h.scale  # its first C columns, times the scale
-        return operand(h), 1.0  # 1.0 x h is h exactly
+    k, operand = customer_of.shape[1], _operand
+    scaled = [_hazard(h, customer_of.shape[0]) for h in hazards]
 
     def adds_nothing(h, scale) -> bool:  # r + scale x 0 is r exactly (r is never -0)
         return h.size == 1 and h.flat[0] == 0.0 and np.isfinite(scale)
@@ -100,20 +126,63 @@ def first_purchases(
     # Each count of operands is its own compiled signature, at most 5 x (factors + 1),
     # compiled on first sight and cached on disk; passing them all with a count to read
     # keeps one signature but costs the kernel half again (its loops no longer unroll).
-    hazards = [(h, scale) for h, scale in map(scaled, hazards) if not adds_nothing(h, scale)]
+    hazards = [h for h in scaled if not adds_nothing(h[0], h[1])]
     factors = [f for f in map(operand, factors) if not (f.size == 1 and f.flat[0] == 1.0)]
+    demand = np.ascontiguousarray(np.broadcast_to(np.asarray(demand, np.float64), (k,)))
     operands = (
         np.asarray(can_buy, bool),
         customer_of,
-        tuple(h for h, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
-        np.array([scale for _, scale in hazards] or [1.0]),
-        np.broadcast_to(np.asarray(demand, np.float64), (k,)),
+        tuple(h for h, _, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
+        np.array([scale for _, scale, _ in hazards] or [1.0]),
+        demand,
         tuple(factors) or (operand(1.0),),  # x 1.0 is exact; never empty
-        np.asarray(u, np.float32),
     )
-    # each row is decided on its own: chunks of rows side by side on a large world
-    chosen = by_row_chunks(first_purchase_cells, *operands, rows=customer_of.shape[0], columns=k)
+    if isinstance(u, Uniforms) and u.values is None:  # made here, read once
+        if u.count != customer_of.size:
+            raise ValueError(f"a draw of {u.count} numbers for {customer_of.shape} cells")
+        bound = rate_bound(hazards, demand, factors, k)
+        kernel, operands = first_purchase_drawn, (*operands, u.start(), bound)
+    else:  # numbers drawn already
+        u = u.values.reshape(customer_of.shape) if isinstance(u, Uniforms) else u
+        kernel, operands = first_purchase_cells, (*operands, np.asarray(u, np.float32))
+    # each row is decided on its own: chunks of rows side by side
+    chosen = by_row_chunks(kernel, *operands, rows=customer_of.shape[0], columns=k)
     return chosen // k, chosen % k
+
+
+def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.ndarray:
+    """(C,) a number at least every cell's rate in each category, as the kernel computes
+    it: the same operations, in the same order, on each operand's ceiling in the
+    category's column (a hazard's known `ceiling`, else its largest value; a factor's
+    largest value). Rounding is monotone, so a sum or product of numbers each at most its
+    ceiling rounds to at most the same operation on the ceilings, when what multiplies
+    is not negative. So it holds exactly, no margin, when the scales, demand and factors
+    are not negative; otherwise (or with a NaN anywhere) it is NaN: no bound. A rate at
+    or under 0 never buys, whatever its bound. hazards: (array, scale, ceiling or
+    None) as the kernel reads them; factors: arrays; demand: (C,)."""
+
+    def ceiling(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (lowest, highest)
+        if values.shape[1] == 1:  # one column: numpy's (a NaN gives NaN: no bound)
+            return np.full(k, values.min(initial=np.inf)), np.full(k, values.max(initial=-np.inf))
+        low, high = column_range(values, k, np.empty(0, np.int64), True)
+        return low, high
+
+    with np.errstate(invalid="ignore"):  # inf x 0 and the like: NaN, no bound
+        bound = np.zeros(k)
+        for values, scale, known in hazards:
+            top = ceiling(values)[1] if known is None else np.broadcast_to(known, (k,))
+            if not scale >= 0.0:
+                return np.full(k, np.nan)
+            bound = bound + scale * top
+        if not (demand >= 0.0).all():
+            return np.full(k, np.nan)
+        bound = bound * demand
+        for values in factors:
+            low, high = ceiling(values)
+            if not (low >= 0.0).all():
+                return np.full(k, np.nan)
+            bound = bound * high
+    return bound
 
 
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
@@ -240,7 +309,7 @@ class Purchase(Mechanism):
         buyer, cat = first_purchases(
             can_buy,
             c.customer_of,
-            self.uniform_into_buffer("purchase", (n, k)),  # read only here
+            self.uniform_later("purchase", (n, k)),  # made as the kernel reads it
             [day.hazard[channel] for channel in CHANNELS],
             day.demand,
             [factor(day) for factor in self.platform.factors("adoption_factor")],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from sim.kernels import column_range
 from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached_into
 from sim.schema_base import Probability, Section, param
 
@@ -144,8 +145,11 @@ class Sharing(Mechanism):
             # which leaves every sum as it is (a sum starts at +0 and is never -0): left out
             speaking = shared.any(axis=1)
             received = self.receive(sharer_idx[speaking], shared[speaking])
-            # conversion x shares received, multiplied where read: no second (N, C) pass
-            day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k)
+            # conversion x shares received, multiplied where read: no second (N, C) pass;
+            # its ceiling read off the rows reached (the others hold 0)
+            _, most = column_range(received, k, self.reached, False)
+            ceiling = np.maximum(most, 0.0)
+            day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k, ceiling)
         else:  # nobody shared: nobody received a share (0, as conversion x 0 shares)
             day.hazard["share"] = np.zeros((1, 1))
         # only this mechanism writes shared_today: clear the rows it set yesterday

@@ -239,3 +239,99 @@ def test_recommendation_trust_reads_the_matrix_as_scipy_does(rng):
     expected[wom] = np.asarray(rows.max(axis=1).todense()).ravel()
     np.testing.assert_array_equal(got, np.clip(expected, 0.0, 1.0))
     assert (got[share] != 1).any() and (got[wom] > 0).any() and (got[wom] == 0).any()
+
+
+def _rate(hazards, demand, factors):
+    """Each cell's rate in the kernel's order: scale x hazard summed, x demand, x factors."""
+    rate = 0.0
+    for values, scale in hazards:
+        rate = rate + scale * values
+    rate = rate * demand
+    for f in factors:
+        rate = rate * f
+    return rate
+
+
+def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passes):
+    """A draw handed over to be made (`Uniforms`) is made by the purchase kernel as it
+    reads it, and only the cells drawn under the rates' bound get a rate: the same
+    buyers as the same numbers drawn first and every rate computed, on 1 to 3 threads,
+    from a stream with a half buffered or not, for weak and strong rates, negative and
+    NaN hazards, a negative factor (no bound), and sizes odd and even."""
+    from sim.mechanisms.base import ScaledHazard, Uniforms
+
+    for n, k in [(5001, 3), (4100, 4)]:
+        signal = rng.random((n, k + 1))
+        received = np.where(rng.random((n, k)) < 0.2, rng.random((n, k)) * 4 - 1, 0.0)
+        nan = rng.random((n, k)) * 0.1
+        nan[rng.random((n, k)) < 0.01] = np.nan
+        cases = [  # (hazards, factors)
+            (
+                [3e-4, ScaledHazard(0.03, signal, k, 1.0), ScaledHazard(0.02, received, k, 3.0)],
+                [rng.random((n, 1)), np.where(rng.random((n, 1)) < 0.9, 1.0, 0.4)],
+            ),
+            ([0.5, rng.random((n, k)) * 2], [rng.random(k)]),  # bounds above 1
+            ([nan, -0.05], [np.full((n, 1), 2.0)]),
+            ([rng.random((n, k)) * 0.2], [rng.random((n, 1)) - 0.1]),  # a factor below 0
+        ]
+        can_buy = rng.random(n) < 0.7
+        customer_of = rng.random((n, k)) < 0.3
+        demand = rng.random(k)
+        for hazards, factors in cases:
+            for threads in (1, 2, 3):
+                split_passes(threads)
+                for buffered in (False, True):
+                    seed = int(rng.integers(2**32))
+                    first, later = (np.random.default_rng(seed) for _ in range(2))
+                    if buffered:
+                        first.random(1, dtype=np.float32), later.random(1, dtype=np.float32)
+                    u = first.random((n, k), dtype=np.float32)
+                    made = purchase.first_purchases(
+                        can_buy, customer_of, Uniforms(later, n * k), hazards, demand, factors
+                    )
+                    drawn = purchase.first_purchases(
+                        can_buy, customer_of, u, hazards, demand, factors
+                    )
+                    for a, b in zip(made, drawn, strict=True):
+                        np.testing.assert_array_equal(a, b)
+                    assert first.random() == later.random()  # both streams past the draw
+    with pytest.raises(ValueError, match=r"a draw of 9000 numbers for \(5001, 3\) cells"):
+        purchase.first_purchases(
+            can_buy[:5001], np.zeros((5001, 3), bool), Uniforms(rng, 9000), [0.1]
+        )
+
+
+def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
+    """The bound on each category's rates is at least every cell's rate as the kernel
+    computes it, and equal to the rate of a consumer holding every operand's highest
+    value (the bound is not loose, and a bound any lower would be passed: halving it or
+    dropping a term fails). Known ceilings are read as given; a negative scale or
+    factor, or a negative demand, gives no bound (NaN); a NaN hazard value is no rate."""
+    n, k = 3000, 3
+    signal = rng.random((n, k + 1))
+    shares = rng.random((n, k)) * 3 - 0.5
+    ad = np.full((1, 1), 2e-4)
+    other = rng.random((n, 1)) * 0.05
+    damper = np.exp(-rng.random((n, 1)))
+    proxy = np.where(rng.random((n, 1)) < 0.6, 1.0, 0.3)
+    top = 7  # one consumer holds every operand's highest value
+    signal[top, :k], shares[top] = 1.0, 2.9
+    shares[11, 1] = np.nan
+    other[top], damper[top], proxy[top] = 0.06, 1.0, 1.0
+    demand = np.array([0.9, 0.0, 0.6])
+    hazards = [(ad, 1.0, None), (signal, 0.03, 1.0), (shares, 0.02, None), (other, 1.0, None)]
+    factors = [damper, proxy]
+    bound = purchase.rate_bound(hazards, demand, factors, k)
+    rate = _rate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02), (other, 1.0)], demand, factors)
+    assert (np.nan_to_num(rate, nan=-1) <= bound).all()
+    np.testing.assert_array_equal(bound, rate[top])  # reached: the same operations
+    assert bound[1] == 0.0  # no demand, no rate
+    # a known ceiling is read as given: a wrong one would change who buys
+    looser = purchase.rate_bound([(signal, 0.03, 2.0)], demand, [], k)
+    np.testing.assert_array_equal(looser, 0.03 * 2.0 * demand)
+    for hazards, demand_, factors in [
+        ([(signal, -0.03, 1.0)], demand, []),
+        ([(signal, 0.03, 1.0)], np.array([0.9, -1e-9, 0.6]), []),
+        ([(signal, 0.03, 1.0)], demand, [np.where(proxy > 0.5, 1.0, -0.1)]),
+    ]:
+        assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)).all()

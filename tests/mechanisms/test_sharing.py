@@ -64,6 +64,10 @@ def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays(
                 platform.network.by_speaker, mechanism.rows_set, day.shared
             )
             np.testing.assert_array_equal(hazard, received * conversion)
+            # the ceiling the purchase kernel bounds rates by: the largest shares received
+            np.testing.assert_array_equal(
+                day.hazard["share"].ceiling, np.maximum(received.max(axis=0), 0.0)
+            )
         else:
             days_silent += 1
             assert not hazard.any()
@@ -72,3 +76,23 @@ def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays(
         np.testing.assert_array_equal(c.shared_today, expected)
         assert np.count_nonzero(c.shared_today) == platform.recorder.values["shares"][day.index]
     assert days_shared and days_silent
+
+
+def test_the_share_ceiling_holds_over_distrust_ties():
+    """On Bitcoin OTC, whose distrust ties make some shares received negative, the share
+    hazard's ceiling is the largest shares received in each category, 0 when every
+    value is negative or 0 (the rows not reached hold 0): never below a value."""
+    from sim.market import Market
+    from sim.mechanisms.base import ScaledHazard
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    market = Market(load_scenario(ROOT / "scenarios" / "bitcoin_otc.toml", {"run.days": 60}))
+    platform, negative = market.platform, 0
+    while (day := platform.step_day()) is not None:
+        hazard = day.hazard["share"]
+        if isinstance(hazard, ScaledHazard):
+            values = hazard.values[:, : hazard.columns]
+            np.testing.assert_array_equal(hazard.ceiling, np.maximum(values.max(axis=0), 0.0))
+            negative += int((values < 0).any())
+    assert negative  # distrust ties were spoken over
