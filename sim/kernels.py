@@ -53,14 +53,16 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast, start, stop):  
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _first_purchase_rate(hazards, scales, demand, factors, i, c):  # pragma: no cover
+def _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c):  # pragma: no cover
     """Cell (i, c)'s rate: (scales[j] x hazards[j], summed in order) x demand[c] x each
     factor in order (numpy's order of operations; a scale of 1.0 leaves a hazard as it
-    is, exactly), a dimension of 1 broadcast."""
-    r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate)
+    is, exactly), a dimension of 1 broadcast. A hazard is not read in a row outside its
+    rows_of[j] ((N,) bool, or (1,) True: every row), where it is 0: r + s x 0 is r."""
+    r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate); never -0
     for j in range(len(hazards)):
-        h = hazards[j]
-        r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
+        h, on = hazards[j], rows_of[j]
+        if on[i if on.shape[0] > 1 else 0]:
+            r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
     r = r * demand[c]
     for f in factors:
         r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
@@ -77,7 +79,7 @@ def _buys(r, v):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_cells(
-    can_buy, customer_of, hazards, scales, demand, factors, u, start, stop
+    can_buy, customer_of, hazards, rows_of, scales, demand, factors, u, start, stop
 ):  # pragma: no cover - compiled
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
@@ -98,7 +100,7 @@ def first_purchase_cells(
         for c in range(k):
             if customer_of[i, c]:
                 continue
-            r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
+            r = _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c)
             if _buys(r, np.float64(u[i, c])):
                 out[m] = i * k + c
                 m += 1
@@ -198,13 +200,16 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     slot: (N,) int32 scratch, all -1 on entry and on return (4 bytes a consumer: the
     lookups are scattered, so the smaller it is, the more of it stays in cache)."""
     acc = np.empty((_reach_bound(indptr, rows, slot.size), x.shape[1]))  # paged in as used
-    touched = _spread_reached_into(indptr, indices, data, rows, x, slot, acc, False, 0, slot.size)
+    high = np.zeros(x.shape[1])  # unread
+    touched = _spread_reached_into(
+        indptr, indices, data, rows, x, slot, acc, False, high, 0, slot.size
+    )
     return touched, acc[: touched.size]  # views: the rows never reached are never paged in
 
 
 @numba.njit(cache=True, nogil=True)
 def spread_sparse_into(
-    indptr, indices, data, rows, x, slot, out, cleared, lo, hi
+    indptr, indices, data, rows, x, slot, out, cleared, high, lo, hi
 ):  # pragma: no cover
     """`spread_sparse` written into the rows of a kept (N, C) array instead of a fresh
     one, for the listeners lo..hi-1: the rows `cleared` (those reached last time) among
@@ -213,12 +218,14 @@ def spread_sparse_into(
     in the order first reached: out holds their sums and 0 in every row of the range
     reached by neither call (no scatter of rows afterwards). Listeners split into ranges
     may be summed side by side: each range's rows, and its listeners' slots, are its
-    own, and each sum is formed speaker by speaker as in one pass."""
+    own, and each sum is formed speaker by speaker as in one pass. high: (C,) raised to
+    every partial sum formed, so at least every sum (equal to the largest where no
+    weight is negative)."""
     for r in cleared:
         if lo <= r < hi:
             for c in range(out.shape[1]):
                 out[r, c] = 0.0
-    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True, lo, hi)
+    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True, high, lo, hi)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -232,11 +239,12 @@ def _reach_bound(indptr, rows, consumers):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _spread_reached_into(
-    indptr, indices, data, rows, x, slot, acc, by_listener, lo, hi
+    indptr, indices, data, rows, x, slot, acc, by_listener, high, lo, hi
 ):  # pragma: no cover
     """The pass of `spread_sparse`, over the listeners lo..hi-1: each listener's sum
     formed from 0 in acc's row (the listener's own row when by_listener, else its order
-    of first reach). Returns the listeners reached; their slots are -1 again on return."""
+    of first reach), high[c] raised to each partial sum of column c. Returns the
+    listeners reached; their slots are -1 again on return."""
     touched = np.empty(_reach_bound(indptr, rows, hi - lo), slot.dtype)
     m = 0
     for k in range(rows.size):
@@ -258,7 +266,10 @@ def _spread_reached_into(
                     acc[row, c] = 0.0
             w = data[e]
             for c in range(x.shape[1]):
-                acc[row, c] += w * x[k, c]
+                total = acc[row, c] + w * x[k, c]
+                acc[row, c] = total
+                if total > high[c]:
+                    high[c] = total
     for s in range(m):
         slot[touched[s]] = -1
     return touched[:m]
@@ -438,18 +449,37 @@ def pcg64_floats_into(draw, out, start, stop):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_drawn(
-    can_buy, customer_of, hazards, scales, demand, factors, draw, bound, start, stop
+    can_buy,
+    customer_of,
+    hazards,
+    rows_of,
+    scales,
+    demand,
+    factors,
+    draw,
+    bound,
+    terms,
+    level,
+    start,
+    stop,
 ):  # pragma: no cover - compiled
     """`first_purchase_cells`, the same cells, with u[i, c] the number i x C + c of a
     float32 draw from a PCG64 stream, made here as it is read instead of written out
     and read back (draw: where it starts, as `_seek` takes it; numpy's numbers); and
-    given bound: (C,) float64, at least every rate of
-    its category. A draw of bound[c] or more cannot buy (1 - exp(-r) <= r <= bound[c]),
-    so a first pass makes the draws and keeps, without branching on each cell (a branch
-    taken at random costs more than the cell), the cells drawn under the bound of
-    consumers who can buy and are not yet customers; a second computes the rates of
-    those alone. A NaN bound skips nothing. Rows start..stop-1: the pass starts with a
-    jump to the chunk's first number."""
+    given bound: (2, C) float64, at least every rate of its category in the rows where
+    every hazard with rows of its own (rows_of[j] (N,) bool, outside which it is 0) is
+    0 (bound[0]) and in any row (bound[1]), level: (N,) bool, the rows where one is on
+    ((1,) False: none), and terms: (hazards, C), at least each
+    hazard's scale x value in the category. A draw of a cell's bound or more cannot buy
+    (1 - exp(-r) <= r <= bound), so a first pass makes the draws and, for the few under
+    their row's bound, a cell's own bound: the terms of the hazards on in its row,
+    summed, x demand, x its factors, in the rate's order (sums and products by what is
+    not negative keep the order of what they add or multiply, in rounding too; a
+    negative or NaN factor: no bound, inf). It keeps the cells drawn under their own
+    bound of consumers who can buy and are not yet customers; a second pass computes
+    the rates of those alone, reading the hazards only there. A NaN bound skips
+    nothing. Rows start..stop-1: the pass starts with a jump to the chunk's first
+    number."""
     k = customer_of.shape[1]
     inc_hi, inc_lo = draw[2], draw[3]
     s_hi, s_lo, word, pending = _seek(draw, start * k)  # the chunk's first number
@@ -458,18 +488,29 @@ def first_purchase_drawn(
     m = 0
     for i in range(start, stop):
         buys = can_buy[i]
+        row = 1 if level[i if level.shape[0] > 1 else 0] else 0  # bound[1]: one is on
         for c in range(k):
             v, s_hi, s_lo, word, pending = _next(s_hi, s_lo, inc_hi, inc_lo, word, pending)
+            if np.float64(v) >= bound[row, c]:  # most draws: nothing else read
+                continue
+            b = 0.0
+            for j in range(len(hazards)):
+                on = rows_of[j]
+                b = b + (terms[j, c] if on[i if on.shape[0] > 1 else 0] else 0.0)
+            b = b * demand[c]
+            for f in factors:
+                x = f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
+                b = b * x if x >= 0.0 else np.inf
             candidates[m] = i * k + c  # kept when the count moves past it
             drawn[m] = v
-            m += buys & (not np.float64(v) >= bound[c]) & (not customer_of[i, c])
+            m += buys & (not np.float64(v) >= b) & (not customer_of[i, c])
     out = np.empty(m, np.int64)
     n = 0
     for t in range(m):
         cell = candidates[t]
         i = cell // k
         c = cell - i * k
-        r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
+        r = _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c)
         if _buys(r, np.float64(drawn[t])):
             out[n] = cell
             n += 1

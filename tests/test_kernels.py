@@ -60,7 +60,7 @@ def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(
     """Written into a kept array, clearing the rows reached the day before: after each
     day it holds exactly the dense sums of that day's speakers (0 everywhere else),
     whether a day reaches more, fewer or nobody; summed by one thread or by ranges of
-    listeners side by side."""
+    listeners side by side; with a ceiling of each column (the purchase kernel's)."""
     from sim.mechanisms.base import spread_reached_into
 
     split_passes(threads)
@@ -71,10 +71,14 @@ def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(
     reached = np.empty(0, np.int64)
     for size in (n // 2, n // 5, 0, n, 1):
         rows = rng.choice(n, size=size, replace=False)
-        x = rng.random((rows.size, 3)) - 0.5
-        reached = spread_reached_into(matrix, rows, x, slot, kept, reached)
-        np.testing.assert_array_equal(kept, spread(matrix, rows, x))
-        assert np.unique(reached).size == reached.size and (slot == -1).all()
+        for x in (rng.random((rows.size, 3)) - 0.5, rng.random((rows.size, 3))):
+            reached, high = spread_reached_into(matrix, rows, x, slot, kept, reached)
+            np.testing.assert_array_equal(kept, spread(matrix, rows, x))
+            assert np.unique(reached).size == reached.size and (slot == -1).all()
+            # the ceiling: at least every value and 0; the largest where none is negative
+            assert (high >= kept.max(axis=0)).all() and (high >= 0).all()
+            if (x >= 0).all() and (matrix.data >= 0).all():
+                np.testing.assert_array_equal(high, np.maximum(kept.max(axis=0), 0.0))
     with pytest.raises(ValueError, match="cannot spread 2 columns"):
         spread_reached_into(matrix, rows, x[:, :2], slot, kept, reached)
     with pytest.raises(IndexError, match="rows to clear"):

@@ -18,7 +18,8 @@ its rule in its docstring) and one `Mechanism` subclass that declares
   `update`), called with the day's `Day`;
 * optionally factors other mechanisms apply: `adoption_factor(day)` (first purchases),
   `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day)` (lapses); an
-  adoption or churn factor is a number or an array that broadcasts to (N, C).
+  adoption or churn factor is a number or an array that broadcasts to (N, C), an
+  adoption factor also a `Factor` (an array with the range its owner knows).
 
 The platform runs the phases in the fixed order of `PHASES`; inside a phase, mechanisms run
 in the order of `sim.mechanisms.REGISTRY`. Rules stay pure functions; a mechanism's methods
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.random import PCG64
@@ -317,6 +318,17 @@ class Uniforms:
         return parts[0][0] if len(parts) == 1 else np.concatenate([v for v, _ in parts])
 
 
+class Factor(NamedTuple):
+    """An adoption factor with the range its owner knows: no value of `values` (an array
+    that broadcasts to (N, C)) is below `low` or above `high`. The purchase kernel
+    bounds rates with them (`purchase.first_purchases`) instead of reading the array
+    for its range: a range too narrow would change who buys."""
+
+    values: np.ndarray
+    low: float
+    high: float
+
+
 class ScaledHazard:
     """A daily hazard that is a number times the first `columns` columns of an array a
     mechanism keeps (word of mouth's q x signal; sharing's conversion x the shares
@@ -333,7 +345,9 @@ class ScaledHazard:
     ceiling: optionally, what the owner knows of the kept array: no value of its first
     `columns` columns is above it (a number, or one per column), while it is valid. The
     purchase kernel bounds rates with it (`purchase.rate_bound`) instead of reading the
-    array for its largest value; a ceiling too low would change who buys."""
+    array for its largest value; a ceiling too low would change who buys. rows:
+    optionally, (N,) bool, the rows outside which every value is 0 (the kernel reads
+    no other row, and bounds their rates without this hazard)."""
 
     def __init__(
         self,
@@ -341,11 +355,15 @@ class ScaledHazard:
         values: np.ndarray,
         columns: int,
         ceiling: float | np.ndarray | None = None,
+        rows: np.ndarray | None = None,
     ):
         if values.ndim != 2 or not 1 <= columns <= values.shape[1]:
             raise ValueError(f"cannot take {columns} columns of an array of {values.shape}")
+        if rows is not None and (rows.dtype != bool or rows.shape != values.shape[:1]):
+            raise ValueError(f"rows must be a bool array of shape {values.shape[:1]}")
         self.scale, self.values, self.columns = float(scale), values, columns
         self.ceiling = None if ceiling is None else np.asarray(ceiling, np.float64)
+        self.rows = rows
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -490,11 +508,13 @@ def spread_reached_into(
     slot: np.ndarray,
     out: np.ndarray,
     cleared: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """`spread_reached`'s sums written into the listeners' rows of a kept (N, C) float64
     array, after the rows `cleared` (those reached last time) are set to 0: out then holds
     what `spread` gives, the same numbers, touching only the rows reached either time.
-    Returns the listeners reached (pass them as `cleared` next time)."""
+    Returns the listeners reached (pass them as `cleared` next time), and (C,) a ceiling
+    of out's columns: the largest partial sum formed, or 0 (the rows not reached); the
+    largest value where no weight is negative."""
     rows = np.asarray(rows, np.int64)
     x = np.asarray(x, np.float64)
     x = np.ascontiguousarray(x[:, None] if x.ndim == 1 else x)
@@ -507,13 +527,15 @@ def spread_reached_into(
         raise IndexError(f"rows to clear outside 0..{out.shape[0] - 1}")
     ties = int(np.sum(matrix.indptr[rows + 1] - matrix.indptr[rows]))
 
-    def listeners(lo: int, hi: int) -> np.ndarray:
+    def listeners(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         args = (matrix.indptr, matrix.indices, matrix.data, rows, x, slot, out, cleared)
-        return spread_sparse_into(*args, lo, hi)
+        high = np.zeros(x.shape[1])  # the rows not reached hold 0
+        return spread_sparse_into(*args, high, lo, hi), high
 
     # every range reads all the speakers' ties and writes only its own listeners' rows
     parts = in_chunks(listeners, ranges_per_thread(slot.size, ties * x.shape[1]))
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    high = np.max([high for _, high in parts], axis=0)
+    return (parts[0][0] if len(parts) == 1 else np.concatenate([r for r, _ in parts])), high
 
 
 def spread(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import exact
-from sim.mechanisms.base import Day, Mechanism
+from sim.mechanisms.base import Day, Factor, Mechanism
 from sim.mechanisms.purchase import price_cut_factor
 
 if TYPE_CHECKING:
@@ -78,5 +78,8 @@ class Coupons(Mechanism):
         if self.spec.payout.coupon.win_back_yuan > 0 and day.lapsed is not None:
             self.pop.win_back_coupon |= day.lapsed
 
-    def adoption_factor(self, day: Day) -> np.ndarray:
-        return np.where(self.pop.first_order_day[:, None] < 0, self.boost, 1.0)
+    def adoption_factor(self, day: Day) -> Factor:
+        boost = np.where(self.pop.first_order_day[:, None] < 0, self.boost, 1.0)
+        return Factor(
+            boost, min(float(np.min(self.boost)), 1.0), max(float(np.max(self.boost)), 1.0)
+        )

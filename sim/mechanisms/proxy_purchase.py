@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from sim.arrays import unique
 from sim.kernels import row_dots
-from sim.mechanisms.base import Day, Mechanism, csr_rows
+from sim.mechanisms.base import Day, Factor, Mechanism, csr_rows
 from sim.mechanisms.purchase import pick_sharer
 from sim.metrics import ratio
 from sim.schema_base import Probability, Section, param
@@ -90,9 +90,10 @@ class ProxyPurchase(Mechanism):
 
     def setup(self) -> None:
         propensity = self.spec.behavior.proxy_purchase_propensity
-        self._adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
+        adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
+        self._adoption = Factor(adoption, float(adoption.min()), float(adoption.max()))
 
-    def adoption_factor(self, day: Day) -> np.ndarray:
+    def adoption_factor(self, day: Day) -> Factor:
         """Asking someone is a step: offline consumers buy at a fraction of the hazard."""
         return self._adoption
 

@@ -25,6 +25,8 @@ repurchase day.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -39,6 +41,7 @@ from sim.kernels import (
 from sim.mechanisms.base import (
     CHANNELS,
     Day,
+    Factor,
     Mechanism,
     ScaledHazard,
     Uniforms,
@@ -80,14 +83,43 @@ def _operand(x) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _hazard(h, rows: int) -> tuple[np.ndarray, float, np.ndarray | None]:
-    """A hazard as the purchase kernel reads it: (array, scale, ceiling or None). A
-    `ScaledHazard` is read where it is kept (its first C columns, times the scale), with
-    the ceiling its owner knows; anything else is its array times 1.0 (h exactly)."""
+EVERY_ROW = np.ones(1, bool)  # a hazard's rows: every row (read as broadcast)
+
+
+class KernelHazard(NamedTuple):
+    """A hazard as the purchase kernel reads it: scale x values, values 0 outside rows
+    ((N,) bool, or `EVERY_ROW`), none of its values above ceiling (None: not known)."""
+
+    values: np.ndarray
+    scale: float
+    ceiling: np.ndarray | None
+    rows: np.ndarray
+
+
+def _hazard(h, rows: int) -> KernelHazard:
+    """A `ScaledHazard` is read where it is kept (its first C columns, times the scale),
+    with what its owner knows (ceiling, rows); anything else is its array times 1.0
+    (h exactly)."""
     if isinstance(h, ScaledHazard) and h.values.dtype == np.float64:
         if h.values.flags.c_contiguous and h.values.shape[0] == rows:
-            return h.values, h.scale, h.ceiling
-    return _operand(h), 1.0, None
+            on = EVERY_ROW if h.rows is None else h.rows
+            return KernelHazard(h.values, h.scale, h.ceiling, on)
+    return KernelHazard(_operand(h), 1.0, None, EVERY_ROW)
+
+
+def _adds_nothing(h: KernelHazard) -> bool:
+    """A hazard of one 0 (with a finite scale): r + scale x 0 is r exactly (r is never
+    -0)."""
+    return h.values.size == 1 and h.values.flat[0] == 0.0 and np.isfinite(h.scale)
+
+
+def _factor(f) -> Factor:
+    """An adoption factor as the purchase kernel reads it, with its range: as its owner
+    states it (a `Factor`), else its lowest and highest value (NaN with a NaN)."""
+    if isinstance(f, Factor):
+        return Factor(_operand(f.values), f.low, f.high)
+    values = _operand(f)
+    return Factor(values, float(values.min()), float(values.max()))
 
 
 def first_purchases(
@@ -110,38 +142,37 @@ def first_purchases(
     (`Uniforms`, `Mechanism.uniform_later`). Returns (buyers, categories), ordered by
     consumer then category. One compiled pass over the cells, in chunks of rows side by
     side on a large world (`sim.threads`): no (N, C) temporaries. A draw to be made is
-    made as the pass reads it, and only the cells drawn under a bound on their
-    category's rates (`rate_bound`) have their rate computed
+    made as the pass reads it, and only the cells drawn under a bound on their rate
+    (`rate_bound` times their factors) have their rate computed
     (`sim.kernels.first_purchase_drawn`): the same cells, most of them never read past
     their draw.
     """
     k, operand = customer_of.shape[1], _operand
     scaled = [_hazard(h, customer_of.shape[0]) for h in hazards]
-
-    def adds_nothing(h, scale) -> bool:  # r + scale x 0 is r exactly (r is never -0)
-        return h.size == 1 and h.flat[0] == 0.0 and np.isfinite(scale)
-
     # A channel that is off (a zero) or a factor of exactly 1 changes no rate: left out,
     # as each costs every cell an operation (the kernel's time is its chain of them).
     # Each count of operands is its own compiled signature, at most 5 x (factors + 1),
     # compiled on first sight and cached on disk; passing them all with a count to read
     # keeps one signature but costs the kernel half again (its loops no longer unroll).
-    hazards = [h for h in scaled if not adds_nothing(h[0], h[1])]
-    factors = [f for f in map(operand, factors) if not (f.size == 1 and f.flat[0] == 1.0)]
+    hazards = [h for h in scaled if not _adds_nothing(h)]
+    hazards = hazards or [KernelHazard(operand(0.0), 1.0, None, EVERY_ROW)]  # + 0 is exact
+    factors = [_factor(f) for f in factors]
+    factors = [f for f in factors if not (f.values.size == 1 and f.values.flat[0] == 1.0)]
     demand = np.ascontiguousarray(np.broadcast_to(np.asarray(demand, np.float64), (k,)))
     operands = (
         np.asarray(can_buy, bool),
         customer_of,
-        tuple(h for h, _, _ in hazards) or (operand(0.0),),  # + 0 is exact; never empty
-        np.array([scale for _, scale, _ in hazards] or [1.0]),
+        tuple(h.values for h in hazards),
+        tuple(h.rows for h in hazards),
+        np.array([h.scale for h in hazards]),
         demand,
-        tuple(factors) or (operand(1.0),),  # x 1.0 is exact; never empty
+        tuple(f.values for f in factors) or (operand(1.0),),  # x 1.0 is exact; never empty
     )
     if isinstance(u, Uniforms) and u.values is None:  # made here, read once
         if u.count != customer_of.size:
             raise ValueError(f"a draw of {u.count} numbers for {customer_of.shape} cells")
-        bound = rate_bound(hazards, demand, factors, k)
-        kernel, operands = first_purchase_drawn, (*operands, u.start(), bound)
+        bounds = _bounds(u, hazards, demand, factors, k)
+        kernel, operands = first_purchase_drawn, (*operands, *bounds)
     else:  # numbers drawn already
         u = u.values.reshape(customer_of.shape) if isinstance(u, Uniforms) else u
         kernel, operands = first_purchase_cells, (*operands, np.asarray(u, np.float32))
@@ -150,39 +181,52 @@ def first_purchases(
     return chosen // k, chosen % k
 
 
-def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.ndarray:
-    """(C,) a number at least every cell's rate in each category, as the kernel computes
-    it: the same operations, in the same order, on each operand's ceiling in the
-    category's column (a hazard's known `ceiling`, else its largest value; a factor's
-    largest value). Rounding is monotone, so a sum or product of numbers each at most its
-    ceiling rounds to at most the same operation on the ceilings, when what multiplies
-    is not negative. So it holds exactly, no margin, when the scales, demand and factors
-    are not negative; otherwise (or with a NaN anywhere) it is NaN: no bound. A rate at
-    or under 0 never buys, whatever its bound. hazards: (array, scale, ceiling or
-    None) as the kernel reads them; factors: arrays; demand: (C,)."""
+def _bounds(u: Uniforms, hazards: list, demand: np.ndarray, factors: list, k: int) -> tuple:
+    """`first_purchase_drawn`'s operands after the rules': where the draw starts, the
+    rates' bounds and terms (`rate_bound`), and the rows where a hazard with rows of its
+    own is on."""
+    bound, terms = rate_bound(hazards, demand, factors, k)
+    own = [h.rows for h in hazards if h.rows is not EVERY_ROW]
+    level = own[0] if len(own) == 1 else np.logical_or.reduce(own or [~EVERY_ROW])
+    return u.start(), bound, terms, level
 
-    def ceiling(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (lowest, highest)
-        if values.shape[1] == 1:  # one column: numpy's (a NaN gives NaN: no bound)
-            return np.full(k, values.min(initial=np.inf)), np.full(k, values.max(initial=-np.inf))
-        low, high = column_range(values, k, np.empty(0, np.int64), True)
-        return low, high
 
+def rate_bound(
+    hazards: list, demand: np.ndarray, factors: list, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bound, terms): bound (2, C) a number at least every cell's rate in each category,
+    in rows where every hazard with rows of its own is 0 (bound[0]) and in any row
+    (bound[1]), and terms (hazards, C) at least each hazard's scale x value (the kernel
+    bounds a cell drawn under its row's bound by its own terms and factors). Both are
+    the kernel's
+    operations, in its order, on each operand's ceiling: a hazard's in the category's
+    column (its known `ceiling`, else its largest value; at least 0 for a hazard 0
+    outside some rows), a factor's highest value. Rounding is monotone, so a sum or
+    product of numbers each at most its ceiling rounds to at most the same operation on
+    the ceilings, when what multiplies is not negative: they hold exactly, no margin,
+    when the scales, demand and factors are not negative; otherwise the bound is NaN:
+    no bound. A rate at or under 0 never buys, whatever its bound; a NaN value never
+    buys, so it is passed over. hazards: `KernelHazard`s; demand: (C,); factors:
+    `Factor`s."""
+    terms = np.full((len(hazards), k), np.nan)
+    if not (demand >= 0.0).all() or not all(h.scale >= 0.0 for h in hazards):
+        return np.full((2, k), np.nan), terms
     with np.errstate(invalid="ignore"):  # inf x 0 and the like: NaN, no bound
-        bound = np.zeros(k)
-        for values, scale, known in hazards:
-            top = ceiling(values)[1] if known is None else np.broadcast_to(known, (k,))
-            if not scale >= 0.0:
-                return np.full(k, np.nan)
-            bound = bound + scale * top
-        if not (demand >= 0.0).all():
-            return np.full(k, np.nan)
+        bound = np.zeros((2, k))
+        for j, h in enumerate(hazards):
+            top = h.ceiling
+            if top is None:  # the largest value of each column read
+                columns = 1 if h.values.shape[1] == 1 else k
+                top = column_range(h.values, columns, np.empty(0, np.int64), True)[1]
+            if h.rows is not EVERY_ROW:  # 0 in the other rows
+                top = np.maximum(top, 0.0)
+            terms[j] = h.scale * np.broadcast_to(top, (k,))
+            # where a hazard with rows of its own is 0, it adds 0 (+ 0.0 is exact)
+            bound = bound + np.stack([terms[j] if h.rows is EVERY_ROW else np.zeros(k), terms[j]])
         bound = bound * demand
-        for values in factors:
-            low, high = ceiling(values)
-            if not (low >= 0.0).all():
-                return np.full(k, np.nan)
-            bound = bound * high
-    return bound
+        for f in factors:
+            bound = bound * f.high if f.low >= 0.0 else np.full((2, k), np.nan)
+        return np.ascontiguousarray(bound), terms
 
 
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from sim.kernels import column_range
 from sim.mechanisms.base import Day, Mechanism, ScaledHazard, State, spread, spread_reached_into
 from sim.schema_base import Probability, Section, param
 
@@ -116,7 +115,9 @@ class Sharing(Mechanism):
         if self.received is None:  # on the first day of shares: zeros, paged in as written
             self.received = np.zeros(self.pop.customer_of.shape)
             self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached_into`
-        self.reached = spread_reached_into(
+            self.reached_rows = np.zeros(self.pop.n, bool)  # 0 shares received outside
+        self.reached_rows[self.reached] = False
+        self.reached, self.received_ceiling = spread_reached_into(
             self.platform.network.by_speaker,
             sharers,
             shared,
@@ -124,6 +125,7 @@ class Sharing(Mechanism):
             self.received,
             self.reached,
         )
+        self.reached_rows[self.reached] = True
         return self.received
 
     def expose(self, day: Day) -> None:
@@ -146,10 +148,15 @@ class Sharing(Mechanism):
             speaking = shared.any(axis=1)
             received = self.receive(sharer_idx[speaking], shared[speaking])
             # conversion x shares received, multiplied where read: no second (N, C) pass;
-            # its ceiling read off the rows reached (the others hold 0)
-            _, most = column_range(received, k, self.reached, False)
-            ceiling = np.maximum(most, 0.0)
-            day.hazard["share"] = ScaledHazard(beh.share_conversion_per_share, received, k, ceiling)
+            # with the ceiling their sum kept and the rows reached (the purchase kernel
+            # bounds rates by them, and reads no other row)
+            day.hazard["share"] = ScaledHazard(
+                beh.share_conversion_per_share,
+                received,
+                k,
+                self.received_ceiling,
+                self.reached_rows,
+            )
         else:  # nobody shared: nobody received a share (0, as conversion x 0 shares)
             day.hazard["share"] = np.zeros((1, 1))
         # only this mechanism writes shared_today: clear the rows it set yesterday

@@ -257,21 +257,35 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
     reads it, and only the cells drawn under the rates' bound get a rate: the same
     buyers as the same numbers drawn first and every rate computed, on 1 to 3 threads,
     from a stream with a half buffered or not, for weak and strong rates, negative and
-    NaN hazards, a negative factor (no bound), and sizes odd and even."""
-    from sim.mechanisms.base import ScaledHazard, Uniforms
+    NaN hazards, a negative factor (no bound), hazards 0 outside some rows (not read
+    there), factors with their range stated, and sizes odd and even."""
+    from sim.mechanisms.base import Factor, ScaledHazard, Uniforms
 
     for n, k in [(5001, 3), (4100, 4)]:
         signal = rng.random((n, k + 1))
-        received = np.where(rng.random((n, k)) < 0.2, rng.random((n, k)) * 4 - 1, 0.0)
+        reached = rng.random(n) < 0.3
+        received = np.where(reached[:, None], rng.random((n, k)) * 4 - 1, 0.0)
+        received[~reached & (rng.random(n) < 0.5)] = -0.0  # a zero of either sign
+        top = np.maximum(received.max(axis=0), 0.0)
+        few = rng.random(n) < 0.05
+        near = np.where(few[:, None], rng.random((n, k + 2)), 0.0)
         nan = rng.random((n, k)) * 0.1
         nan[rng.random((n, k)) < 0.01] = np.nan
         cases = [  # (hazards, factors)
             (
-                [3e-4, ScaledHazard(0.03, signal, k, 1.0), ScaledHazard(0.02, received, k, 3.0)],
-                [rng.random((n, 1)), np.where(rng.random((n, 1)) < 0.9, 1.0, 0.4)],
+                [
+                    3e-4,
+                    ScaledHazard(0.03, signal, k, 1.0),
+                    ScaledHazard(0.02, received, k, top, reached),
+                ],
+                [rng.random((n, 1)), Factor(np.where(rng.random((n, 1)) < 0.9, 1.0, 0.4), 0.4, 1)],
+            ),
+            (  # two hazards with rows of their own
+                [ScaledHazard(0.02, received, k, top, reached), ScaledHazard(0.5, near, k, 1, few)],
+                [rng.random((n, 1))],
             ),
             ([0.5, rng.random((n, k)) * 2], [rng.random(k)]),  # bounds above 1
-            ([nan, -0.05], [np.full((n, 1), 2.0)]),
+            ([nan, -0.05], [np.full((n, 1), 2.0), rng.random((n, k))]),
             ([rng.random((n, k)) * 0.2], [rng.random((n, 1)) - 0.1]),  # a factor below 0
         ]
         can_buy = rng.random(n) < 0.7
@@ -305,8 +319,11 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
     """The bound on each category's rates is at least every cell's rate as the kernel
     computes it, and equal to the rate of a consumer holding every operand's highest
     value (the bound is not loose, and a bound any lower would be passed: halving it or
-    dropping a term fails). Known ceilings are read as given; a negative scale or
-    factor, or a negative demand, gives no bound (NaN); a NaN hazard value is no rate."""
+    dropping a term fails); so is each hazard's term. Known ceilings and factor ranges
+    are read as given; a negative scale, demand or factor gives no bound (NaN); a NaN
+    hazard value is no rate, passed over."""
+    from sim.mechanisms.base import Factor
+
     n, k = 3000, 3
     signal = rng.random((n, k + 1))
     shares = rng.random((n, k)) * 3 - 0.5
@@ -319,19 +336,46 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
     shares[11, 1] = np.nan
     other[top], damper[top], proxy[top] = 0.06, 1.0, 1.0
     demand = np.array([0.9, 0.0, 0.6])
-    hazards = [(ad, 1.0, None), (signal, 0.03, 1.0), (shares, 0.02, None), (other, 1.0, None)]
-    factors = [damper, proxy]
-    bound = purchase.rate_bound(hazards, demand, factors, k)
-    rate = _rate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02), (other, 1.0)], demand, factors)
+    H, every = purchase.KernelHazard, purchase.EVERY_ROW
+    hazards = [
+        H(ad, 1.0, None, every),
+        H(signal, 0.03, 1.0, every),
+        H(shares, 0.02, None, every),
+        H(other, 1.0, None, every),
+    ]
+    factors = [purchase._factor(damper), Factor(proxy, 0.3, 1.0)]
+    bound, terms = purchase.rate_bound(hazards, demand, factors, k)
+    before = _rate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02), (other, 1.0)], demand, [])
+    rate = before * damper * proxy
+    np.testing.assert_array_equal(bound[0], bound[1])  # no hazard with rows of its own
+    bound = bound[1]
     assert (np.nan_to_num(rate, nan=-1) <= bound).all()
     np.testing.assert_array_equal(bound, rate[top])  # reached: the same operations
     assert bound[1] == 0.0  # no demand, no rate
-    # a known ceiling is read as given: a wrong one would change who buys
-    looser = purchase.rate_bound([(signal, 0.03, 2.0)], demand, [], k)
-    np.testing.assert_array_equal(looser, 0.03 * 2.0 * demand)
+    for j, (values, scale) in enumerate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02)]):
+        term = scale * values
+        assert (np.nan_to_num(term, nan=-1) <= terms[j]).all()
+        np.testing.assert_array_equal(terms[j], np.broadcast_to(term, (n, k))[top])
+    # known ceilings and ranges are read as given: wrong ones would change who buys
+    looser, _ = purchase.rate_bound(
+        [H(signal, 0.03, 2.0, every)], demand, [Factor(proxy, 0.0, 4.0)], k
+    )
+    np.testing.assert_array_equal(looser[1], 0.03 * 2.0 * demand * 4.0)
+    # a hazard 0 outside some rows counts at least 0 where it is on (its values' ceiling
+    # below 0), and nothing in rows where every such hazard is off
+    negative = np.full((n, k), -0.5)
+    hazards = [H(ad, 1.0, None, every), H(negative, 1.0, None, rng.random(n) < 0.5)]
+    (off, on), terms = purchase.rate_bound(hazards, demand, [], k)
+    np.testing.assert_array_equal(terms[1], np.zeros(k))
+    np.testing.assert_array_equal(off, 2e-4 * demand)
+    np.testing.assert_array_equal(on, (2e-4 + 0.0) * demand)
+    reached = rng.random(n) < 0.2
+    (off, on), _ = purchase.rate_bound([hazards[0], H(shares, 0.02, 3.0, reached)], demand, [], k)
+    np.testing.assert_array_equal(off, 2e-4 * demand)
+    np.testing.assert_array_equal(on, (2e-4 + 0.02 * 3.0) * demand)
     for hazards, demand_, factors in [
-        ([(signal, -0.03, 1.0)], demand, []),
-        ([(signal, 0.03, 1.0)], np.array([0.9, -1e-9, 0.6]), []),
-        ([(signal, 0.03, 1.0)], demand, [np.where(proxy > 0.5, 1.0, -0.1)]),
+        ([H(signal, -0.03, 1.0, every)], demand, []),
+        ([H(signal, 0.03, 1.0, every)], np.array([0.9, -1e-9, 0.6]), []),
+        ([H(signal, 0.03, 1.0, every)], demand, [purchase._factor(proxy - 0.5)]),
     ]:
-        assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)).all()
+        assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)[0]).all()

@@ -80,8 +80,7 @@ def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays(
 
 def test_the_share_ceiling_holds_over_distrust_ties():
     """On Bitcoin OTC, whose distrust ties make some shares received negative, the share
-    hazard's ceiling is the largest shares received in each category, 0 when every
-    value is negative or 0 (the rows not reached hold 0): never below a value."""
+    hazard's ceiling (the largest partial sum) is never below a value or 0."""
     from sim.market import Market
     from sim.mechanisms.base import ScaledHazard
     from sim.scenario import load_scenario
@@ -93,6 +92,7 @@ def test_the_share_ceiling_holds_over_distrust_ties():
         hazard = day.hazard["share"]
         if isinstance(hazard, ScaledHazard):
             values = hazard.values[:, : hazard.columns]
-            np.testing.assert_array_equal(hazard.ceiling, np.maximum(values.max(axis=0), 0.0))
+            top = np.maximum(values.max(axis=0), 0.0)
+            assert (hazard.ceiling >= top).all()
             negative += int((values < 0).any())
     assert negative  # distrust ties were spoken over
