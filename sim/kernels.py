@@ -53,16 +53,15 @@ def changed_influence(customer_of, lapsed, is_sharer, broadcast, start, stop):  
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c):  # pragma: no cover
+def _first_purchase_rate(hazards, scales, demand, factors, i, c):  # pragma: no cover
     """Cell (i, c)'s rate: (scales[j] x hazards[j], summed in order) x demand[c] x each
     factor in order (numpy's order of operations; a scale of 1.0 leaves a hazard as it
-    is, exactly), a dimension of 1 broadcast. A hazard is not read in a row outside its
-    rows_of[j] ((N,) bool, or (1,) True: every row), where it is 0: r + s x 0 is r."""
+    is, exactly), a dimension of 1 broadcast. (Reading a second tuple by index here, cell
+    by cell, cost twenty times the pass: numba no longer unrolls the loop.)"""
     r = 0.0  # 0 + h == h: the same sum (up to the sign of a zero rate); never -0
     for j in range(len(hazards)):
-        h, on = hazards[j], rows_of[j]
-        if on[i if on.shape[0] > 1 else 0]:
-            r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
+        h = hazards[j]
+        r = r + scales[j] * h[i if h.shape[0] > 1 else 0, c if h.shape[1] > 1 else 0]
     r = r * demand[c]
     for f in factors:
         r = r * f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
@@ -79,7 +78,7 @@ def _buys(r, v):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_cells(
-    can_buy, customer_of, hazards, rows_of, scales, demand, factors, u, start, stop
+    can_buy, customer_of, hazards, scales, demand, factors, u, start, stop
 ):  # pragma: no cover - compiled
     """Flat indices i x C + c (ascending) of the cells where consumer i, who can buy
     (can_buy[i]) and is not yet a customer of category c, draws u[i, c] below the daily
@@ -100,7 +99,7 @@ def first_purchase_cells(
         for c in range(k):
             if customer_of[i, c]:
                 continue
-            r = _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c)
+            r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
             if _buys(r, np.float64(u[i, c])):
                 out[m] = i * k + c
                 m += 1
@@ -449,36 +448,23 @@ def pcg64_floats_into(draw, out, start, stop):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def first_purchase_drawn(
-    can_buy,
-    customer_of,
-    hazards,
-    rows_of,
-    scales,
-    demand,
-    factors,
-    draw,
-    bound,
-    terms,
-    level,
-    start,
-    stop,
+    can_buy, customer_of, hazards, scales, demand, factors, draw, bound, level, start, stop
 ):  # pragma: no cover - compiled
     """`first_purchase_cells`, the same cells, with u[i, c] the number i x C + c of a
     float32 draw from a PCG64 stream, made here as it is read instead of written out
     and read back (draw: where it starts, as `_seek` takes it; numpy's numbers); and
-    given bound: (2, C) float64, at least every rate of its category in the rows where
-    every hazard with rows of its own (rows_of[j] (N,) bool, outside which it is 0) is
-    0 (bound[0]) and in any row (bound[1]), level: (N,) bool, the rows where one is on
-    ((1,) False: none), and terms: (hazards, C), at least each
-    hazard's scale x value in the category. A draw of a cell's bound or more cannot buy
-    (1 - exp(-r) <= r <= bound), so a first pass makes the draws and, for the few under
-    their row's bound, a cell's own bound: the terms of the hazards on in its row,
-    summed, x demand, x its factors, in the rate's order (sums and products by what is
-    not negative keep the order of what they add or multiply, in rounding too; a
-    negative or NaN factor: no bound, inf). It keeps the cells drawn under their own
-    bound of consumers who can buy and are not yet customers; a second pass computes
-    the rates of those alone, reading the hazards only there. A NaN bound skips
-    nothing. Rows start..stop-1: the pass starts with a jump to the chunk's first
+    given bound: (2, 2, C) float64, bound[0] at least every rate of its category in the
+    rows where every hazard with rows of its own (0 outside them) is 0, bound[1] in any
+    row, each before the factors ([:, 0]) and with the factors at their highest
+    ([:, 1]); level: (N,) bool, the rows where one of those hazards is on ((1,) False:
+    none). A draw of a cell's bound or more cannot buy (1 - exp(-r) <= r <= bound), so a
+    first pass makes the draws and, for the few under their row's bound, computes the
+    cell's own: its row's bound before the factors x its factors, in the rate's order (a
+    product by what is not negative keeps the order of what it multiplies, in rounding
+    too; a negative or NaN factor: no bound, inf). It keeps the cells drawn under their
+    own bound of consumers who can buy and are not yet customers; a second pass
+    computes the rates of those alone, reading the hazards only there. A NaN bound
+    skips nothing. Rows start..stop-1: the pass starts with a jump to the chunk's first
     number."""
     k = customer_of.shape[1]
     inc_hi, inc_lo = draw[2], draw[3]
@@ -491,13 +477,9 @@ def first_purchase_drawn(
         row = 1 if level[i if level.shape[0] > 1 else 0] else 0  # bound[1]: one is on
         for c in range(k):
             v, s_hi, s_lo, word, pending = _next(s_hi, s_lo, inc_hi, inc_lo, word, pending)
-            if np.float64(v) >= bound[row, c]:  # most draws: nothing else read
+            if np.float64(v) >= bound[row, 1, c]:  # most draws: nothing else read
                 continue
-            b = 0.0
-            for j in range(len(hazards)):
-                on = rows_of[j]
-                b = b + (terms[j, c] if on[i if on.shape[0] > 1 else 0] else 0.0)
-            b = b * demand[c]
+            b = bound[row, 0, c]
             for f in factors:
                 x = f[i if f.shape[0] > 1 else 0, c if f.shape[1] > 1 else 0]
                 b = b * x if x >= 0.0 else np.inf
@@ -510,7 +492,7 @@ def first_purchase_drawn(
         cell = candidates[t]
         i = cell // k
         c = cell - i * k
-        r = _first_purchase_rate(hazards, rows_of, scales, demand, factors, i, c)
+        r = _first_purchase_rate(hazards, scales, demand, factors, i, c)
         if _buys(r, np.float64(drawn[t])):
             out[n] = cell
             n += 1

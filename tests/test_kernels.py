@@ -258,7 +258,7 @@ def test_spread_into_a_reused_array_gives_the_fresh_sums(matrix, rng):
         spread(matrix, rows, x, np.zeros((n, 2)))
 
 
-def test_compiled_sums_and_products_are_not_fused(matrix, rng):
+def test_compiled_sums_and_products_are_not_fused(matrix, rng, monkeypatch):
     """The kernels that multiply and add (spreading, the first-purchase rate) must round
     each product and each sum as numpy and scipy do: a fused multiply-add rounds once and
     changes last bits, which decisions rarely show. numba fuses only under fastmath; this
@@ -287,11 +287,12 @@ def test_compiled_sums_and_products_are_not_fused(matrix, rng):
         np.ones(2),
         [rng.random((n, 1))],
     )
-    purchase.first_purchases(  # a draw made in the pass (`Uniforms`)
+    monkeypatch.setattr(purchase.threads, "MIN_CELLS", 64)  # a draw made in the pass:
+    purchase.first_purchases(  # as on a large world (`Uniforms`)
         np.ones(5000, bool),
         np.zeros((5000, 2), bool),
         Uniforms(rng, 10_000),
-        [0.01, ScaledHazard(0.3, rng.random((5000, 3)), 2, 1.0)],
+        [0.01, ScaledHazard(0.03, rng.random((5000, 3)), 2, 1.0)],
         np.ones(2),
         [rng.random((5000, 1))],
     )

@@ -286,6 +286,12 @@ class Uniforms:
         positions), else None."""
         return self._values
 
+    def made(self) -> np.ndarray:
+        """The whole draw, made now if it was not yet (and kept): (count,) float32."""
+        if self._values is None:
+            self._values = self._made(np.empty(self.count, np.float32))
+        return self._values
+
     def start(self) -> tuple:
         """Where the draw starts, as the compiled readers take it (`sim.kernels`): the
         PCG64 state's high and low 64 bits, the increment's, whether a high half is
@@ -325,8 +331,8 @@ class Factor(NamedTuple):
     for its range: a range too narrow would change who buys."""
 
     values: np.ndarray
-    low: float
-    high: float
+    low: float | None
+    high: float | None
 
 
 class ScaledHazard:
@@ -346,8 +352,8 @@ class ScaledHazard:
     `columns` columns is above it (a number, or one per column), while it is valid. The
     purchase kernel bounds rates with it (`purchase.rate_bound`) instead of reading the
     array for its largest value; a ceiling too low would change who buys. rows:
-    optionally, (N,) bool, the rows outside which every value is 0 (the kernel reads
-    no other row, and bounds their rates without this hazard)."""
+    optionally, (N,) bool, the rows outside which every value is 0 (the kernel bounds
+    the other rows' rates without this hazard)."""
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from sim import threads
 from sim.arrays import add_at, unique
 from sim.kernels import (
     column_range,
@@ -88,7 +89,8 @@ EVERY_ROW = np.ones(1, bool)  # a hazard's rows: every row (read as broadcast)
 
 class KernelHazard(NamedTuple):
     """A hazard as the purchase kernel reads it: scale x values, values 0 outside rows
-    ((N,) bool, or `EVERY_ROW`), none of its values above ceiling (None: not known)."""
+    ((N,) bool, or `EVERY_ROW`: the kernel bounds the rates of the other rows without
+    it), none of its values above ceiling (None: not known)."""
 
     values: np.ndarray
     scale: float
@@ -114,12 +116,11 @@ def _adds_nothing(h: KernelHazard) -> bool:
 
 
 def _factor(f) -> Factor:
-    """An adoption factor as the purchase kernel reads it, with its range: as its owner
-    states it (a `Factor`), else its lowest and highest value (NaN with a NaN)."""
+    """An adoption factor as the purchase kernel reads it, with its range as its owner
+    states it (a `Factor`), else unknown (None: `rate_bound` reads it if it needs it)."""
     if isinstance(f, Factor):
         return Factor(_operand(f.values), f.low, f.high)
-    values = _operand(f)
-    return Factor(values, float(values.min()), float(values.max()))
+    return Factor(_operand(f), None, None)
 
 
 def first_purchases(
@@ -163,70 +164,75 @@ def first_purchases(
         np.asarray(can_buy, bool),
         customer_of,
         tuple(h.values for h in hazards),
-        tuple(h.rows for h in hazards),
         np.array([h.scale for h in hazards]),
         demand,
         tuple(f.values for f in factors) or (operand(1.0),),  # x 1.0 is exact; never empty
     )
-    if isinstance(u, Uniforms) and u.values is None:  # made here, read once
-        if u.count != customer_of.size:
-            raise ValueError(f"a draw of {u.count} numbers for {customer_of.shape} cells")
-        bounds = _bounds(u, hazards, demand, factors, k)
+    if isinstance(u, Uniforms) and u.count != customer_of.size:
+        raise ValueError(f"a draw of {u.count} numbers for {customer_of.shape} cells")
+    bounds = _bounds(u, hazards, demand, factors, k)
+    if bounds is not None:  # the draw made as the kernel reads it
         kernel, operands = first_purchase_drawn, (*operands, *bounds)
-    else:  # numbers drawn already
-        u = u.values.reshape(customer_of.shape) if isinstance(u, Uniforms) else u
+    else:  # numbers drawn first, every rate computed
+        u = u.made().reshape(customer_of.shape) if isinstance(u, Uniforms) else u
         kernel, operands = first_purchase_cells, (*operands, np.asarray(u, np.float32))
     # each row is decided on its own: chunks of rows side by side
     chosen = by_row_chunks(kernel, *operands, rows=customer_of.shape[0], columns=k)
     return chosen // k, chosen % k
 
 
-def _bounds(u: Uniforms, hazards: list, demand: np.ndarray, factors: list, k: int) -> tuple:
-    """`first_purchase_drawn`'s operands after the rules': where the draw starts, the
-    rates' bounds and terms (`rate_bound`), and the rows where a hazard with rows of its
-    own is on."""
-    bound, terms = rate_bound(hazards, demand, factors, k)
+def _bounds(u, hazards: list, demand: np.ndarray, factors: list, k: int) -> tuple | None:
+    """`first_purchase_drawn`'s operands after the rules' (where the draw starts, the
+    rates' bounds (`rate_bound`), and the rows where a hazard with rows of its own is
+    on), or None where drawing first and computing every rate is the faster: numbers
+    drawn already, a world too small to split among threads (bounding costs more than
+    it saves), or rates too high for their bound to pass over most draws."""
+    if not isinstance(u, Uniforms) or u.values is not None or u.count < threads.MIN_CELLS:
+        return None
+    bound = rate_bound(hazards, demand, factors, k)
+    if not np.mean(np.minimum(bound[1, 1], 1.0)) < DRAWN_BELOW:  # a NaN bound: not taken
+        return None
     own = [h.rows for h in hazards if h.rows is not EVERY_ROW]
     level = own[0] if len(own) == 1 else np.logical_or.reduce(own or [~EVERY_ROW])
-    return u.start(), bound, terms, level
+    return u.start(), bound, level
 
 
-def rate_bound(
-    hazards: list, demand: np.ndarray, factors: list, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(bound, terms): bound (2, C) a number at least every cell's rate in each category,
-    in rows where every hazard with rows of its own is 0 (bound[0]) and in any row
-    (bound[1]), and terms (hazards, C) at least each hazard's scale x value (the kernel
-    bounds a cell drawn under its row's bound by its own terms and factors). Both are
-    the kernel's
-    operations, in its order, on each operand's ceiling: a hazard's in the category's
-    column (its known `ceiling`, else its largest value; at least 0 for a hazard 0
-    outside some rows), a factor's highest value. Rounding is monotone, so a sum or
-    product of numbers each at most its ceiling rounds to at most the same operation on
-    the ceilings, when what multiplies is not negative: they hold exactly, no margin,
-    when the scales, demand and factors are not negative; otherwise the bound is NaN:
-    no bound. A rate at or under 0 never buys, whatever its bound; a NaN value never
-    buys, so it is passed over. hazards: `KernelHazard`s; demand: (C,); factors:
-    `Factor`s."""
-    terms = np.full((len(hazards), k), np.nan)
+DRAWN_BELOW = 0.2  # a mean bound under this: the draw made in the kernel, most passed over
+
+
+def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.ndarray:
+    """(2, 2, C) a number at least every cell's rate in each category: [0] in the rows
+    where every hazard with rows of its own is off (0), [1] in any row; each [:, 0]
+    before the factors (the kernel multiplies a cell's own), [:, 1] with every factor
+    at its highest. They are the kernel's operations, in its order, on each operand's
+    ceiling: a hazard's in the category's column (its known `ceiling`, else its largest
+    value; at least 0 for a hazard 0 outside some rows; + 0 where it is off), a
+    factor's highest value. Rounding is monotone, so a sum or product of numbers each
+    at most its ceiling rounds to at most the same operation on the ceilings, when what
+    multiplies is not negative: they hold exactly, no margin, when the scales, demand
+    and factors are not negative; otherwise they are NaN: no bound. A rate at or under
+    0 never buys, whatever its bound; a NaN value never buys, so it is passed over.
+    hazards: `KernelHazard`s; demand: (C,); factors: `Factor`s (a range of None: its
+    lowest and highest value)."""
     if not (demand >= 0.0).all() or not all(h.scale >= 0.0 for h in hazards):
-        return np.full((2, k), np.nan), terms
+        return np.full((2, 2, k), np.nan)
     with np.errstate(invalid="ignore"):  # inf x 0 and the like: NaN, no bound
-        bound = np.zeros((2, k))
-        for j, h in enumerate(hazards):
+        bound = np.zeros((2, k))  # the rows where hazards of their own rows are off; any
+        for h in hazards:
             top = h.ceiling
             if top is None:  # the largest value of each column read
                 columns = 1 if h.values.shape[1] == 1 else k
                 top = column_range(h.values, columns, np.empty(0, np.int64), True)[1]
             if h.rows is not EVERY_ROW:  # 0 in the other rows
                 top = np.maximum(top, 0.0)
-            terms[j] = h.scale * np.broadcast_to(top, (k,))
-            # where a hazard with rows of its own is 0, it adds 0 (+ 0.0 is exact)
-            bound = bound + np.stack([terms[j] if h.rows is EVERY_ROW else np.zeros(k), terms[j]])
+            term = h.scale * np.broadcast_to(top, (k,))
+            bound = bound + np.stack([term if h.rows is EVERY_ROW else np.zeros(k), term])
         bound = bound * demand
+        high = bound
         for f in factors:
-            bound = bound * f.high if f.low >= 0.0 else np.full((2, k), np.nan)
-        return np.ascontiguousarray(bound), terms
+            low, top = (f.values.min(), f.values.max()) if f.low is None else (f.low, f.high)
+            high = high * top if low >= 0.0 else np.full((2, k), np.nan)  # NaN: NaN
+        return np.ascontiguousarray(np.stack([bound, high], axis=1))
 
 
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:

@@ -115,7 +115,7 @@ class Sharing(Mechanism):
         if self.received is None:  # on the first day of shares: zeros, paged in as written
             self.received = np.zeros(self.pop.customer_of.shape)
             self._slot = np.full(self.pop.n, -1, np.int32)  # scratch of `spread_reached_into`
-            self.reached_rows = np.zeros(self.pop.n, bool)  # 0 shares received outside
+            self.reached_rows = np.zeros(self.pop.n, bool)  # 0 shares received elsewhere
         self.reached_rows[self.reached] = False
         self.reached, self.received_ceiling = spread_reached_into(
             self.platform.network.by_speaker,
@@ -149,7 +149,7 @@ class Sharing(Mechanism):
             received = self.receive(sharer_idx[speaking], shared[speaking])
             # conversion x shares received, multiplied where read: no second (N, C) pass;
             # with the ceiling their sum kept and the rows reached (the purchase kernel
-            # bounds rates by them, and reads no other row)
+            # bounds rates by them)
             day.hazard["share"] = ScaledHazard(
                 beh.share_conversion_per_share,
                 received,

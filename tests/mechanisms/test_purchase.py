@@ -252,7 +252,7 @@ def _rate(hazards, demand, factors):
     return rate
 
 
-def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passes):
+def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passes, monkeypatch):
     """A draw handed over to be made (`Uniforms`) is made by the purchase kernel as it
     reads it, and only the cells drawn under the rates' bound get a rate: the same
     buyers as the same numbers drawn first and every rate computed, on 1 to 3 threads,
@@ -261,6 +261,14 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
     there), factors with their range stated, and sizes odd and even."""
     from sim.mechanisms.base import Factor, ScaledHazard, Uniforms
 
+    made_in_pass, now = set(), {}  # the cases whose draw was made in the pass
+    kernel = purchase.first_purchase_drawn
+
+    def drawn(*args):
+        made_in_pass.add(now["case"])
+        return kernel(*args)
+
+    monkeypatch.setattr(purchase, "first_purchase_drawn", drawn)
     for n, k in [(5001, 3), (4100, 4)]:
         signal = rng.random((n, k + 1))
         reached = rng.random(n) < 0.3
@@ -281,7 +289,10 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
                 [rng.random((n, 1)), Factor(np.where(rng.random((n, 1)) < 0.9, 1.0, 0.4), 0.4, 1)],
             ),
             (  # two hazards with rows of their own
-                [ScaledHazard(0.02, received, k, top, reached), ScaledHazard(0.5, near, k, 1, few)],
+                [
+                    ScaledHazard(0.02, received, k, top, reached),
+                    ScaledHazard(0.05, near, k, 1, few),
+                ],
                 [rng.random((n, 1))],
             ),
             ([0.5, rng.random((n, k)) * 2], [rng.random(k)]),  # bounds above 1
@@ -291,7 +302,8 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
         can_buy = rng.random(n) < 0.7
         customer_of = rng.random((n, k)) < 0.3
         demand = rng.random(k)
-        for hazards, factors in cases:
+        for case, (hazards, factors) in enumerate(cases):
+            now["case"] = case
             for threads in (1, 2, 3):
                 split_passes(threads)
                 for buffered in (False, True):
@@ -309,6 +321,7 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
                     for a, b in zip(made, drawn, strict=True):
                         np.testing.assert_array_equal(a, b)
                     assert first.random() == later.random()  # both streams past the draw
+    assert made_in_pass == {0, 1, 3}  # the others' rates are too high to bound (or no bound)
     with pytest.raises(ValueError, match=r"a draw of 9000 numbers for \(5001, 3\) cells"):
         purchase.first_purchases(
             can_buy[:5001], np.zeros((5001, 3), bool), Uniforms(rng, 9000), [0.1]
@@ -316,12 +329,13 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
 
 
 def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
-    """The bound on each category's rates is at least every cell's rate as the kernel
+    """The bound on each category's rates, before the factors times a cell's factors and
+    with the factors at their highest, is at least every cell's rate as the kernel
     computes it, and equal to the rate of a consumer holding every operand's highest
     value (the bound is not loose, and a bound any lower would be passed: halving it or
-    dropping a term fails); so is each hazard's term. Known ceilings and factor ranges
-    are read as given; a negative scale, demand or factor gives no bound (NaN); a NaN
-    hazard value is no rate, passed over."""
+    dropping a term fails). Known ceilings and factor ranges are read as given; a
+    hazard with rows of its own counts in the rows where it is on; a negative scale,
+    demand or factor gives no bound (NaN); a NaN hazard value is no rate, passed over."""
     from sim.mechanisms.base import Factor
 
     n, k = 3000, 3
@@ -344,38 +358,33 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
         H(other, 1.0, None, every),
     ]
     factors = [purchase._factor(damper), Factor(proxy, 0.3, 1.0)]
-    bound, terms = purchase.rate_bound(hazards, demand, factors, k)
-    before = _rate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02), (other, 1.0)], demand, [])
-    rate = before * damper * proxy
+    bound = purchase.rate_bound(hazards, demand, factors, k)
     np.testing.assert_array_equal(bound[0], bound[1])  # no hazard with rows of its own
-    bound = bound[1]
-    assert (np.nan_to_num(rate, nan=-1) <= bound).all()
-    np.testing.assert_array_equal(bound, rate[top])  # reached: the same operations
-    assert bound[1] == 0.0  # no demand, no rate
-    for j, (values, scale) in enumerate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02)]):
-        term = scale * values
-        assert (np.nan_to_num(term, nan=-1) <= terms[j]).all()
-        np.testing.assert_array_equal(terms[j], np.broadcast_to(term, (n, k))[top])
+    before, highest = bound[1]
+    rate = _rate([(ad, 1.0), (signal[:, :k], 0.03), (shares, 0.02), (other, 1.0)], demand, [])
+    rate = rate * damper * proxy
+    assert (np.nan_to_num(rate, nan=-1) <= before * damper * proxy).all()
+    assert (np.nan_to_num(rate, nan=-1) <= highest).all()
+    np.testing.assert_array_equal(before, rate[top])  # reached: the same operations
+    np.testing.assert_array_equal(highest, rate[top])
+    assert highest[1] == 0.0  # no demand, no rate
     # known ceilings and ranges are read as given: wrong ones would change who buys
-    looser, _ = purchase.rate_bound(
+    looser = purchase.rate_bound(
         [H(signal, 0.03, 2.0, every)], demand, [Factor(proxy, 0.0, 4.0)], k
     )
-    np.testing.assert_array_equal(looser[1], 0.03 * 2.0 * demand * 4.0)
-    # a hazard 0 outside some rows counts at least 0 where it is on (its values' ceiling
-    # below 0), and nothing in rows where every such hazard is off
-    negative = np.full((n, k), -0.5)
-    hazards = [H(ad, 1.0, None, every), H(negative, 1.0, None, rng.random(n) < 0.5)]
-    (off, on), terms = purchase.rate_bound(hazards, demand, [], k)
-    np.testing.assert_array_equal(terms[1], np.zeros(k))
-    np.testing.assert_array_equal(off, 2e-4 * demand)
-    np.testing.assert_array_equal(on, (2e-4 + 0.0) * demand)
+    np.testing.assert_array_equal(looser[1, 0], 0.03 * 2.0 * demand)
+    np.testing.assert_array_equal(looser[1, 1], 0.03 * 2.0 * demand * 4.0)
+    # a hazard 0 outside some rows counts where it is on, at least 0 (its values'
+    # ceiling below 0), and not at all in the rows where every such hazard is off
     reached = rng.random(n) < 0.2
-    (off, on), _ = purchase.rate_bound([hazards[0], H(shares, 0.02, 3.0, reached)], demand, [], k)
-    np.testing.assert_array_equal(off, 2e-4 * demand)
-    np.testing.assert_array_equal(on, (2e-4 + 0.02 * 3.0) * demand)
+    for values, ceiling, on in [(shares, 3.0, 0.02 * 3.0), (np.full((n, k), -0.5), None, 0.0)]:
+        bound = purchase.rate_bound([hazards[0], H(values, 0.02, ceiling, reached)], demand, [], k)
+        np.testing.assert_array_equal(bound[0, 0], 2e-4 * demand)
+        np.testing.assert_array_equal(bound[1, 0], (2e-4 + on) * demand)
     for hazards, demand_, factors in [
         ([H(signal, -0.03, 1.0, every)], demand, []),
         ([H(signal, 0.03, 1.0, every)], np.array([0.9, -1e-9, 0.6]), []),
-        ([H(signal, 0.03, 1.0, every)], demand, [purchase._factor(proxy - 0.5)]),
     ]:
-        assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)[0]).all()
+        assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)).all()
+    negative = purchase.rate_bound(hazards[:1], demand, [purchase._factor(proxy - 0.5)], k)
+    assert np.isnan(negative[:, 1]).all() and not np.isnan(negative[:, 0]).any()
