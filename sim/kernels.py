@@ -107,22 +107,15 @@ def first_purchase_cells(
 
 
 @numba.njit(cache=True, nogil=True)
-def column_range(values, columns, rows, every_row):  # pragma: no cover - compiled
-    """((columns,), (columns,)) the smallest and largest value of each of the first
-    `columns` columns of a 2-D float64 array, over the rows `rows` (int64), or over every
-    row when every_row; NaN ignored (inf and -inf where a column has no other value)."""
-    low = np.full(columns, np.inf)
+def column_max(values, columns):  # pragma: no cover - compiled
+    """(columns,) the largest value of each of the first `columns` columns of a 2-D
+    float64 array; NaN ignored (-inf where a column has no other value)."""
     high = np.full(columns, -np.inf)
-    count = values.shape[0] if every_row else rows.size
-    for t in range(count):
-        i = t if every_row else rows[t]
+    for i in range(values.shape[0]):
         for c in range(columns):
-            x = values[i, c]
-            if x < low[c]:
-                low[c] = x
-            if x > high[c]:
-                high[c] = x
-    return low, high
+            if values[i, c] > high[c]:
+                high[c] = values[i, c]
+    return high
 
 
 @numba.njit(cache=True, nogil=True)

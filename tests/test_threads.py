@@ -159,11 +159,9 @@ def test_a_run_split_among_threads_is_the_run_on_one(split_passes, monkeypatch):
     import pandas as pd
 
     from sim.market import Market
-    from sim.mechanisms.base import Uniforms
     from tests.conftest import small_scenario
 
-    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 64)  # positional reads, in chunks too
-    spec = small_scenario(run={"days": 90})
+    spec = small_scenario(run={"days": 90})  # split_passes: positional reads, in chunks
     split_passes(1)
     one = Market(spec, 0)
     one.run_model()

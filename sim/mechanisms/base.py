@@ -209,7 +209,7 @@ def draw_float32_into(generator: np.random.Generator, out: np.ndarray) -> np.nda
     flat = out.reshape(-1)  # a view (C-contiguous)
     if flat.size <= Uniforms.DRAW_IN_FULL or not isinstance(generator.bit_generator, PCG64):
         return generator.random(out=out, dtype=np.float32)  # a small draw: as fast
-    Uniforms(generator, flat.size, made_later=True)._made(flat)  # steps the stream past it
+    Uniforms(generator, flat.size, made_later=True).make_into(flat)  # steps the stream past it
     return out
 
 
@@ -263,7 +263,7 @@ class Uniforms:
         if self._values is None and flat.size > self.POSITIONS_PER_FULL_DRAW * self.count:
             if flat.size and (flat.min() < 0 or flat.max() >= self.count):
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
-            self._values = self._made(np.empty(self.count, np.float32))
+            self._values = self.make_into(np.empty(self.count, np.float32))
         if self._values is not None:
             if flat.size and flat.min() < 0:
                 raise IndexError(f"a position outside 0..{self.count - 1} of a draw")
@@ -274,8 +274,9 @@ class Uniforms:
             values = self._read(unique)[back]
         return values.reshape(positions.shape)
 
-    def _made(self, out: np.ndarray) -> np.ndarray:
-        """The whole draw written into out (flat float32), in chunks side by side."""
+    def make_into(self, out: np.ndarray) -> np.ndarray:
+        """The whole draw written into out ((count,) float32), in chunks side by side,
+        from where the draw starts (a draw made in full when created has its `values`)."""
         start = self.start()
         in_chunks(lambda a, b: pcg64_floats_into(start, out, a, b), row_chunks(out.size))
         return out
@@ -289,7 +290,7 @@ class Uniforms:
     def made(self) -> np.ndarray:
         """The whole draw, made now if it was not yet (and kept): (count,) float32."""
         if self._values is None:
-            self._values = self._made(np.empty(self.count, np.float32))
+            self._values = self.make_into(np.empty(self.count, np.float32))
         return self._values
 
     def start(self) -> tuple:
@@ -349,7 +350,7 @@ class ScaledHazard:
     `np.asarray` first.
 
     ceiling: optionally, what the owner knows of the kept array: no value of its first
-    `columns` columns is above it (a number, or one per column), while it is valid. The
+    `columns` columns is above it (a number, or one per column read), while it is valid. The
     purchase kernel bounds rates with it (`purchase.rate_bound`) instead of reading the
     array for its largest value; a ceiling too low would change who buys. rows:
     optionally, (N,) bool, the rows outside which every value is 0 (the kernel bounds
@@ -367,6 +368,11 @@ class ScaledHazard:
             raise ValueError(f"cannot take {columns} columns of an array of {values.shape}")
         if rows is not None and (rows.dtype != bool or rows.shape != values.shape[:1]):
             raise ValueError(f"rows must be a bool array of shape {values.shape[:1]}")
+        if ceiling is not None and np.shape(ceiling) not in ((), (columns,)):
+            raise ValueError(
+                f"a ceiling is a number or one per column read ({columns}), "
+                f"not of shape {np.shape(ceiling)}"
+            )
         self.scale, self.values, self.columns = float(scale), values, columns
         self.ceiling = None if ceiling is None else np.asarray(ceiling, np.float64)
         self.rows = rows

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from sim import threads
 from sim.arrays import add_at, unique
 from sim.kernels import (
-    column_range,
+    column_max,
     entries,
     first_purchase_cells,
     first_purchase_drawn,
@@ -117,10 +117,11 @@ def _adds_nothing(h: KernelHazard) -> bool:
 
 def _factor(f) -> Factor:
     """An adoption factor as the purchase kernel reads it, with its range as its owner
-    states it (a `Factor`), else unknown (None: `rate_bound` reads it if it needs it)."""
-    if isinstance(f, Factor):
+    states it (a `Factor` with both ends), else unknown (None: `rate_bound` reads it if
+    it needs it)."""
+    if isinstance(f, Factor) and f.low is not None and f.high is not None:
         return Factor(_operand(f.values), f.low, f.high)
-    return Factor(_operand(f), None, None)
+    return Factor(_operand(f.values if isinstance(f, Factor) else f), None, None)
 
 
 def first_purchases(
@@ -192,8 +193,13 @@ def _bounds(u, hazards: list, demand: np.ndarray, factors: list, k: int) -> tupl
     bound = rate_bound(hazards, demand, factors, k)
     if not np.mean(np.minimum(bound[1, 1], 1.0)) < DRAWN_BELOW:  # a NaN bound: not taken
         return None
-    own = [h.rows for h in hazards if h.rows is not EVERY_ROW]
-    level = own[0] if len(own) == 1 else np.logical_or.reduce(own or [~EVERY_ROW])
+    own = [h.rows for h in hazards if h.rows is not EVERY_ROW]  # hazards 0 outside rows
+    if not own:
+        level = np.zeros(1, bool)  # no row has one: every row's bound is bound[0]
+    elif len(own) == 1:
+        level = own[0]
+    else:  # the rows where any of them is on
+        level = np.logical_or.reduce(own)
     return u.start(), bound, level
 
 
@@ -222,7 +228,7 @@ def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.n
             top = h.ceiling
             if top is None:  # the largest value of each column read
                 columns = 1 if h.values.shape[1] == 1 else k
-                top = column_range(h.values, columns, np.empty(0, np.int64), True)[1]
+                top = column_max(h.values, columns)
             if h.rows is not EVERY_ROW:  # 0 in the other rows
                 top = np.maximum(top, 0.0)
             term = h.scale * np.broadcast_to(top, (k,))

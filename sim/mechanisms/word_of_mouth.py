@@ -154,7 +154,8 @@ class WordOfMouth(Mechanism):
         beh, k = self.spec.behavior, day.categories
         if beh.word_of_mouth_model == "bass" and self.spec.network.mixing == "network":
             # q x the signal, read where the signal is kept (not written out every day)
-            # no signal above its ceiling, give or take rounding's 1e-10 (above)
+            # no signal above its ceiling, give or take rounding's 1e-10 (above): a
+            # margin of 1e-6 is ten thousand times that drift (and costs nothing)
             ceiling = SIGNAL_CEILING * (1 + 1e-6)
             rate = ScaledHazard(beh.word_of_mouth_per_day, self.signal, k, ceiling)
         elif beh.word_of_mouth_model == "bass":

@@ -127,6 +127,10 @@ def test_a_scaled_hazard_is_the_product_read_where_it_is_kept(rng):
             hazard.cells(rows, np.full(500, outside))
     with pytest.raises(ValueError, match=r"cannot take 5 columns of an array of \(20000, 4\)"):
         ScaledHazard(q, signal, 5)
+    with pytest.raises(ValueError, match=r"one per column read \(3\), not of shape \(4,\)"):
+        ScaledHazard(q, signal, k, np.ones(k + 1))  # a ceiling per kept column: ambiguous
+    with pytest.raises(ValueError, match=r"rows must be a bool array of shape \(20000,\)"):
+        ScaledHazard(q, signal, k, 1.0, np.ones(n))
     can_buy = rng.random(n) < 0.9
     customer_of = rng.random((n, k)) < 0.2
     u = rng.random((n, k)).astype(np.float32)
@@ -320,7 +324,8 @@ def test_a_draw_made_in_the_pass_decides_as_the_draw_made_first(rng, split_passe
                     )
                     for a, b in zip(made, drawn, strict=True):
                         np.testing.assert_array_equal(a, b)
-                    assert first.random() == later.random()  # both streams past the draw
+                    # both streams past the draw, a buffered half included
+                    assert first.bit_generator.state == later.bit_generator.state
     assert made_in_pass == {0, 1, 3}  # the others' rates are too high to bound (or no bound)
     with pytest.raises(ValueError, match=r"a draw of 9000 numbers for \(5001, 3\) cells"):
         purchase.first_purchases(
@@ -386,5 +391,54 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
         ([H(signal, 0.03, 1.0, every)], np.array([0.9, -1e-9, 0.6]), []),
     ]:
         assert np.isnan(purchase.rate_bound(hazards, demand_, factors, k)).all()
+    half_stated = purchase._factor(Factor(proxy, 0.3, None))  # read, both ends
+    assert half_stated.low is None and half_stated.high is None
     negative = purchase.rate_bound(hazards[:1], demand, [purchase._factor(proxy - 0.5)], k)
     assert np.isnan(negative[:, 1]).all() and not np.isnan(negative[:, 0]).any()
+
+
+@pytest.mark.parametrize("scenario", ["all_mechanisms", "bitcoin_otc"])
+def test_a_run_with_draws_made_in_the_kernel_is_the_run_computing_every_rate(scenario, monkeypatch):
+    """Whole runs, every daily series: draws made in the purchase kernel, rates bounded
+    by what the mechanisms state (word of mouth's ceiling, sharing's ceiling and reached
+    rows, proxy purchase's and coupons' factor ranges), against the draw made first and
+    every rate computed; on every mechanism at once, and on Bitcoin OTC's distrust ties.
+    (The shipped baselines' worlds are too small to take the kernel's path.) Each
+    stated factor range holds every day."""
+    from sim import threads
+    from sim.market import Market
+    from sim.mechanisms.base import Factor, Uniforms
+    from sim.scenario import load_scenario
+    from tests.conftest import DATA, ROOT
+
+    path = (
+        DATA / "scenarios" / "all_mechanisms.toml"
+        if scenario == "all_mechanisms"
+        else ROOT / "scenarios" / "bitcoin_otc.toml"
+    )
+    overrides = {"run.days": 90} | (
+        {"population.consumers": 1500} if scenario == "all_mechanisms" else {}
+    )
+    spec = load_scenario(path, overrides)
+    monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 0)
+    drawn, kernel = [], purchase.first_purchase_drawn
+    monkeypatch.setattr(purchase, "first_purchase_drawn", lambda *a: drawn.append(1) or kernel(*a))
+    stated, read_factor = [], purchase._factor
+
+    def checked(f):  # every range a mechanism states holds its factor's values
+        if isinstance(f, Factor):
+            values = np.asarray(f.values)
+            assert f.low <= values.min() and values.max() <= f.high
+            stated.append(1)
+        return read_factor(f)
+
+    monkeypatch.setattr(purchase, "_factor", checked)
+    frames = []
+    for min_cells in (1 << 40, 64):  # every rate computed; draws made in the kernel
+        monkeypatch.setattr(threads, "MIN_CELLS", min_cells)
+        market = Market(spec, 0)
+        market.run_model()
+        frames.append(market.daily_frame())
+    assert stated  # proxy purchase's (and, with coupons on, coupons') ranges were checked
+    assert len(drawn) > 30  # most days took the kernel's path
+    assert frames[0].equals(frames[1])

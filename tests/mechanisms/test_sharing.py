@@ -64,10 +64,14 @@ def test_the_share_hazard_is_conversion_times_shares_and_shared_today_is_todays(
                 platform.network.by_speaker, mechanism.rows_set, day.shared
             )
             np.testing.assert_array_equal(hazard, received * conversion)
-            # the ceiling the purchase kernel bounds rates by: the largest shares received
+            # the ceiling the purchase kernel bounds rates by: the largest shares received;
+            # and the rows it stated: none received a share outside them, silent days or not
             np.testing.assert_array_equal(
                 day.hazard["share"].ceiling, np.maximum(received.max(axis=0), 0.0)
             )
+            rows = day.hazard["share"].rows
+            assert rows.any() and not received[~rows].any()
+            np.testing.assert_array_equal(rows, received.any(axis=1))
         else:
             days_silent += 1
             assert not hazard.any()
