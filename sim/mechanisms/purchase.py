@@ -84,18 +84,15 @@ def _operand(x) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-EVERY_ROW = np.ones(1, bool)  # a hazard's rows: every row (read as broadcast)
-
-
 class KernelHazard(NamedTuple):
     """A hazard as the purchase kernel reads it: scale x values, values 0 outside rows
-    ((N,) bool, or `EVERY_ROW`: the kernel bounds the rates of the other rows without
-    it), none of its values above ceiling (None: not known)."""
+    ((N,) bool: the kernel bounds the rates of the other rows without it; None: every
+    row), none of its values above ceiling (None: not known)."""
 
     values: np.ndarray
     scale: float
     ceiling: np.ndarray | None
-    rows: np.ndarray
+    rows: np.ndarray | None
 
 
 def _hazard(h, rows: int) -> KernelHazard:
@@ -104,9 +101,8 @@ def _hazard(h, rows: int) -> KernelHazard:
     (h exactly)."""
     if isinstance(h, ScaledHazard) and h.values.dtype == np.float64:
         if h.values.flags.c_contiguous and h.values.shape[0] == rows:
-            on = EVERY_ROW if h.rows is None else h.rows
-            return KernelHazard(h.values, h.scale, h.ceiling, on)
-    return KernelHazard(_operand(h), 1.0, None, EVERY_ROW)
+            return KernelHazard(h.values, h.scale, h.ceiling, h.rows)
+    return KernelHazard(_operand(h), 1.0, None, None)
 
 
 def _adds_nothing(h: KernelHazard) -> bool:
@@ -157,7 +153,7 @@ def first_purchases(
     # compiled on first sight and cached on disk; passing them all with a count to read
     # keeps one signature but costs the kernel half again (its loops no longer unroll).
     hazards = [h for h in scaled if not _adds_nothing(h)]
-    hazards = hazards or [KernelHazard(operand(0.0), 1.0, None, EVERY_ROW)]  # + 0 is exact
+    hazards = hazards or [KernelHazard(operand(0.0), 1.0, None, None)]  # + 0 is exact
     factors = [_factor(f) for f in factors]
     factors = [f for f in factors if not (f.values.size == 1 and f.values.flat[0] == 1.0)]
     demand = np.ascontiguousarray(np.broadcast_to(np.asarray(demand, np.float64), (k,)))
@@ -193,7 +189,7 @@ def _bounds(u, hazards: list, demand: np.ndarray, factors: list, k: int) -> tupl
     bound = rate_bound(hazards, demand, factors, k)
     if not np.mean(np.minimum(bound[1, 1], 1.0)) < DRAWN_BELOW:  # a NaN bound: not taken
         return None
-    own = [h.rows for h in hazards if h.rows is not EVERY_ROW]  # hazards 0 outside rows
+    own = [h.rows for h in hazards if h.rows is not None]  # hazards 0 outside rows
     if not own:
         level = np.zeros(1, bool)  # no row has one: every row's bound is bound[0]
     elif len(own) == 1:
@@ -229,10 +225,10 @@ def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.n
             if top is None:  # the largest value of each column read
                 columns = 1 if h.values.shape[1] == 1 else k
                 top = column_max(h.values, columns)
-            if h.rows is not EVERY_ROW:  # 0 in the other rows
+            if h.rows is not None:  # 0 in the other rows
                 top = np.maximum(top, 0.0)
             term = h.scale * np.broadcast_to(top, (k,))
-            bound = bound + np.stack([term if h.rows is EVERY_ROW else np.zeros(k), term])
+            bound = bound + np.stack([term if h.rows is None else np.zeros(k), term])
         bound = bound * demand
         high = bound
         for f in factors:

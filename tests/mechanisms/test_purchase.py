@@ -355,7 +355,7 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
     shares[11, 1] = np.nan
     other[top], damper[top], proxy[top] = 0.06, 1.0, 1.0
     demand = np.array([0.9, 0.0, 0.6])
-    H, every = purchase.KernelHazard, purchase.EVERY_ROW
+    H, every = purchase.KernelHazard, None  # every row
     hazards = [
         H(ad, 1.0, None, every),
         H(signal, 0.03, 1.0, every),
