@@ -169,6 +169,7 @@ def split_passes(monkeypatch):
         monkeypatch.setattr(Uniforms, "DRAW_IN_FULL", 0)
         monkeypatch.setattr(threads, "MIN_CELLS", 64)
         monkeypatch.setattr(threads, "MIN_CHUNK_CELLS", 8)
+        monkeypatch.setattr(threads, "MIN_ELEMENTS", 4)
         threads.set_threads(count)
 
     yield split

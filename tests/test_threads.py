@@ -39,6 +39,29 @@ def test_ranges_per_thread_cover_the_rows_one_per_thread(split_passes, count):
         assert len(ranges) == expected
 
 
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_an_elementwise_function_in_chunks_is_one_call(split_passes, count):
+    """Repurchase intervals (scipy's gammaincinv) computed in a range per thread are
+    those of one call, in order, at every size (none, fewer than the threads, odd)."""
+    from sim.mechanisms.repurchase import draw_intervals
+
+    split_passes(count)
+    rng = np.random.default_rng(3)
+    for size in [0, 1, 2, 3, 5, 101]:
+        mean = rng.uniform(5, 60, size)
+        u = rng.random(size, dtype=np.float32)
+        calls: list[int] = []
+
+        def intervals(m, v, calls=calls):
+            calls.append(m.size)
+            return draw_intervals(m, 4.0, v)
+
+        got = threads.elementwise(intervals, mean, u)
+        np.testing.assert_array_equal(got, draw_intervals(mean, 4.0, u))
+        assert got.dtype == np.int32
+        assert len(calls) == (1 if size < threads.MIN_ELEMENTS or count == 1 else min(count, size))
+
+
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("before", [0, 1, 2])
 @pytest.mark.parametrize("size", [(1001, 3), (640,), (97, 5)])

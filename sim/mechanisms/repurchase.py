@@ -33,7 +33,7 @@ from sim.kernels import due_cells
 from sim.mechanisms.base import Day, Mechanism
 from sim.schema_base import Probability, Section, param
 from sim.state import SOURCE_NONE, Orders
-from sim.threads import by_row_chunks
+from sim.threads import by_row_chunks, elementwise
 
 
 def draw_intervals(mean_days: np.ndarray, shape: float, u: np.ndarray) -> np.ndarray:
@@ -118,9 +118,10 @@ class Repurchase(Mechanism):
         mean_days = self.interval_days[categories]
         if self.rate is not None:
             mean_days = mean_days / self.rate[buyers]
-        self.pop.next_due_day[buyers, categories] = self.day + draw_intervals(
+        shape = self.spec.behavior.repurchase_interval_shape
+        self.pop.next_due_day[buyers, categories] = self.day + elementwise(
+            lambda mean, u: draw_intervals(mean, shape, u),  # many a day: split among threads
             mean_days,
-            self.spec.behavior.repurchase_interval_shape,
             # the second half of today's draw: one per (consumer, category) for intervals
             self.draws.at(self.draws.count // 2 + buyers * self.interval_days.size + categories),
         )
