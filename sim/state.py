@@ -131,6 +131,13 @@ class Consumers:
         return out
 
 
+def _filled(flags, n: int) -> np.ndarray:
+    """A fresh (n,) bool array of one flag (a scalar) or of n flags (anything that
+    broadcasts to n)."""
+    flags = np.asarray(flags, bool)
+    return np.full(n, flags, bool) if flags.ndim == 0 else np.broadcast_to(flags, n).copy()
+
+
 @dataclass
 class Orders:
     """One day's orders, one entry each."""
@@ -153,12 +160,12 @@ class Orders:
         return cls(
             buyer,
             np.asarray(category, np.int64),
-            np.broadcast_to(np.asarray(first_in_category, bool), n).copy(),
+            _filled(first_in_category, n),
             np.full(n, -1, np.int64) if shared_by is None else np.asarray(shared_by, np.int64),
-            np.broadcast_to(np.asarray(group_order, bool), n).copy(),
+            _filled(group_order, n),
             np.zeros(n),
             np.zeros(n, bool),
-            np.broadcast_to(np.asarray(via_share, bool), n).copy(),
+            _filled(via_share, n),
         )
 
     @classmethod

@@ -156,7 +156,9 @@ def first_purchases(
     hazards = hazards or [KernelHazard(operand(0.0), 1.0, None, None)]  # + 0 is exact
     factors = [_factor(f) for f in factors]
     factors = [f for f in factors if not (f.values.size == 1 and f.values.flat[0] == 1.0)]
-    demand = np.ascontiguousarray(np.broadcast_to(np.asarray(demand, np.float64), (k,)))
+    demand = np.asarray(demand, np.float64)
+    if demand.shape != (k,) or not demand.flags.c_contiguous:
+        demand = np.ascontiguousarray(np.broadcast_to(demand, (k,)))
     operands = (
         np.asarray(can_buy, bool),
         customer_of,
@@ -377,8 +379,9 @@ class Purchase(Mechanism):
             attribution.at(buyer * k + cat),
         )
         shared_by = np.full(buyer.size, -1, np.int64)
-        for category in range(k):  # a handful of categories, not consumers
-            pick = np.flatnonzero((channel == SOURCE_SHARE) & (cat == category))
+        won_by_share = np.flatnonzero(channel == SOURCE_SHARE)
+        for category in unique(cat[won_by_share]):  # a handful of categories, not consumers
+            pick = won_by_share[cat[won_by_share] == category]
             shared_by[pick] = pick_sharer(
                 self.platform.network.trust,
                 buyer[pick],

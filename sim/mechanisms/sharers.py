@@ -321,6 +321,8 @@ class Sharers(Mechanism):
         # below are computed only for the candidates drawing under it (a few in 100)
         maybe = u < np.float64(self.joining_rate_bound())  # in float64, as the rule compares
         candidates, u = candidates[maybe], u[maybe]
+        if candidates.size == 0:  # most days of a small world: no rule to compute
+            return joined, np.empty(0, np.int64)
         bound_to = bound_sharer(
             c.referrer,
             c.bound_day,
