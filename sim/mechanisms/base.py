@@ -17,9 +17,10 @@ its rule in its docstring) and one `Mechanism` subclass that declares
   `attribute`, `reorder`, `route`, `order`, `settle`, `roles`, `experience`, `churn`,
   `update`), called with the day's `Day`;
 * optionally factors other mechanisms apply: `adoption_factor(day)` (first purchases),
-  `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day)` (lapses); an
-  adoption or churn factor is a number or an array that broadcasts to (N, C), an
-  adoption factor also a `Factor` (an array with the range its owner knows).
+  `reorder_factor(day, buyers, categories)` (reorders), `churn_factor(day, who)` (lapses,
+  of the consumers `who` who may lapse today); an adoption factor is a number or an
+  array that broadcasts to (N, C), or a `Factor` (an array with the range its owner
+  knows); a reorder or churn factor is a number or one value per consumer asked about.
 
 The platform runs the phases in the fixed order of `PHASES`; inside a phase, mechanisms run
 in the order of `sim.mechanisms.REGISTRY`. Rules stay pure functions; a mechanism's methods

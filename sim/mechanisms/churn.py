@@ -287,7 +287,7 @@ class Churn(Mechanism):
             beh.churn_per_bad_experience,
         )
         for factor in self.platform.factors("churn_factor"):
-            hazard = hazard * factor(day)[active]
+            hazard = hazard * factor(day, active)
         if beh.lapse_after_order_probability > 0:
             last, first = c.last_order_day[active], c.first_order_day[active]
             repeat_today = (last == day.index) & (first < day.index)

@@ -19,9 +19,10 @@ import scipy.sparse as sp
 
 from sim.arrays import GrowingSet
 from sim.kernels import add_rows
-from sim.mechanisms.base import Day, Mechanism, State, spread_reached
+from sim.mechanisms.base import Day, Factor, Mechanism, State, spread_reached
 from sim.metrics import ratio
 from sim.schema_base import Section, param
+from sim.threads import elementwise
 
 
 def spread_bad_news(
@@ -48,14 +49,21 @@ def spread_bad_news(
 
 
 def adoption_damper(
-    signal: np.ndarray, sensitivity: float, heard: np.ndarray | None = None
+    signal: np.ndarray,
+    sensitivity: float,
+    heard: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Multiplier of the adoption hazard, exp(-sensitivity x signal) (computed where the
     signal is not 0: exp(-0) is 1 exactly, and most consumers heard no bad news). heard:
-    optional consumers outside whom every signal is 0 (read instead of the signal)."""
-    out = np.ones(signal.shape)
+    optional consumers outside whom every signal is 0 (read instead of the signal); out:
+    an optional float64 array of the signal's shape to write it into."""
+    if out is None:
+        out = np.ones(signal.shape)
+    else:
+        out.fill(1.0)
     heard = np.flatnonzero(signal) if heard is None else heard
-    out[heard] = np.exp(-sensitivity * signal[heard])
+    out[heard] = elementwise(lambda x: np.exp(-sensitivity * x), signal[heard])
     return out
 
 
@@ -97,11 +105,19 @@ class NegativeWordOfMouth(Mechanism):
         # who ever heard bad news (only `experience` brings any): the rest have signal 0
         self.heard = GrowingSet(self.pop.n)
 
-    def adoption_factor(self, day: Day) -> np.ndarray | float:
+    def adoption_factor(self, day: Day) -> Factor | float:
+        """The damper of everyone's adoption hazard, in [0, 1]: the sensitivity is at
+        least 0 (validated) and so is every signal (trust of 0 or more added, faded)."""
         if not self.heard.members.size:  # every signal is 0, and exp(-a x 0) is 1 for everyone
             return 1.0
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
-        return adoption_damper(self.pop.bad_news, sensitivity, self.heard.members)[:, None]
+        damper = adoption_damper(
+            self.pop.bad_news,
+            sensitivity,
+            self.heard.members,
+            self.kept_array("adoption_damper", self.pop.n),
+        )
+        return Factor(damper[:, None], 0.0, 1.0)
 
     def experience(self, day: Day) -> None:
         hearers = spread_bad_news(
@@ -114,9 +130,9 @@ class NegativeWordOfMouth(Mechanism):
         self.heard.add(hearers)
         day.count("bad_news_hearers", hearers.size)
 
-    def churn_factor(self, day: Day) -> np.ndarray:
+    def churn_factor(self, day: Day, who: np.ndarray) -> np.ndarray:
         sensitivity = self.spec.behavior.negative_wom_churn_sensitivity
-        return churn_amplifier(self.pop.bad_news, sensitivity)
+        return churn_amplifier(self.pop.bad_news[who], sensitivity)
 
     def kpi_values(self) -> dict[str, float]:
         v = self.platform.recorder.values

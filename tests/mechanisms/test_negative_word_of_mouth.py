@@ -48,10 +48,32 @@ def test_the_adoption_damper_is_1_until_someone_hears_bad_news():
             quiet_days += 1
         else:
             assert set(np.flatnonzero(platform.consumers.bad_news)) <= set(mechanism.heard.members)
-            np.testing.assert_array_equal(
-                factor, adoption_damper(platform.consumers.bad_news, a)[:, None]
+            expected = adoption_damper(platform.consumers.bad_news, a)[:, None]
+            np.testing.assert_array_equal(factor.values, expected)
+            # the range it states holds (the purchase kernel bounds rates with it)
+            assert (factor.low, factor.high) == (0.0, 1.0)
+            assert expected.min() >= factor.low and expected.max() <= factor.high
+            assert expected.min() < 1.0  # someone heard: the damper is not all ones
+            who = np.flatnonzero(platform.consumers.active_customer)
+            np.testing.assert_array_equal(  # the churn factor of those asked about
+                mechanism.churn_factor(day, who),
+                1.0
+                + spec.behavior.negative_wom_churn_sensitivity * platform.consumers.bad_news[who],
             )
     assert 0 < quiet_days < spec.run.days
+
+
+def test_the_damper_written_into_a_used_array_is_the_fresh_one(rng):
+    """Written into an array left from another day (`out`), the damper is the same as a
+    fresh one: every entry set, 1 where the signal is 0."""
+    from sim.mechanisms import negative_word_of_mouth as nwom
+
+    signal = np.where(rng.random(50) < 0.4, rng.random(50) * 3, 0.0)
+    out = rng.random(50)  # yesterday's numbers
+    got = nwom.adoption_damper(signal, 0.7, np.flatnonzero(signal), out)
+    assert got is out
+    np.testing.assert_array_equal(got, nwom.adoption_damper(signal, 0.7))
+    np.testing.assert_array_equal(got[signal == 0], 1.0)
 
 
 def test_the_days_bad_experiences_are_the_counts_per_consumer(rng):

@@ -401,8 +401,9 @@ def test_the_rate_bound_is_every_rate_s_ceiling_and_reached(rng):
 def test_a_run_with_draws_made_in_the_kernel_is_the_run_computing_every_rate(scenario, monkeypatch):
     """Whole runs, every daily series: draws made in the purchase kernel, rates bounded
     by what the mechanisms state (word of mouth's ceiling, sharing's ceiling and reached
-    rows, proxy purchase's and coupons' factor ranges), against the draw made first and
-    every rate computed; on every mechanism at once, and on Bitcoin OTC's distrust ties.
+    rows, the factor ranges of proxy purchase, coupons and negative word of mouth),
+    against the draw made first and every rate computed; on every mechanism at once, and
+    on Bitcoin OTC's distrust ties.
     (The shipped baselines' worlds are too small to take the kernel's path.) Each
     stated factor range holds every day."""
     from sim import threads
