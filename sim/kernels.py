@@ -194,14 +194,14 @@ def spread_sparse(indptr, indices, data, rows, x, slot):  # pragma: no cover - c
     acc = np.empty((_reach_bound(indptr, rows, slot.size), x.shape[1]))  # paged in as used
     high = np.zeros(x.shape[1])  # unread
     touched = _spread_reached_into(
-        indptr, indices, data, rows, x, slot, acc, False, high, 0, slot.size
+        indptr, indices, data, rows, x, slot, acc, False, high, 0, slot.size, False
     )
     return touched, acc[: touched.size]  # views: the rows never reached are never paged in
 
 
 @numba.njit(cache=True, nogil=True)
 def spread_sparse_into(
-    indptr, indices, data, rows, x, slot, out, cleared, high, lo, hi
+    indptr, indices, data, rows, x, slot, out, cleared, high, lo, hi, sorted_ties
 ):  # pragma: no cover
     """`spread_sparse` written into the rows of a kept (N, C) array instead of a fresh
     one, for the listeners lo..hi-1: the rows `cleared` (those reached last time) among
@@ -212,12 +212,16 @@ def spread_sparse_into(
     may be summed side by side: each range's rows, and its listeners' slots, are its
     own, and each sum is formed speaker by speaker as in one pass. high: (C,) raised to
     every partial sum formed, so at least every sum (equal to the largest where no
-    weight is negative)."""
+    weight is negative). sorted_ties: each speaker's listeners are ascending (a CSR
+    matrix with sorted indices), so only its ties into lo..hi-1 are read (found by
+    bisection), in the same order."""
     for r in cleared:
         if lo <= r < hi:
             for c in range(out.shape[1]):
                 out[r, c] = 0.0
-    return _spread_reached_into(indptr, indices, data, rows, x, slot, out, True, high, lo, hi)
+    return _spread_reached_into(
+        indptr, indices, data, rows, x, slot, out, True, high, lo, hi, sorted_ties
+    )
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -231,19 +235,25 @@ def _reach_bound(indptr, rows, consumers):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _spread_reached_into(
-    indptr, indices, data, rows, x, slot, acc, by_listener, high, lo, hi
+    indptr, indices, data, rows, x, slot, acc, by_listener, high, lo, hi, sorted_ties
 ):  # pragma: no cover
     """The pass of `spread_sparse`, over the listeners lo..hi-1: each listener's sum
     formed from 0 in acc's row (the listener's own row when by_listener, else its order
     of first reach), high[c] raised to each partial sum of column c. Returns the
-    listeners reached; their slots are -1 again on return."""
+    listeners reached; their slots are -1 again on return. sorted_ties: each row's
+    indices ascend, so a row's ties into lo..hi-1 are a run found by bisection."""
     touched = np.empty(_reach_bound(indptr, rows, hi - lo), slot.dtype)
     m = 0
     for k in range(rows.size):
         r = rows[k]
-        for e in range(indptr[r], indptr[r + 1]):
+        first_tie, end = indptr[r], indptr[r + 1]
+        if sorted_ties:  # the row's first tie to a listener at or after lo
+            first_tie += np.searchsorted(indices[first_tie:end], lo)
+        for e in range(first_tie, end):
             j = indices[e]
             if j < lo or j >= hi:
+                if sorted_ties:
+                    break  # ascending: every later tie is at or after hi
                 continue
             s = slot[j]
             first = s < 0

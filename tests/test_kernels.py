@@ -53,17 +53,38 @@ def test_spread_reached_gives_the_dense_sums_of_the_listeners_reached(matrix, rn
     np.testing.assert_array_equal(target, expected)
 
 
+def reversed_rows(matrix):
+    """The matrix with each row's entries stored in descending column order."""
+    import scipy.sparse as sp
+
+    indptr = matrix.indptr
+    order = np.concatenate(
+        [np.arange(indptr[r + 1] - 1, indptr[r] - 1, -1) for r in range(matrix.shape[0])]
+        + [np.empty(0, np.int64)]
+    ).astype(np.int64)
+    out = sp.csr_matrix((matrix.data[order], matrix.indices[order], indptr), matrix.shape)
+    assert out.nnz == matrix.nnz and (out.nnz < 2 or not out.has_sorted_indices)
+    return out
+
+
+@pytest.mark.parametrize("stored", ["ascending", "descending"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_spread_reached_into_keeps_the_dense_sums_over_successive_days(
-    matrix, rng, threads, split_passes
+    matrix, rng, threads, split_passes, stored
 ):
     """Written into a kept array, clearing the rows reached the day before: after each
     day it holds exactly the dense sums of that day's speakers (0 everywhere else),
     whether a day reaches more, fewer or nobody; summed by one thread or by ranges of
-    listeners side by side; with a ceiling of each column (the purchase kernel's)."""
+    listeners side by side (each range bisecting a speaker's sorted ties to its own, or
+    reading them all when they are not sorted); with a ceiling of each column (the
+    purchase kernel's)."""
     from sim.mechanisms.base import spread_reached_into
 
     split_passes(threads)
+    if stored == "descending":
+        matrix = reversed_rows(matrix)
+    else:
+        assert matrix.has_sorted_indices
 
     n = matrix.shape[0]
     kept = np.zeros((n, 3))

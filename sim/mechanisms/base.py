@@ -540,13 +540,18 @@ def spread_reached_into(
         raise IndexError(f"rows to clear outside 0..{out.shape[0] - 1}")
     ties = int(np.sum(matrix.indptr[rows + 1] - matrix.indptr[rows]))
 
+    ranges = ranges_per_thread(slot.size, ties * x.shape[1])
+    # with ascending listeners in each row, a range reads only its own ties (bisection)
+    sorted_ties = len(ranges) > 1 and bool(matrix.has_sorted_indices)
+
     def listeners(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         args = (matrix.indptr, matrix.indices, matrix.data, rows, x, slot, out, cleared)
         high = np.zeros(x.shape[1])  # the rows not reached hold 0
-        return spread_sparse_into(*args, high, lo, hi), high
+        return spread_sparse_into(*args, high, lo, hi, sorted_ties), high
 
-    # every range reads all the speakers' ties and writes only its own listeners' rows
-    parts = in_chunks(listeners, ranges_per_thread(slot.size, ties * x.shape[1]))
+    # every range writes only its own listeners' rows (and reads every speaker's ties
+    # when they are not sorted)
+    parts = in_chunks(listeners, ranges)
     high = np.max([high for _, high in parts], axis=0)
     return (parts[0][0] if len(parts) == 1 else np.concatenate([r for r, _ in parts])), high
 
