@@ -64,10 +64,8 @@ class ProxyPurchase(Mechanism):
         if leaders is not None and spec.group_leaders.proxy_purchase:
             has_proxy |= offline & (leaders.leader_of(slice(None)) >= 0)
         online_customer = c.online_ready & c.active_customer
-        if spec.behavior.proxy_via_ties:
-            ask = np.flatnonzero(offline & ~has_proxy)
-            if ask.size:
-                has_proxy[ask] = self.online_tie(online_customer)[ask]
+        if spec.behavior.proxy_via_ties:  # those without a leader ask a tie
+            has_proxy |= offline & self.online_tie(online_customer)
         self.online_customer = online_customer
         day.can_buy = c.online_ready | has_proxy
 
