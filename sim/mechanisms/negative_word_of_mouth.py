@@ -22,7 +22,6 @@ from sim.kernels import add_rows
 from sim.mechanisms.base import Day, Factor, Mechanism, State, spread_reached
 from sim.metrics import ratio
 from sim.schema_base import Section, param
-from sim.threads import elementwise
 
 
 def spread_bad_news(
@@ -49,21 +48,14 @@ def spread_bad_news(
 
 
 def adoption_damper(
-    signal: np.ndarray,
-    sensitivity: float,
-    heard: np.ndarray | None = None,
-    out: np.ndarray | None = None,
+    signal: np.ndarray, sensitivity: float, heard: np.ndarray | None = None
 ) -> np.ndarray:
     """Multiplier of the adoption hazard, exp(-sensitivity x signal) (computed where the
     signal is not 0: exp(-0) is 1 exactly, and most consumers heard no bad news). heard:
-    optional consumers outside whom every signal is 0 (read instead of the signal); out:
-    an optional float64 array of the signal's shape to write it into."""
-    if out is None:
-        out = np.ones(signal.shape)
-    else:
-        out.fill(1.0)
+    optional consumers outside whom every signal is 0 (read instead of the signal)."""
+    out = np.ones(signal.shape)
     heard = np.flatnonzero(signal) if heard is None else heard
-    out[heard] = elementwise(lambda x: np.exp(-sensitivity * x), signal[heard])
+    out[heard] = np.exp(-sensitivity * signal[heard])
     return out
 
 
@@ -111,12 +103,7 @@ class NegativeWordOfMouth(Mechanism):
         if not self.heard.members.size:  # every signal is 0, and exp(-a x 0) is 1 for everyone
             return 1.0
         sensitivity = self.spec.behavior.negative_wom_adoption_sensitivity
-        damper = adoption_damper(
-            self.pop.bad_news,
-            sensitivity,
-            self.heard.members,
-            self.kept_array("adoption_damper", self.pop.n),
-        )
+        damper = adoption_damper(self.pop.bad_news, sensitivity, self.heard.members)
         return Factor(damper[:, None], 0.0, 1.0)
 
     def experience(self, day: Day) -> None:

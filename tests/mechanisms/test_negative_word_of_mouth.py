@@ -63,19 +63,6 @@ def test_the_adoption_damper_is_1_until_someone_hears_bad_news():
     assert 0 < quiet_days < spec.run.days
 
 
-def test_the_damper_written_into_a_used_array_is_the_fresh_one(rng):
-    """Written into an array left from another day (`out`), the damper is the same as a
-    fresh one: every entry set, 1 where the signal is 0."""
-    from sim.mechanisms import negative_word_of_mouth as nwom
-
-    signal = np.where(rng.random(50) < 0.4, rng.random(50) * 3, 0.0)
-    out = rng.random(50)  # yesterday's numbers
-    got = nwom.adoption_damper(signal, 0.7, np.flatnonzero(signal), out)
-    assert got is out
-    np.testing.assert_array_equal(got, nwom.adoption_damper(signal, 0.7))
-    np.testing.assert_array_equal(got[signal == 0], 1.0)
-
-
 def test_the_days_bad_experiences_are_the_counts_per_consumer(rng):
     """Who had bad experiences today and how many: the nonzero counts of a bincount,
     from several rules' lists (repeats, empty lists, int32 ones)."""
