@@ -197,6 +197,28 @@ def test_positional_uniforms_are_the_full_draws_numbers(seed, before):
         draw.at(np.array([full.size]))
 
 
+@pytest.mark.parametrize("size", [300, 40_001])  # made in full, or read at positions
+@pytest.mark.parametrize("share", [0.0, 0.02, 0.5, 1.0])  # few or many eligible
+def test_the_draw_under_a_bound_where_eligible_is_read_as_at_then_kept(size, share):
+    """`Uniforms.under`: the eligible positions drawing under the bound (in float64) and
+    their values, as reading them all and keeping those under it, whichever way it reads
+    (by position, or the draw made in full and compared in one pass)."""
+    from sim.mechanisms.base import Uniforms
+
+    rng = np.random.default_rng(size)
+    eligible = rng.random(size) < share
+    full = np.random.Generator(np.random.PCG64(4)).random(size, dtype=np.float32)
+    for bound in (0.0, 0.03, float(full[0]), 0.5, np.inf):
+        draw = Uniforms(np.random.Generator(np.random.PCG64(4)), size)
+        positions, values = draw.under(eligible, bound)
+        expected = np.flatnonzero(eligible & (full.astype(np.float64) < bound))
+        np.testing.assert_array_equal(positions, expected)
+        np.testing.assert_array_equal(values, full[expected])
+        assert values.dtype == np.float32
+    with pytest.raises(ValueError, match="a mask of shape"):
+        draw.under(eligible[:-1], 0.5)
+
+
 @pytest.mark.parametrize("before", [0, 1])
 @pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 5, 9])
 @pytest.mark.parametrize("read", ["positions", "in full"])

@@ -275,6 +275,26 @@ class Uniforms:
             values = self._read(unique)[back]
         return values.reshape(positions.shape)
 
+    def under(self, eligible: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray]:
+        """The positions (ascending) where `eligible` ((count,) bool) holds and the draw
+        is under `bound` (compared in float64), and the draw's values there: what
+        `at(np.flatnonzero(eligible))` gives, kept where under the bound. With more than
+        a tenth eligible, the draw is made in full (`made`) and compared in one pass
+        with the mask, instead of gathering the eligible's values first."""
+        if eligible.shape != (self.count,):
+            raise ValueError(f"a mask of shape {eligible.shape} for a draw of {self.count}")
+        bound = np.float64(bound)
+        if self._values is None and (
+            np.count_nonzero(eligible) <= self.POSITIONS_PER_FULL_DRAW * self.count
+        ):
+            positions = np.flatnonzero(eligible)
+            values = self.at(positions)
+            keep = values < bound
+            return positions[keep], values[keep]
+        values = self.made()
+        positions = np.flatnonzero(eligible & (values < bound))
+        return positions, values[positions]
+
     def make_into(self, out: np.ndarray) -> np.ndarray:
         """The whole draw written into out ((count,) float32), in chunks side by side,
         from where the draw starts (a draw made in full when created has its `values`)."""

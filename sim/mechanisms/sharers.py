@@ -314,13 +314,13 @@ class Sharers(Mechanism):
         if not self.anyone_can_join():  # skip the rules; the stream steps past the draw
             self.uniform_later("sharers", c.n)
             return joined, np.empty(0, np.int64)
-        # only customers who are not sharers can join: every rule below is per consumer
-        candidates = np.flatnonzero(c.active_customer & ~c.is_sharer)
-        u = self.uniform_later("sharers", c.n).at(candidates)
-        # a draw at or above the highest rate anyone could have cannot join: the rules
-        # below are computed only for the candidates drawing under it (a few in 100)
-        maybe = u < np.float64(self.joining_rate_bound())  # in float64, as the rule compares
-        candidates, u = candidates[maybe], u[maybe]
+        # only customers who are not sharers can join: every rule below is per consumer.
+        # A draw at or above the highest rate anyone could have cannot join: the rules
+        # below are computed only for the candidates drawing under it (a few in 100),
+        # compared in float64 as the rule compares
+        candidates, u = self.uniform_later("sharers", c.n).under(
+            c.active_customer & ~c.is_sharer, self.joining_rate_bound()
+        )
         if candidates.size == 0:  # most days of a small world: no rule to compute
             return joined, np.empty(0, np.int64)
         bound_to = bound_sharer(

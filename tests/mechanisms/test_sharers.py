@@ -180,15 +180,14 @@ def test_the_bound_is_compared_in_float64_as_the_rule_is(monkeypatch):
     candidate who draws 0: the bound must not round to 0 on the way to the comparison.
     The sharers' uniforms are forced to 0 (the stream steps as before)."""
 
-    class Zeros:
-        def __init__(self, draw):
-            self.draw = draw
-
-        def at(self, positions):
-            return np.zeros(np.shape(positions), np.float32)
-
     real = sharers.Sharers.uniform_later
-    monkeypatch.setattr(sharers.Sharers, "uniform_later", lambda self, *a: Zeros(real(self, *a)))
+
+    def zeros(self, *args):  # the draw made (the stream steps past it), its numbers 0
+        draw = real(self, *args)
+        draw._values = np.zeros(draw.count, np.float32)
+        return draw
+
+    monkeypatch.setattr(sharers.Sharers, "uniform_later", zeros)
     tiny = {"behavior.sharer_recruitment_per_day": 1e-50}
     skipping = all_on_market(20, **tiny)
     skipping.run_model()
