@@ -146,7 +146,8 @@ def elementwise(function: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.
     range per thread side by side from MIN_ELEMENTS elements, joined in order. The same
     numbers: each element is computed by the same code either way."""
     size = arrays[0].size
-    if size < MIN_ELEMENTS or threads() == 1:
+    one_length = all(np.ndim(a) == 1 and np.shape(a) == (size,) for a in arrays)
+    if size < MIN_ELEMENTS or threads() == 1 or not one_length:  # else: not split
         return function(*arrays)
     parts = in_chunks(
         lambda start, stop: function(*(a[start:stop] for a in arrays)),

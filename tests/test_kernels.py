@@ -208,7 +208,10 @@ def test_the_draw_under_a_bound_where_eligible_is_read_as_at_then_kept(size, sha
     rng = np.random.default_rng(size)
     eligible = rng.random(size) < share
     full = np.random.Generator(np.random.PCG64(4)).random(size, dtype=np.float32)
-    for bound in (0.0, 0.03, float(full[0]), 0.5, np.inf):
+    bounds = [0.0, 0.03, float(full[0]), 0.5, np.inf]
+    if eligible.any():  # just above an eligible number: under it in float64, not in float32
+        bounds.append(float(np.nextafter(np.float64(full[eligible].min()), 1.0)))
+    for bound in bounds:
         draw = Uniforms(np.random.Generator(np.random.PCG64(4)), size)
         positions, values = draw.under(eligible, bound)
         expected = np.flatnonzero(eligible & (full.astype(np.float64) < bound))

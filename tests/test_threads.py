@@ -60,6 +60,11 @@ def test_an_elementwise_function_in_chunks_is_one_call(split_passes, count):
         np.testing.assert_array_equal(got, draw_intervals(mean, 4.0, u))
         assert got.dtype == np.int32
         assert len(calls) == (1 if size < threads.MIN_ELEMENTS or count == 1 else min(count, size))
+    # operands that are not 1-D arrays of one length are passed whole, not split
+    mean = rng.uniform(5, 60, 101)
+    for other in (np.float32(0.5), rng.random((101, 1))):
+        got = threads.elementwise(np.add, mean, other)
+        np.testing.assert_array_equal(got, np.add(mean, other))
 
 
 @pytest.mark.parametrize("count", [2, 3])

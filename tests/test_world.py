@@ -59,3 +59,27 @@ def test_influence_of_a_generated_network_shares_the_trust_matrix_layout():
     assert np.array_equal(fast.indices, slow.indices)
     assert fast.data.tobytes() == slow.data.tobytes()
     assert np.shares_memory(fast.indices, net.trust.indices)
+
+
+def test_every_matrix_said_to_be_sorted_is_sorted():
+    """Spreading split among threads bisects each speaker's ties to a range of listeners
+    when the matrix says its indices ascend (`has_sorted_indices`), so a flag set by hand
+    (the network builders set it) must be true: each matrix spread over (trust, by
+    speaker, influence) of a generated network, of one with group leaders' ties added,
+    and of an edge list (Bitcoin OTC's) is checked against a fresh look at its indices."""
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    specs = [
+        small_scenario(run={"days": 1}),
+        small_scenario(run={"days": 1}, group_leaders={"per_neighborhood": 1}),
+        load_scenario(ROOT / "scenarios" / "bitcoin_otc.toml", {"run.days": 1}),
+    ]
+    sorted_seen = 0
+    for spec in specs:
+        net = Market(spec).platform.network
+        for matrix in (net.trust, net.by_speaker, net.influence_by_speaker):
+            fresh = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), matrix.shape)
+            assert fresh.has_sorted_indices or not matrix.has_sorted_indices
+            sorted_seen += bool(matrix.has_sorted_indices)
+    assert sorted_seen >= 6  # the flag is set where the kernel could bisect
