@@ -76,8 +76,10 @@ def test_every_matrix_said_to_be_sorted_is_sorted():
         load_scenario(ROOT / "scenarios" / "bitcoin_otc.toml", {"run.days": 1}),
     ]
     sorted_seen = 0
-    for spec in specs:
-        net = Market(spec).platform.network
+    for k, spec in enumerate(specs):
+        market = Market(spec)
+        net = market.platform.network
+        assert (net is not market.world.network) == (k == 1)  # the leaders' ties: a new matrix
         for matrix in (net.trust, net.by_speaker, net.influence_by_speaker):
             fresh = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), matrix.shape)
             assert fresh.has_sorted_indices or not matrix.has_sorted_indices
