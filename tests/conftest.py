@@ -97,6 +97,23 @@ def star_by_speaker(leaves: int, weight: float = 1.0):
     return trust.T.tocsr()
 
 
+def _scheduler_address(scheduler_file, scheduler, deadline: float) -> str:
+    """The address in the scheduler's file, once the file is whole.
+
+    The scheduler creates the file before it writes it, so the file can exist and
+    still be empty or half written: read it until it parses (seen in CI)."""
+    import json
+
+    while time.time() < deadline:
+        if scheduler.poll() is not None:
+            raise RuntimeError(f"the Dask scheduler exited with code {scheduler.returncode}")
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            time.sleep(0.1)
+    raise RuntimeError(f"the Dask scheduler wrote no whole {scheduler_file} within 60 s")
+
+
 @pytest.fixture
 def dask_cluster(tmp_path):
     """A real Dask scheduler and two workers, as separate processes on 127.0.0.1."""
@@ -122,12 +139,7 @@ def dask_cluster(tmp_path):
     )
     procs = [scheduler]
     try:
-        deadline = time.time() + 60
-        while not scheduler_file.exists() and time.time() < deadline:
-            time.sleep(0.1)
-        import json
-
-        address = json.loads(scheduler_file.read_text())["address"]
+        address = _scheduler_address(scheduler_file, scheduler, deadline=time.time() + 60)
         procs.append(
             subprocess.Popen(
                 [
