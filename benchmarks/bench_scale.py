@@ -88,6 +88,7 @@ BASS_ONLY = {
         "self_purchase_discount": {"enabled": False},
     },
     "fulfillment.enabled": False,
+    "platform.ad_spend_yuan_per_day": 0.0,  # p is the external influence alone, as the references'
     "categories": [
         {"name": "product", "price_yuan": 50.0, "margin": 0.3, "repurchase_interval_days": 100000}
     ],

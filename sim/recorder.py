@@ -23,6 +23,15 @@ if TYPE_CHECKING:
 # Series the recorder computes itself from the day, the population and the ledger; every
 # other series of a platform is a counter a mechanism set on the day.
 COMPUTED_BY = ("platform", "churn", "sharers")
+# Series that copy one ledger type's day total (besides a discount_* or payout_* one each).
+LEDGER_COPIES = {
+    "retail_sales": "retail_sale",
+    "entry_fees": "entry_fee",
+    "stock_purchases": "stock_purchase",
+    "downline_stock_sales": "downline_stock_sale",
+    "downline_stock_markups": "downline_stock_markup",
+}
+GIFT_PACK_TYPES = ("gift_pack", "gift_pack_premium")  # the gift_packs series: their sum
 
 
 class Recorder:
@@ -31,7 +40,21 @@ class Recorder:
     def __init__(self, days: int):
         entries = [s for s in series() if s.provider != "market"]
         self.values = {s.name: np.zeros(days, dtype=np.int64) for s in entries}
-        self.counted = tuple(s.name for s in entries if s.provider not in COMPUTED_BY)
+        # The series that copy one ledger type's day total: columns of one table, filled
+        # a day at a time by one gather from the ledger's row of the day.
+        by_type = {
+            **{f"discount_{n.removesuffix('_discount')}": n for n in DISCOUNT_TYPES},
+            **{f"payout_{n}": n for n in PAYOUT_TYPES},
+            **LEDGER_COPIES,
+        }
+        self._types = np.array([TYPE_INDEX[n] for n in by_type.values()], np.intp)
+        self._by_type = np.zeros((days, len(by_type)), np.int64, order="F")
+        for j, name in enumerate(by_type):
+            self.values[name] = self._by_type[:, j]  # a view: written by the gather
+        self._payouts = np.array([TYPE_INDEX[n] for n in PAYOUT_TYPES], np.intp)
+        self._discounts = np.array([TYPE_INDEX[n] for n in DISCOUNT_TYPES], np.intp)
+        self._gift_packs = np.array([TYPE_INDEX[n] for n in GIFT_PACK_TYPES], np.intp)
+        self.counted = frozenset(s.name for s in entries if s.provider not in COMPUTED_BY)
         self.in_fen = frozenset(s.name for s in entries if s.in_fen)
         self.first_order_commission_fen = 0
         self.first_order_discount_fen = 0
@@ -40,7 +63,9 @@ class Recorder:
         t, c, v, ledger = day.index, platform.consumers, self.values, day.ledger
         orders, settlement, new_customers = day.orders, day.settlement, day.new_customers
         cost_fen = settlement.cost_of_goods_fen
-        payouts = ledger.day_total_fen(t, PAYOUT_TYPES)
+        row = ledger.daily_fen[t]  # the day's total of each entry type
+        self._by_type[t] = row[self._types]
+        payouts = int(row[self._payouts].sum())
         v["new_customers"][t] = np.count_nonzero(new_customers)
         v["customers"][t] = (v["customers"][t - 1] if t else 0) + v["new_customers"][t]
         v["active_customers"][t] = np.count_nonzero(c.active_customer)
@@ -54,22 +79,10 @@ class Recorder:
         v["repeat_orders"][t] = orders.size - v["first_orders"][t]
         v["gmv"][t] = settlement.list_fen.sum()
         v["paid"][t] = settlement.paid_fen.sum()
-        v["discounts"][t] = ledger.day_total_fen(t, DISCOUNT_TYPES)
-        for name in DISCOUNT_TYPES:
-            v[f"discount_{name.removesuffix('_discount')}"][t] = ledger.day_total_fen(t, (name,))
-        for name in PAYOUT_TYPES:
-            v[f"payout_{name}"][t] = ledger.day_total_fen(t, (name,))
+        v["discounts"][t] = row[self._discounts].sum()
         v["payouts_total"][t] = payouts
         v["cost_of_goods"][t] = cost_fen
-        v["retail_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["retail_sale"]]
-        v["entry_fees"][t] = ledger.daily_fen[t, TYPE_INDEX["entry_fee"]]
-        v["gift_packs"][t] = (
-            ledger.daily_fen[t, TYPE_INDEX["gift_pack"]]
-            + ledger.daily_fen[t, TYPE_INDEX["gift_pack_premium"]]
-        )
-        v["stock_purchases"][t] = ledger.daily_fen[t, TYPE_INDEX["stock_purchase"]]
-        v["downline_stock_sales"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_sale"]]
-        v["downline_stock_markups"][t] = ledger.daily_fen[t, TYPE_INDEX["downline_stock_markup"]]
+        v["gift_packs"][t] = row[self._gift_packs].sum()
         platform_revenue = (
             v["paid"][t]
             - v["retail_sales"][t]
@@ -84,8 +97,9 @@ class Recorder:
         v["quit_sharers"][t] = np.count_nonzero(day.quit)
         v["active_sharers"][t] = np.count_nonzero(c.is_sharer)
         v["bad_experiences"][t] = day.bad_experience_total
-        for name in self.counted:
-            v[name][t] = day.counts.get(name, 0)
+        for name, count in day.counts.items():  # the others stay 0
+            if name in self.counted:
+                v[name][t] = count
         v["group_orders"][t] = orders.group_order.sum()
         newcomers = np.flatnonzero(new_customers)
         acquired = c.acquired_by[newcomers]

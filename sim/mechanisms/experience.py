@@ -32,6 +32,12 @@ class Experience(Mechanism):
     phase = "experience"
     streams = ("experience",)
 
+    @classmethod
+    def enabled(cls, spec) -> bool:
+        """Off when no order is a mismatch (probability 0: no uniform, 0 or more, is
+        under 0), as nothing is then recorded."""
+        return spec.behavior.product_mismatch_probability > 0
+
     def experience(self, day: Day) -> None:
         orders = day.orders
         draw = self.uniform_later("experience", (day.consumers, day.categories))

@@ -106,7 +106,14 @@ class NegativeWordOfMouth(Mechanism):
         damper = adoption_damper(self.pop.bad_news, sensitivity, self.heard.members)
         return Factor(damper[:, None], 0.0, 1.0)
 
+    def idle(self, day: Day) -> bool:
+        """Nothing to do today: nobody ever heard bad news, so every signal is 0 (and
+        faded, still 0), and there is no bad experience to tell."""
+        return not self.heard.members.size and not day.bad_experience_total
+
     def experience(self, day: Day) -> None:
+        if self.idle(day):
+            return
         hearers = spread_bad_news(
             self.pop.bad_news,
             self.platform.network.by_speaker,

@@ -58,6 +58,9 @@ class ProxyPurchase(Mechanism):
     def reach(self, day: Day) -> None:
         """Who cannot buy online but has a proxy: a group leader or an online customer tie."""
         c, spec = self.pop, self.spec
+        if self.everyone_online:  # nobody needs a proxy
+            day.can_buy = c.online_ready
+            return
         offline = ~c.online_ready & day.reachable
         has_proxy = np.zeros(c.n, bool)
         leaders = self.platform.get("group_leaders")
@@ -90,10 +93,13 @@ class ProxyPurchase(Mechanism):
         propensity = self.spec.behavior.proxy_purchase_propensity
         adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
         self._adoption = Factor(adoption, float(adoption.min()), float(adoption.max()))
+        # everyone can buy online (readiness is fixed): no proxies, no factor but 1
+        self.everyone_online = bool(self.pop.online_ready.all())
 
-    def adoption_factor(self, day: Day) -> Factor:
-        """Asking someone is a step: offline consumers buy at a fraction of the hazard."""
-        return self._adoption
+    def adoption_factor(self, day: Day) -> Factor | float:
+        """Asking someone is a step: offline consumers buy at a fraction of the hazard
+        (1.0, the same numbers, when everyone can buy online)."""
+        return 1.0 if self.everyone_online else self._adoption
 
     def route(self, day: Day) -> None:
         """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""

@@ -105,6 +105,14 @@ def _hazard(h, rows: int) -> KernelHazard:
     return KernelHazard(_operand(h), 1.0, None, None)
 
 
+def is_zero(h) -> bool:
+    """A channel's hazard that is a single 0 (a number or an array of one: a channel off
+    today), told without converting it."""
+    if isinstance(h, (int, float)):
+        return h == 0
+    return isinstance(h, np.ndarray) and h.size == 1 and h.flat[0] == 0
+
+
 def _adds_nothing(h: KernelHazard) -> bool:
     """A hazard of one 0 (with a finite scale): r + scale x 0 is r exactly (r is never
     -0)."""
@@ -146,7 +154,7 @@ def first_purchases(
     their draw.
     """
     k, operand = customer_of.shape[1], _operand
-    scaled = [_hazard(h, customer_of.shape[0]) for h in hazards]
+    scaled = [_hazard(h, customer_of.shape[0]) for h in hazards if not is_zero(h)]
     # A channel that is off (a zero) or a factor of exactly 1 changes no rate: left out,
     # as each costs every cell an operation (the kernel's time is its chain of them).
     # Each count of operands is its own compiled signature, at most 5 x (factors + 1),
@@ -242,10 +250,18 @@ def rate_bound(hazards: list, demand: np.ndarray, factors: list, k: int) -> np.n
 def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray:
     """Pick the channel credited for each new purchase, proportional to its rate.
 
-    channels: {SOURCE_* code: (K,) rates of the K new purchases}; u: (K,) uniforms.
-    Returns (K,) SOURCE_* codes.
+    channels: {SOURCE_* code: (K,) rates of the K new purchases}; u: (K,) uniforms, as
+    drawn (float32, under 1: u x the sum of rates never reaches the sum).
+    Returns (K,) SOURCE_* codes. Each purchase's rates sum to more than 0 (a purchase
+    had a rate), so a channel whose rates are all 0 is never picked (its running sum
+    adds nothing) and the caller may leave it out; with one channel, it is every
+    purchase's.
     """
     codes = list(channels)
+    if len(codes) <= 1:  # one channel: picked whatever u (the last is never passed)
+        if not codes and u.size:
+            raise ValueError("purchases to credit, but no channel to credit them to")
+        return np.full(u.size, codes[0] if codes else SOURCE_NONE, np.int8)
     rates = np.stack([np.maximum(np.asarray(channels[c], float), 0.0) for c in codes])
     cum = np.cumsum(rates, axis=0)
     x = u * cum[-1]
@@ -369,14 +385,15 @@ class Purchase(Mechanism):
             [factor(day) for factor in self.platform.factors("adoption_factor")],
         )
         attribution = self.uniform_later("attribution", (2, n, k))  # channel, then sharer
+        on = [name for name in CHANNELS if not is_zero(day.hazard[name])]  # 0: never credited
         channel = credit_channel(
             {
                 CHANNEL_SOURCE[name]: hazard_cells(day.hazard[name], (n, k), buyer, cat)
                 if name != "ad"
                 else np.full(buyer.size, day.hazard["ad"])
-                for name in CHANNELS
+                for name in on
             },
-            attribution.at(buyer * k + cat),
+            attribution.at(buyer * k + cat) if len(on) > 1 else np.zeros(buyer.size),
         )
         shared_by = np.full(buyer.size, -1, np.int64)
         won_by_share = np.flatnonzero(channel == SOURCE_SHARE)

@@ -128,12 +128,20 @@ class Sharing(Mechanism):
         self.reached_rows[self.reached] = True
         return self.received
 
+    def idle(self, sharer_idx: np.ndarray) -> bool:
+        """Nothing to do today: no sharer, so nobody shares, and no row of shared_today
+        set on the last day to clear (a day of no sharer set none)."""
+        return sharer_idx.size == 0 and (self.rows_set is None or self.rows_set.size == 0)
+
     def expose(self, day: Day) -> None:
         beh, c = self.spec.behavior, self.pop
         sharer_idx = np.flatnonzero(c.is_sharer)
-        share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * day.hype, 0, 1)
         k = day.categories
         draw = self.uniform_later("exposure", (day.consumers, k))  # read at sharers' rows
+        if self.idle(sharer_idx):  # the share hazard stays 0, as if nobody shared
+            self.rows_set, day.shared = sharer_idx, np.zeros((0, k), bool)
+            return
+        share_prob = np.clip(beh.share_rate_per_day * self.share_appeal * day.hype, 0, 1)
         u = draw.at(sharer_idx[:, None] * k + np.arange(k)).reshape(sharer_idx.size, k)
         effort = share_effort(
             self.platform.get("incentives").reward[sharer_idx],

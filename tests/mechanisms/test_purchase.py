@@ -156,6 +156,34 @@ def test_credit_channel_proportional_to_rates(rng):
     np.testing.assert_allclose(shares, [0.25, 0.5, 0.25], atol=0.01)
 
 
+@pytest.mark.parametrize("zeros", [(0,), (1,), (2,), (0, 2), (1, 2), (0, 1)])
+def test_credit_channel_the_same_without_the_channels_of_rate_0(rng, zeros):
+    # The purchase mechanism leaves out a channel whose hazard is 0 today: the credit
+    # must be what it was with it in, u at the running sums' edges included.
+    k = 20_000
+    codes = (SOURCE_AD, SOURCE_WORD_OF_MOUTH, SOURCE_SHARE)
+    rates = {c: rng.choice([0.0, 0.5, 1.0, 3.0], k) for c in codes}
+    for z in zeros:
+        rates[codes[z]] = np.zeros(k)
+    total = sum(rates.values())
+    rates = {c: r[total > 0] for c, r in rates.items()}  # a purchase has a rate above 0
+    total = total[total > 0]
+    u = rng.random(total.size, dtype=np.float32)  # as drawn: float32, under 1
+    u[:10] = 0.0
+    u[10:20] = np.minimum(rates[codes[0]][10:20] / total[10:20], np.nextafter(np.float32(1), 0))
+    full = purchase.credit_channel(rates, u)
+    kept = {c: r for i, c in enumerate(codes) if i not in zeros for r in [rates[c]]}
+    np.testing.assert_array_equal(purchase.credit_channel(kept, u), full)
+
+
+def test_credit_channel_of_one_channel_and_of_none(rng):
+    one = purchase.credit_channel({SOURCE_SHARE: rng.random(50)}, rng.random(50))
+    assert one.dtype == np.int8 and (one == SOURCE_SHARE).all()
+    assert purchase.credit_channel({}, np.empty(0)).size == 0
+    with pytest.raises(ValueError, match="no channel"):
+        purchase.credit_channel({}, np.zeros(3))
+
+
 def test_pick_sharer_only_picks_ties_who_shared_with_odds_by_trust(rng):
     # Listener 0 trusts 1 (0.2), 2 (0.6), 3 (1.0); 3 did not share today.
     trust = ties_to_matrix(
