@@ -29,6 +29,7 @@ are the wiring between the day's context, the population and its rules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -170,7 +171,8 @@ class Mechanism:
         `.at(flat positions)` gives exactly those numbers, and the stream steps past the
         whole draw now, so it stays in lockstep across variants without building the
         array (most rules need a few of an (N, C) draw)."""
-        return Uniforms(self.rng(stream), int(np.prod(shape)))
+        count = math.prod(shape) if isinstance(shape, tuple) else shape  # np.prod: 2 us
+        return Uniforms(self.rng(stream), int(count))
 
     def rng(self, stream: str) -> np.random.Generator:
         """A named stream this mechanism declared."""

@@ -261,10 +261,18 @@ class Incentives(Mechanism):
     def orders_per_month(self) -> float:
         return 30.0 * self.orders_per_day
 
+    def idle(self, sharers: np.ndarray) -> bool:
+        """Nothing to expect today: no sharer to reward, and nobody can join (sharers'
+        joining rate is 0: `Sharers.anyone_can_join`), so nothing reads today's r,
+        r_new or V (sharing reads r at today's sharers only)."""
+        return sharers.size == 0 and not self.platform.get("sharers").anyone_can_join()
+
     def expose(self, day: Day) -> None:
         """Today's expectations: r for every active sharer, r_new and V."""
         c, scheme, beh = self.pop, self.platform.scheme, self.spec.behavior
         sharers = np.flatnonzero(c.is_sharer)
+        if self.idle(sharers):
+            return
         days_left = BONUS_PERIOD_DAYS - day.index % BONUS_PERIOD_DAYS
         more = self.orders_per_day * days_left * self.price_yuan
         thresholds = scheme.sales_thresholds_fen / 100.0

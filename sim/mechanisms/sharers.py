@@ -275,6 +275,10 @@ class Sharers(Mechanism):
     def roles(self, day: Day) -> None:
         """Customers join as sharers, low earners quit, new sharers pay their dues."""
         c, beh, ledger = self.pop, self.spec.behavior, day.ledger
+        if self.idle(ledger):  # the stream steps past the day's two draws
+            self.uniform_later("sharers", c.n), self.uniform_later("sharers", c.n)
+            day.joined, day.quit = np.zeros(c.n, bool), np.zeros(c.n, bool)
+            return
         self.add_earnings(ledger, fade=True)  # what settlement paid today
         paid_before = ledger.daily_fen[day.index, ROLE_EARNINGS].copy()
         scheme = self.platform.scheme
@@ -362,6 +366,17 @@ class Sharers(Mechanism):
         else:
             c.monthly_earnings_fen[who] += earned_fen
         self.earners.add(who)
+
+    def idle(self, ledger) -> bool:
+        """Nothing to do today: nobody can join (`anyone_can_join`) and nobody is a
+        sharer, so nobody joins or quits; and nobody ever earned and nobody earned today,
+        so every monthly estimate is 0 and stays 0 when faded."""
+        return (
+            not self.anyone_can_join()
+            and not self.earners.members.size
+            and not ledger.earned_since_clear()[0].size
+            and not self.pop.is_sharer.any()
+        )
 
     def anyone_can_join(self) -> bool:
         """False when the joining rate is 0: join_sharers' rate, base x appeal x (1 + ...),

@@ -11,7 +11,9 @@ import pytest
 from sim.market import Market
 from sim.mechanisms import REGISTRY
 from sim.mechanisms import negative_word_of_mouth as nwom
+from sim.mechanisms.incentives import Incentives
 from sim.mechanisms.proxy_purchase import ProxyPurchase
+from sim.mechanisms.sharers import Sharers
 from sim.mechanisms.sharing import Sharing
 from tests.conftest import ALL_ONLINE, small_scenario
 
@@ -108,3 +110,30 @@ def test_bad_news_skips_the_days_without_any(monkeypatch, sections):
     bad = fast.daily_frame()["bad_experiences"]
     assert (bad.sum() == 0) == (sections == NO_BAD_EXPERIENCES)
     assert (bad > 0).any() <= (fast.daily_frame()["bad_news_hearers"] > 0).any()
+
+
+@pytest.mark.parametrize("sections", [NO_SHARERS, {}])
+def test_sharers_and_their_incentives_skip_the_days_nobody_is_or_can_become_one(
+    monkeypatch, sections
+):
+    """Nobody can join and nobody is a sharer (here: ever; or joining is on, never idle):
+    nobody joins or quits and nobody's expectations are read, as the rules run every day
+    give."""
+    spec = small_scenario(run={"days": 90}, **sections)
+    idle_days = []
+    for cls in (Sharers, Incentives):
+        idle = cls.idle
+
+        def counted(self, arg, idle=idle):
+            idle_days.append(result := idle(self, arg))
+            return result
+
+        monkeypatch.setattr(cls, "idle", counted)
+    fast = Market(spec, 0)
+    fast.run_model()
+    assert all(idle_days) == (sections == NO_SHARERS) and any(idle_days) == all(idle_days)
+    for cls in (Sharers, Incentives):
+        monkeypatch.setattr(cls, "idle", lambda self, arg: False)
+    slow = Market(spec, 0)
+    slow.run_model()
+    assert_same_run(fast, slow)
