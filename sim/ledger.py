@@ -106,6 +106,8 @@ class Ledger:
     ) -> None:
         """Record entries of one type; zero amounts are dropped."""
         amount_fen = np.asarray(amount_fen, dtype=np.int64)
+        if not amount_fen.any():  # nothing to record (most rules, most days of a small world)
+            return
         nonzero = amount_fen != 0
         if not nonzero.all():
             payer, payee, amount_fen = payer[nonzero], payee[nonzero], amount_fen[nonzero]
