@@ -107,7 +107,10 @@ def coupon_fen(
     share_fen: int,
     min_spend_fen: int,
 ) -> np.ndarray:
-    """Coupon value of each order (fen), never more than its price."""
+    """Coupon value of each order (fen), never more than its price (prices are above 0:
+    without coupons, 0)."""
+    if not new_user_fen and not share_fen:
+        return np.zeros(list_fen.size, np.int64)
     value = np.where(new_customer_order, new_user_fen, 0) + np.where(via_share, share_fen, 0)
     value = np.where(list_fen >= min_spend_fen, value, 0)
     return np.minimum(value, list_fen).astype(np.int64)

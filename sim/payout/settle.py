@@ -78,20 +78,28 @@ def settle_orders(
     c = consumers
     list_fen = scheme.price_fen[cat]
     self_buy = c.is_sharer[buyer]
-    # Discounts stack in this order, never below a price of zero.
-    first_today = np.zeros(orders.size, bool)
-    newcomer = np.flatnonzero(new_customers[buyer])
-    _, first = np.unique(buyer[newcomer], return_index=True)
-    first_today[newcomer[first]] = True
+    # Discounts stack in this order, never below a price of zero. A rule that is off (its
+    # rate or amount 0) gives every order 0: `none`, without computing round(price x 0).
+    none = np.zeros(orders.size, np.int64)
+    first_today = np.zeros(orders.size, bool)  # a new customer's first order (new-user coupon)
+    if scheme.coupon_new_user_fen:
+        newcomer = np.flatnonzero(new_customers[buyer])
+        _, first = np.unique(buyer[newcomer], return_index=True)
+        first_today[newcomer[first]] = True
     win_back = win_back_coupon_fen(
         list_fen, buyer, c.win_back_coupon, scheme.coupon_win_back_fen, scheme.coupon_min_spend_fen
     )
-    c.win_back_coupon[buyer[win_back > 0]] = False  # used
+    if scheme.coupon_win_back_fen:
+        c.win_back_coupon[buyer[win_back > 0]] = False  # used
     offs = {
         "group_buy_discount": np.where(
             orders.group_order, np.rint(list_fen * scheme.group_discount_rate), 0
-        ),
-        "bargain_discount": np.rint(list_fen * orders.bargain_cut),
+        )
+        if scheme.group_discount_rate
+        else none,
+        "bargain_discount": np.rint(list_fen * orders.bargain_cut)
+        if orders.bargain_cut.any()
+        else none,
         "coupon_discount": coupon_fen(
             list_fen,
             first_today,
@@ -103,7 +111,9 @@ def settle_orders(
         + win_back,
         "self_purchase_discount": np.where(
             self_buy, np.rint(list_fen * scheme.self_purchase_discount_rate), 0
-        ),
+        )
+        if scheme.self_purchase_discount_rate
+        else none,
     }
     left = list_fen.copy()
     for name, off in offs.items():
