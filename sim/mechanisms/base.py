@@ -171,7 +171,7 @@ class Mechanism:
         `.at(flat positions)` gives exactly those numbers, and the stream steps past the
         whole draw now, so it stays in lockstep across variants without building the
         array (most rules need a few of an (N, C) draw)."""
-        count = math.prod(shape) if isinstance(shape, tuple) else shape  # np.prod: 2 us
+        count = math.prod(shape) if isinstance(shape, (tuple, list)) else shape  # np.prod: 2 us
         return Uniforms(self.rng(stream), int(count))
 
     def rng(self, stream: str) -> np.random.Generator:

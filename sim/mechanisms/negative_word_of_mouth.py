@@ -107,9 +107,13 @@ class NegativeWordOfMouth(Mechanism):
         return Factor(damper[:, None], 0.0, 1.0)
 
     def idle(self, day: Day) -> bool:
-        """Nothing to do today: nobody ever heard bad news, so every signal is 0 (and
-        faded, still 0), and there is no bad experience to tell."""
-        return not self.heard.members.size and not day.bad_experience_total
+        """Nothing to do today: no bad experience to tell, and every signal is 0 (faded,
+        still 0): nobody heard any news, and no signal was set otherwise (by hand)."""
+        return (
+            not self.heard.members.size
+            and not day.bad_experience_total
+            and not self.pop.bad_news.any()
+        )
 
     def experience(self, day: Day) -> None:
         if self.idle(day):

@@ -58,8 +58,8 @@ class ProxyPurchase(Mechanism):
     def reach(self, day: Day) -> None:
         """Who cannot buy online but has a proxy: a group leader or an online customer tie."""
         c, spec = self.pop, self.spec
-        if self.everyone_online:  # nobody needs a proxy
-            day.can_buy = c.online_ready
+        if self.idle():  # nobody needs a proxy (and route finds no offline buyer)
+            day.can_buy = c.online_ready.copy()
             return
         offline = ~c.online_ready & day.reachable
         has_proxy = np.zeros(c.n, bool)
@@ -71,6 +71,13 @@ class ProxyPurchase(Mechanism):
             has_proxy |= offline & self.online_tie(online_customer)
         self.online_customer = online_customer
         day.can_buy = c.online_ready | has_proxy
+
+    def idle(self) -> bool:
+        """Nothing to do today: everyone can buy online. Who can is a trait of the world,
+        fixed for the run (`online_tie` keeps its sums on that footing); `online_tie`
+        keeps the state it last computed from, so a day skipped changes nothing it finds
+        later."""
+        return bool(self.pop.online_ready.all())
 
     def online_tie(self, online_customer: np.ndarray) -> np.ndarray:
         """(N,) bool: has an online, active customer among their local ties (`has_online_tie`),
@@ -93,13 +100,12 @@ class ProxyPurchase(Mechanism):
         propensity = self.spec.behavior.proxy_purchase_propensity
         adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
         self._adoption = Factor(adoption, float(adoption.min()), float(adoption.max()))
-        # everyone can buy online (readiness is fixed): no proxies, no factor but 1
-        self.everyone_online = bool(self.pop.online_ready.all())
+        self.factor_is_one = adoption.min() == 1.0  # everyone online: a factor of 1
 
     def adoption_factor(self, day: Day) -> Factor | float:
         """Asking someone is a step: offline consumers buy at a fraction of the hazard
-        (1.0, the same numbers, when everyone can buy online)."""
-        return 1.0 if self.everyone_online else self._adoption
+        (1.0, the same numbers, when everyone could buy online when the day began)."""
+        return 1.0 if self.factor_is_one else self._adoption
 
     def route(self, day: Day) -> None:
         """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""

@@ -251,11 +251,15 @@ def credit_channel(channels: dict[int, np.ndarray], u: np.ndarray) -> np.ndarray
     """Pick the channel credited for each new purchase, proportional to its rate.
 
     channels: {SOURCE_* code: (K,) rates of the K new purchases}; u: (K,) uniforms, as
-    drawn (float32, under 1: u x the sum of rates never reaches the sum).
-    Returns (K,) SOURCE_* codes. Each purchase's rates sum to more than 0 (a purchase
-    had a rate), so a channel whose rates are all 0 is never picked (its running sum
-    adds nothing) and the caller may leave it out; with one channel, it is every
-    purchase's.
+    drawn (float32, under 1). Returns (K,) SOURCE_* codes.
+
+    A channel whose rates are all 0 is never picked, so the caller may leave it out
+    (and with one channel left, it is every purchase's): its running sum repeats the one
+    before it, and u x the sum of a purchase's rates stays under that sum. That holds
+    for a sum above 0 (a purchase had a rate), finite (rates' parameters are bounded)
+    and above the subnormal range (1e-308, far under any rate a purchase happens at),
+    where u x sum may round up to the sum: there, as for an infinite sum, the last
+    channel given is picked, which differs when 0 channels after it were left out.
     """
     codes = list(channels)
     if len(codes) <= 1:  # one channel: picked whatever u (the last is never passed)

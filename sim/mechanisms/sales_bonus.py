@@ -12,13 +12,6 @@ class SalesBonus(Mechanism):
     name = "sales_bonus"
     phase = "settle"
 
-    @classmethod
-    def enabled(cls, spec) -> bool:
-        """Off without the sales-threshold bonus rule: nobody is paid one, and the month's
-        sales, never reset then, are read by nothing else (incentives' tier reward is 0
-        without tiers, whatever the sales)."""
-        return spec.payout.rule("sales_bonus") is not None
-
     def settle(self, day: Day) -> None:
         if (day.index + 1) % BONUS_PERIOD_DAYS == 0:
             pay_sales_bonuses(day.index, self.pop, self.platform.scheme, day.ledger)

@@ -130,8 +130,9 @@ class Sharing(Mechanism):
 
     def idle(self, sharer_idx: np.ndarray) -> bool:
         """Nothing to do today: no sharer, so nobody shares, and no row of shared_today
-        set on the last day to clear (a day of no sharer set none)."""
-        return sharer_idx.size == 0 and (self.rows_set is None or self.rows_set.size == 0)
+        set on the last day to clear (a day of no sharer set none; the first day clears
+        every row, whoever set them)."""
+        return sharer_idx.size == 0 and self.rows_set is not None and not self.rows_set.size
 
     def expose(self, day: Day) -> None:
         beh, c = self.spec.behavior, self.pop
