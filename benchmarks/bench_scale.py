@@ -16,16 +16,18 @@ Targets (a 2-core machine):
 - baseline: the shipped baseline scenario, all its mechanisms on, 1,000,000 consumers x
   365 days: at most 30 s wall and 1 GB peak memory (the process, imports included).
 - bass: a network-Bass-only scenario (word of mouth and external influence; every other
-  rate zero, payouts and fulfillment off) at 10,000 and 1,000,000 consumers x 60 days:
+  rate zero, payouts, ads and fulfillment off) at 10,000 and 1,000,000 consumers x 60 days:
   at most 1.5 times as long per simulated day as a plain numpy + scipy.sparse loop of the
   same rule on the same trust network; an idiomatic per-agent Mesa model at 10,000
   consumers gives the other end of the scale.
 - small: runs of 2,000 consumers x 365 days one after another in one process: at least
   10 runs per second per core.
 - sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
-- shares: each mechanism's share of a day at 1,000,000 consumers (where time goes), over
-  the first 60 days or --shares-days, of the baseline or (--shares-of bass) the Bass-only
-  scenario.
+- shares: each mechanism's share of a day at 1,000,000 consumers or --shares-consumers
+  (where time goes), over the first 60 days or --shares-days, of the baseline or
+  (--shares-of bass) the Bass-only scenario.
+
+--repeat applies to every measurement, the shares and the scaling's included.
 - scaling (--scaling): time and peak memory of the baseline from 10^4 to 10^7 consumers;
   --plot draws them (docs/images/scale.png).
 """
@@ -459,26 +461,37 @@ def target_sweep() -> list[dict]:
     ]
 
 
-def target_shares(days: int = 60, kind: str = "baseline") -> list[dict]:
-    """Where the time goes: each mechanism's share of a 1,000,000-consumer day, over the
-    first `days` days, of the baseline or the Bass-only scenario."""
-    m = measure("shares", kind, 1_000_000, days)
+def size_label(consumers: int) -> str:
+    """A world's size as the figures name it: 1M for a million, else the number."""
+    return "1M" if consumers == 1_000_000 else f"{consumers:,}"
+
+
+def target_shares(days: int = 60, kind: str = "baseline", consumers: int = 1_000_000):
+    """Where the time goes: each mechanism's share of a day of `consumers` (a million
+    unless told), over the first `days` days, of the baseline or the Bass-only scenario;
+    each share the median over --repeat runs."""
+    (runs,) = repeated(("shares", kind, consumers, days))
     what = "the day" if kind == "baseline" else "the Bass-only day"
-    rows = [
-        {"figure": f"share of {what} (1M x {days}): {name}",
-         "value": 100 * sec / m["wall_s"], "unit": "%"}
-        for name, sec in sorted(m["seconds"].items(), key=lambda kv: -kv[1])
-    ]  # fmt: skip
-    return rows
+    names = sorted(runs[0]["seconds"], key=lambda name: -runs[0]["seconds"][name])
+    return [
+        figure(
+            f"share of {what} ({size_label(consumers)} x {days}): {name}",
+            [100 * m["seconds"].get(name, 0.0) / m["wall_s"] for m in runs],
+            "%",
+        )
+        for name in names
+    ]
 
 
 def scaling(sizes: list[int]) -> list[dict]:
+    """Wall time and peak memory of the baseline's year at each size, each the median
+    over --repeat runs (the sizes taken in turn)."""
+    found = repeated(*[("run", "baseline", n, 365) for n in sizes])
     rows = []
-    for n in sizes:
-        m = measure("run", "baseline", n, 365)
+    for n, runs in zip(sizes, found, strict=True):
         rows += [
-            {"figure": f"scaling {n:,} x 365: wall", "value": m["wall_s"], "unit": "s"},
-            {"figure": f"scaling {n:,} x 365: peak memory", "value": m["peak_mb"], "unit": "MB"},
+            figure(f"scaling {n:,} x 365: wall", [m["wall_s"] for m in runs], "s"),
+            figure(f"scaling {n:,} x 365: peak memory", [m["peak_mb"] for m in runs], "MB"),
         ]
         show(rows[-2:])
     return rows
@@ -549,6 +562,12 @@ def main() -> int:
         "--shares-days", type=int, default=60, help="days of the shares' run (default 60)"
     )
     parser.add_argument(
+        "--shares-consumers",
+        type=int,
+        default=1_000_000,
+        help="consumers of the shares' run (default 1,000,000)",
+    )
+    parser.add_argument(
         "--shares-of",
         choices=["baseline", "bass"],
         default="baseline",
@@ -557,6 +576,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.shares_days < 1:
         parser.error(f"--shares-days must be at least 1, not {args.shares_days}")
+    if args.shares_consumers < 100:
+        parser.error(f"--shares-consumers must be at least 100, not {args.shares_consumers}")
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, not {args.repeat}")
     global REPEAT
@@ -566,7 +587,7 @@ def main() -> int:
         "bass": target_bass,
         "small": target_small,
         "sweep": target_sweep,
-        "shares": lambda: target_shares(args.shares_days, args.shares_of),
+        "shares": lambda: target_shares(args.shares_days, args.shares_of, args.shares_consumers),
     }
     chosen = args.only or ([] if args.scaling or args.plot else list(targets))
     rows: list[dict] = []
