@@ -100,12 +100,12 @@ class ProxyPurchase(Mechanism):
         propensity = self.spec.behavior.proxy_purchase_propensity
         adoption = np.where(self.pop.online_ready, 1.0, propensity)[:, None]  # fixed
         self._adoption = Factor(adoption, float(adoption.min()), float(adoption.max()))
-        self.factor_is_one = adoption.min() == 1.0  # everyone online: a factor of 1
 
-    def adoption_factor(self, day: Day) -> Factor | float:
+    def adoption_factor(self, day: Day) -> Factor:
         """Asking someone is a step: offline consumers buy at a fraction of the hazard
-        (1.0, the same numbers, when everyone could buy online when the day began)."""
-        return 1.0 if self.factor_is_one else self._adoption
+        (everyone online: 1 at both ends of its range, which the purchase kernel leaves
+        out)."""
+        return self._adoption
 
     def route(self, day: Day) -> None:
         """Offline buyers' orders go through a proxy; a proxy who is a sharer is credited."""

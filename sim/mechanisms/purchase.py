@@ -113,12 +113,6 @@ def is_zero(h) -> bool:
     return isinstance(h, np.ndarray) and h.size == 1 and h.flat[0] == 0
 
 
-def _adds_nothing(h: KernelHazard) -> bool:
-    """A hazard of one 0 (with a finite scale): r + scale x 0 is r exactly (r is never
-    -0)."""
-    return h.values.size == 1 and h.values.flat[0] == 0.0 and np.isfinite(h.scale)
-
-
 def _factor(f) -> Factor:
     """An adoption factor as the purchase kernel reads it, with its range as its owner
     states it (a `Factor` with both ends), else unknown (None: `rate_bound` reads it if
@@ -126,6 +120,12 @@ def _factor(f) -> Factor:
     if isinstance(f, Factor) and f.low is not None and f.high is not None:
         return Factor(_operand(f.values), f.low, f.high)
     return Factor(_operand(f.values if isinstance(f, Factor) else f), None, None)
+
+
+def _is_one(f: Factor) -> bool:
+    """A factor of exactly 1 everywhere: a single 1, or 1 at both ends of the range its
+    owner states."""
+    return f.low == f.high == 1.0 or (f.values.size == 1 and f.values.flat[0] == 1.0)
 
 
 def first_purchases(
@@ -154,16 +154,16 @@ def first_purchases(
     their draw.
     """
     k, operand = customer_of.shape[1], _operand
-    scaled = [_hazard(h, customer_of.shape[0]) for h in hazards if not is_zero(h)]
-    # A channel that is off (a zero) or a factor of exactly 1 changes no rate: left out,
+    # A channel that is off (a single 0: r + 0 is r, r never -0) or a factor of exactly 1
+    # (one 1, or 1 at both ends of its stated range) changes no rate: left out,
     # as each costs every cell an operation (the kernel's time is its chain of them).
     # Each count of operands is its own compiled signature, at most 5 x (factors + 1),
     # compiled on first sight and cached on disk; passing them all with a count to read
     # keeps one signature but costs the kernel half again (its loops no longer unroll).
-    hazards = [h for h in scaled if not _adds_nothing(h)]
+    hazards = [_hazard(h, customer_of.shape[0]) for h in hazards if not is_zero(h)]
     hazards = hazards or [KernelHazard(operand(0.0), 1.0, None, None)]  # + 0 is exact
     factors = [_factor(f) for f in factors]
-    factors = [f for f in factors if not (f.values.size == 1 and f.values.flat[0] == 1.0)]
+    factors = [f for f in factors if not _is_one(f)]
     demand = np.asarray(demand, np.float64)
     if demand.shape != (k,) or not demand.flags.c_contiguous:
         demand = np.ascontiguousarray(np.broadcast_to(demand, (k,)))

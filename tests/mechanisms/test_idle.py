@@ -142,15 +142,10 @@ def test_a_sharer_made_by_hand_after_idle_days_draws_as_if_none_were_skipped(mon
 
 def test_proxies_skip_the_days_everyone_is_online(monkeypatch):
     spec = small_scenario(run={"days": 90}, population={"online_readiness": ALL_ONLINE})
+    idle_days: list[bool] = []
+    counting_idle(monkeypatch, ProxyPurchase, idle_days)
     fast = run(spec)
-    assert fast.platform.get("proxy_purchase").factor_is_one
-    setup = ProxyPurchase.setup
-
-    def without_the_factor_shortcut(self):
-        setup(self)
-        self.factor_is_one = False
-
-    monkeypatch.setattr(ProxyPurchase, "setup", without_the_factor_shortcut)
+    assert idle_days and all(idle_days)
     never_idle(monkeypatch, ProxyPurchase)
     assert_same_run(fast, run(spec))
 

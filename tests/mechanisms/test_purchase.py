@@ -142,6 +142,23 @@ def test_a_scaled_hazard_is_the_product_read_where_it_is_kept(rng):
     assert lazy[0].size > 1000
 
 
+def test_a_factor_stated_to_be_1_everywhere_is_left_out(rng):
+    """A factor whose owner states its range as [1, 1] (proxies when everyone is online)
+    multiplies nothing: the kernel leaves it out (a range stated falsely shows it)."""
+    from sim.mechanisms.base import Factor
+
+    n = 5_000
+    u = rng.random((n, 1)).astype(np.float32)
+    args = (np.ones(n, bool), np.zeros((n, 1), bool), u, [np.full((n, 1), 0.2)])
+    without = purchase.first_purchases(*args)
+    halved = np.full((n, 1), 0.5)
+    stated_one = purchase.first_purchases(*args, factors=[Factor(halved, 1.0, 1.0)])
+    read = purchase.first_purchases(*args, factors=[Factor(halved, 0.5, 0.5)])
+    for a, b in zip(stated_one, without, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert read[0].size < without[0].size * 0.7
+
+
 def test_credit_channel_proportional_to_rates(rng):
     k = 100_000
     got = purchase.credit_channel(
