@@ -1,7 +1,7 @@
 """Scale: every target of the scale issue, measured side by side with its references.
 
     python benchmarks/bench_scale.py                 # every target (about 10 minutes)
-    python benchmarks/bench_scale.py --only bass     # one target: baseline, bass, small, sweep
+    python benchmarks/bench_scale.py --only bass     # one target: baseline, bass, small, sweep, ceiling
     python benchmarks/bench_scale.py --repeat 3      # each figure the median of 3 fresh runs
     python benchmarks/bench_scale.py --scaling 10000,100000,1000000[,10000000] --plot
 
@@ -23,6 +23,10 @@ Targets (a 2-core machine):
 - small: runs of 2,000 consumers x 365 days one after another in one process: at least
   10 runs per second per core.
 - sweep: a 200-run sweep on a 2-worker process pool against 1 worker: at least 1.8x.
+- ceiling: what small runs made as blocks of one world (docs/block-replications.md) could
+  reach at best on one core: a world of 20 and of 100 small runs' worth of consumers (ads
+  scaled with it) runs a year, and a small run's own draws, which each block would still
+  make, are added to its share.
 - shares: each mechanism's share of a day at 1,000,000 consumers or --shares-consumers
   (where time goes), over the first 60 days or --shares-days, of the baseline or
   (--shares-of bass) the Bass-only scenario.
@@ -113,12 +117,27 @@ def warm_up(extra: dict | None = None) -> None:
     Uniforms(np.random.Generator(np.random.PCG64(0)), Uniforms.DRAW_IN_FULL + 1).at([0, 2, 1])
 
 
+def small_runs_worth(consumers: int) -> dict:
+    """The baseline at `consumers` as `consumers / 2,000` small runs' worth of one world
+    would be: its ad spend scaled with it, so every 2,000 consumers get a small run's
+    (the baseline states it a day for its whole market: a larger world left at it would
+    have each consumer see fewer ads, win fewer customers, and do less work a day)."""
+    return {"platform.ad_spend_yuan_per_day": AD_SPEND_YUAN_PER_DAY * consumers / 2000}
+
+
+AD_SPEND_YUAN_PER_DAY = 300.0  # scenarios/baseline.toml's
+
+
 def child_run(kind: str, consumers: int, days: int) -> dict:
     """One replication of the baseline or the Bass-only scenario, in this process."""
     from sim.market import Market
 
-    extra = BASS_ONLY if kind == "bass" else None
-    warm_up(extra)
+    extra = {"bass": BASS_ONLY, "blocks": small_runs_worth(consumers)}.get(kind)
+    if kind == "blocks":  # the block world's ceiling is per core
+        from sim.threads import set_threads
+
+        set_threads(1)
+    warm_up(None if kind == "blocks" else extra)
     spec = scaled_baseline(consumers, days, extra)
     t0 = time.perf_counter()
     model = Market(spec, 0)
@@ -280,6 +299,47 @@ def child_small(runs: int) -> dict:
     return {"runs_per_s": runs / wall, "per_day_ms": wall / runs / 365 * 1000}
 
 
+def child_draws(runs: int) -> dict:
+    """Time a small run spends making its draws (the generator's calls, and the compiled
+    draws made in full or read at positions), a day: what each block of a block world
+    would still spend on its own, as its numbers come from its own streams."""
+    from sim.mechanisms import base
+    from sim.runner import run_replication
+
+    spent = [0.0]
+
+    def timed(method):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - t
+
+        return run
+
+    class TimedGenerator:
+        def __init__(self, generator):
+            self.generator = generator
+
+        def __getattr__(self, name):
+            found = getattr(self.generator, name)
+            return timed(found) if callable(found) else found
+
+    rng = base.Mechanism.rng
+    base.Mechanism.rng = lambda self, stream: TimedGenerator(rng(self, stream))
+    base.Uniforms.make_into = timed(base.Uniforms.make_into)
+    base.Uniforms._read = timed(base.Uniforms._read)
+    spec = scaled_baseline(2000, 365)
+    run_replication(spec, 0)
+    spent[0] = 0.0
+    t0 = time.perf_counter()
+    for r in range(1, runs + 1):
+        run_replication(spec, r)
+    wall = time.perf_counter() - t0
+    return {"draw_ms_per_day": spent[0] / runs / 365 * 1000, "share": spent[0] / wall}
+
+
 def child_sweep(runs: int, workers: int) -> dict:
     """A sweep of `runs` small runs on a process pool of `workers` (bench_sweep's)."""
     from sim.sweep_runner import sweep
@@ -312,6 +372,7 @@ CHILDREN = {
     "small": lambda a: child_small(int(a[0])),
     "shares": lambda a: child_shares(a[0], int(a[1]), int(a[2])),
     "sweep": lambda a: child_sweep(int(a[0]), int(a[1])),
+    "draws": lambda a: child_draws(int(a[0])),
 }
 
 
@@ -461,6 +522,32 @@ def target_sweep() -> list[dict]:
     ]
 
 
+def target_ceiling() -> list[dict]:
+    """What running small runs as blocks of one world (`docs/block-replications.md`)
+    could reach at best, on one core: one world of B small runs' worth of consumers
+    (ads scaled with it: `small_runs_worth`) runs a year; shared perfectly, that is
+    B / its time small runs a second. Each block would still make its own draws
+    (`child_draws`): with them, the best a block world could do."""
+    sizes = (40_000, 200_000)
+    found = repeated(*[("run", "blocks", n, 365) for n in sizes], ("draws", 10))
+    draws_ms = [m["draw_ms_per_day"] for m in found[-1]]
+    rows = [figure("a small run's own draws", draws_ms, "ms/day")]
+    for n, runs in zip(sizes, found[:-1], strict=True):
+        label = f"block world {n:,} x 365 (1 thread)"
+        worth = n / 2000
+        walls = [m["wall_s"] for m in runs]
+        rows += [
+            figure(f"{label}: wall", walls, "s"),
+            figure(f"{label}: customers", [100 * m["customers"] / n for m in runs], "%"),
+            figure(f"{label}: small runs a second, shared perfectly",
+                   [worth / w for w in walls], "runs/s/core"),
+            figure(f"{label}: with each block's own draws",
+                   [1 / (w / worth + median(draws_ms) * 365 / 1000) for w in walls],
+                   "runs/s/core", ">= 10", lambda v: v >= 10),
+        ]  # fmt: skip
+    return rows
+
+
 def size_label(consumers: int) -> str:
     """A world's size as the figures name it: 1M for a million, else the number."""
     return "1M" if consumers == 1_000_000 else f"{consumers:,}"
@@ -547,7 +634,9 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", choices=["baseline", "bass", "small", "sweep", "shares"], action="append"
+        "--only",
+        choices=["baseline", "bass", "small", "sweep", "shares", "ceiling"],
+        action="append",
     )
     parser.add_argument("--scaling", help="comma-separated consumer counts")
     parser.add_argument(
@@ -587,6 +676,7 @@ def main() -> int:
         "bass": target_bass,
         "small": target_small,
         "sweep": target_sweep,
+        "ceiling": target_ceiling,
         "shares": lambda: target_shares(args.shares_days, args.shares_of, args.shares_consumers),
     }
     chosen = args.only or ([] if args.scaling or args.plot else list(targets))
