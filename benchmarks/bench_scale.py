@@ -142,10 +142,15 @@ def child_run(kind: str, consumers: int, days: int) -> dict:
     t0 = time.perf_counter()
     model = Market(spec, 0)
     t1 = time.perf_counter()
+    spent = []  # each day's time
     while model.running:
+        t = time.perf_counter()
         model.step()
+        spent.append(time.perf_counter() - t)
     t2 = time.perf_counter()
     customers = int(model.platform.consumers.is_customer.sum())
+    quiet = [t for t, n in zip(spent, model.platform.recorder.values["orders"], strict=False)
+             if n == 0]  # fmt: skip
     from sim.threads import threads
 
     return {
@@ -155,6 +160,8 @@ def child_run(kind: str, consumers: int, days: int) -> dict:
         "per_day_ms": (t2 - t1) / days * 1000,
         "peak_mb": peak_rss_mb(),
         "customers": customers,
+        "quiet_days": len(quiet),  # days on which nobody bought: the day's fixed cost
+        "quiet_per_day_ms": sum(quiet) / len(quiet) * 1000 if quiet else None,
     }
 
 
@@ -489,6 +496,9 @@ def target_bass() -> list[dict]:
         ratio["value"] = float(median(mine) / median(ref))  # of the medians
         ratio["ok"] = ratio["value"] <= 1.5
         rows.append(ratio)
+        quiet = [m["quiet_per_day_ms"] for m in found[0] if m["quiet_per_day_ms"] is not None]
+        if quiet:  # the days nobody bought (everyone a customer): what a day costs at least
+            rows.append(figure(f"{label}: this project, a day nobody buys", quiet, "ms/day"))
         if agents_too:
             agents = [m["per_day_ms"] for m in found[2]]
             rows.append(figure(f"{label}: per-agent Mesa", agents, "ms/day"))
