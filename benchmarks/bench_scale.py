@@ -626,7 +626,7 @@ def plot(path: Path) -> None:
     for k in range(1, sizes.size):  # the memory each further consumer costs
         kb = (mbs[k] - mbs[k - 1]) * 1024 / (sizes[k] - sizes[k - 1])
         mid = (sizes[k - 1] * sizes[k]) ** 0.5, (mbs[k - 1] * mbs[k]) ** 0.5
-        ax_m.annotate(f"+{kb:.2f} KB/consumer", mid, textcoords="offset points", xytext=(-90, 8),
+        ax_m.annotate(f"+{kb:.2f} KB/consumer", mid, textcoords="offset points", xytext=(-30, 12),
                       fontsize=8)  # fmt: skip
     for ax in (ax_t, ax_m):
         ax.grid(True, which="both", alpha=0.3)
